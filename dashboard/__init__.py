@@ -1,0 +1,1 @@
+"""Territorial dashboard of the « Présent pour les élus » operation (Plotly Dash)."""

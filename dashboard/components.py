@@ -1,0 +1,68 @@
+"""Factories of repeated interface pieces: KPI cards, accessible data tables, empty states."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from dash import html
+
+from dashboard.formatting import format_number
+from dashboard.kpi import Kpi
+
+
+def kpi_cards(kpis: Sequence[Kpi]) -> html.Div:
+    """A responsive grid of cards; each is a <dl> pair so screen readers tie label and value."""
+    cards = [
+        html.Div(
+            html.Dl(
+                [
+                    html.Dt(k.label, className="kpi-label"),
+                    html.Dd(k.value, className="kpi-value"),
+                    html.Dd(k.detail, className="kpi-detail") if k.detail else None,
+                ],
+                className="kpi-card mb-0",
+                id=f"kpi-{k.key}",
+            ),
+            className="col",
+        )
+        for k in kpis
+    ]
+    return html.Div(cards, className="row row-cols-2 row-cols-md-4 row-cols-xl-8 g-2 kpi-grid")
+
+
+def data_table(frame: pd.DataFrame, columns: dict[str, str], caption: str,
+               decimals: dict[str, int] | None = None, table_id: str | None = None) -> html.Table:
+    """A plain HTML table (caption, header cells with scope) as the text alternative of a chart.
+
+    ``columns`` maps frame columns to French headers; numeric columns are right-aligned and
+    formatted the French way.
+    """
+    decimals = decimals or {}
+    numeric = {c for c in columns if pd.api.types.is_numeric_dtype(frame[c])}
+    header = html.Thead(html.Tr([
+        html.Th(label, scope="col", className="text-end" if c in numeric else None)
+        for c, label in columns.items()
+    ]))
+    rows = []
+    for record in frame[list(columns)].itertuples(index=False, name=None):
+        cells = []
+        for position, (column, value) in enumerate(zip(columns, record, strict=True)):
+            if column in numeric:
+                text = format_number(value, decimals.get(column, 0))
+                cells.append(html.Td(text, className="text-end"))
+            elif position == 0:
+                cells.append(html.Th(str(value), scope="row"))
+            else:
+                cells.append(html.Td("" if value is None else str(value)))
+        rows.append(html.Tr(cells))
+    return html.Table(
+        [html.Caption(caption), header, html.Tbody(rows)],
+        className="table table-sm table-striped table-hover align-middle data-table",
+        id=table_id,
+    )
+
+
+def empty_state(message: str, *, tone: str = "secondary") -> html.Div:
+    """A French message where figures would be; ``role=status`` gets it read aloud."""
+    return html.Div(message, className=f"alert alert-{tone} empty-state mb-0", role="status")

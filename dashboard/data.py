@@ -1,0 +1,231 @@
+"""The dashboard's only data access: parameterised read-only queries on the published warehouse.
+
+The ETL publishes ``warehouse.duckdb`` by building a new file and ``os.replace``-ing it onto the
+published path. DuckDB caches an open database per path inside a process, so a new
+``duckdb.connect`` would keep reading the replaced file while any older connection is still
+open: :class:`Warehouse` therefore waits for queries in flight on the old file, closes it, and
+only then connects again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import flask
+import pandas as pd
+
+from dashboard import geo
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "presence_warehouse"
+GEOJSON_CACHE_SIZE = 64
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The published warehouse file is missing (the ETL has not built it yet)."""
+
+
+def _signature(path: Path) -> tuple[int, int, int, int]:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError as exc:
+        raise WarehouseUnavailable(str(path)) from exc
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class Warehouse:
+    """Read-only access to one published warehouse file, safe to share between threads."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._cond = threading.Condition()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._signature: tuple[int, int, int, int] | None = None
+        self._in_flight = 0
+        self._geojson: OrderedDict[tuple, dict] = OrderedDict()
+
+    # --- connection ------------------------------------------------------------------------
+    @contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._cond:
+            while True:
+                # stat before connecting: a file replaced in between is then seen as changed at
+                # the next query, never the other way round
+                signature = _signature(self.path)
+                if self._con is not None and signature == self._signature:
+                    break
+                if self._in_flight == 0:
+                    self._reopen(signature)
+                    break
+                self._cond.wait(timeout=5)
+            self._in_flight += 1
+            cursor = self._con.cursor()  # type: ignore[union-attr]
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
+
+    def _reopen(self, signature: tuple[int, int, int, int]) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+            log.info("warehouse file changed: reopening %s", self.path)
+        self._geojson.clear()
+        self._con = duckdb.connect(str(self.path), read_only=True)
+        self._signature = signature
+
+    def close(self) -> None:
+        with self._cond:
+            while self._in_flight:
+                self._cond.wait(timeout=5)
+            if self._con is not None:
+                self._con.close()
+            self._con = None
+            self._signature = None
+
+    def query(self, sql: str, params: dict | list | None = None) -> pd.DataFrame:
+        """Run one parameterised query; values always travel as parameters, never in ``sql``."""
+        return self._query_versioned(sql, params)[0]
+
+    def _query_versioned(self, sql: str, params: dict | list | None = None
+                         ) -> tuple[pd.DataFrame, tuple[int, int, int, int] | None]:
+        """The result and the identity of the file it was read from."""
+        with self._cursor() as cursor:
+            # no reopen can happen while this query is in flight: the signature is the file's
+            version = self._signature
+            return cursor.execute(sql, params or {}).df(), version
+
+    @property
+    def version(self) -> tuple[int, int, int, int] | None:
+        """Identity of the file last opened (device, inode, mtime, size)."""
+        return self._signature
+
+    # --- reference tables ------------------------------------------------------------------
+    def departements(self) -> pd.DataFrame:
+        return self.query(
+            """
+            SELECT code, nom, region, region_nom, outre_mer, population, population_zgn,
+                   superficie_km2, nb_communes, nb_communes_zgn, nb_brigades, nb_compagnies,
+                   effectif_brigades
+            FROM departements
+            ORDER BY code
+            """
+        )
+
+    def brigades(self, departement: str) -> pd.DataFrame:
+        return self.query(
+            """
+            SELECT brigade_id, nom, departement, compagnie_id, type, commune_siege, effectif,
+                   population, superficie_km2, nb_communes, source
+            FROM brigades
+            WHERE departement = $departement
+            ORDER BY brigade_id
+            """,
+            {"departement": departement},
+        )
+
+    def summary(self, departement: str | None = None) -> dict[str, object]:
+        """Totals of the whole warehouse, or of one département: a dict of one row."""
+        frame = self.query(
+            """
+            WITH c AS (
+                SELECT count(*) AS nb_communes,
+                       count(*) FILTER (WHERE zone = 'ZGN') AS nb_communes_zgn,
+                       sum(population) AS population,
+                       sum(population) FILTER (WHERE zone = 'ZGN') AS population_zgn,
+                       sum(superficie_km2) AS superficie_km2,
+                       sum(superficie_km2) FILTER (WHERE zone = 'ZGN') AS superficie_zgn_km2
+                FROM communes
+                WHERE $departement IS NULL OR departement = $departement
+            ), b AS (
+                SELECT count(*) AS nb_brigades, sum(effectif) AS effectif
+                FROM brigades
+                WHERE $departement IS NULL OR departement = $departement
+            ), k AS (
+                SELECT count(*) AS nb_compagnies
+                FROM compagnies
+                WHERE $departement IS NULL OR departement = $departement
+            ), d AS (
+                SELECT count(*) AS nb_departements,
+                       count(*) FILTER (WHERE outre_mer) AS nb_departements_om
+                FROM departements
+                WHERE $departement IS NULL OR code = $departement
+            )
+            SELECT * FROM c, b, k, d
+            """,
+            {"departement": departement},
+        )
+        row = frame.iloc[0].to_dict()
+        return {k: (None if pd.isna(v) else v) for k, v in row.items()}
+
+    def organisation_sources(self) -> dict[str, int]:
+        """Number of brigades per ``source`` ('modele' or 'fichier')."""
+        frame = self.query("SELECT source, count(*) AS n FROM brigades GROUP BY source")
+        return {str(s): int(n) for s, n in zip(frame["source"], frame["n"], strict=True)}
+
+    def organisation_parametres(self) -> dict[str, str]:
+        frame = self.query("SELECT parametre, valeur FROM organisation_parametres")
+        return dict(zip(frame["parametre"], frame["valeur"], strict=True))
+
+    # --- geometries ------------------------------------------------------------------------
+    def shapes(self, couche: str, niveau: str, departement: str | None = None,
+               metropole: bool = False) -> pd.DataFrame:
+        """Geometries (code, wkb) of one layer; ``metropole`` drops overseas départements."""
+        return self._shapes(couche, niveau, departement, metropole)[0]
+
+    def _shapes(self, couche: str, niveau: str, departement: str | None, metropole: bool
+                ) -> tuple[pd.DataFrame, tuple[int, int, int, int] | None]:
+        return self._query_versioned(
+            """
+            SELECT g.code, g.wkb
+            FROM geometries AS g
+            LEFT JOIN departements AS d ON d.code = g.departement
+            WHERE g.couche = $couche AND g.niveau = $niveau
+              AND ($departement IS NULL OR g.departement = $departement)
+              AND (NOT $metropole OR NOT coalesce(d.outre_mer, false))
+            ORDER BY g.code
+            """,
+            {"couche": couche, "niveau": niveau, "departement": departement,
+             "metropole": metropole},
+        )
+
+    def geojson(self, couche: str, niveau: str, departement: str | None = None,
+                metropole: bool = False) -> dict:
+        """:meth:`shapes` as a GeoJSON FeatureCollection, cached until the file changes.
+
+        Callers must not modify the returned dict: it is shared.
+        """
+        key = (couche, niveau, departement, metropole)
+        with self._cond:
+            cached = self._geojson.get(key)
+            version = self._signature
+        if cached is not None:
+            # a hit is only trusted for the file it was built from
+            if _signature(self.path) == version:
+                with self._cond:
+                    self._geojson.move_to_end(key, last=True)
+                return cached
+        shapes, version = self._shapes(couche, niveau, departement, metropole)
+        collection = geo.feature_collection(shapes["code"].tolist(), shapes["wkb"].tolist())
+        with self._cond:
+            if self._signature == version:
+                self._geojson[key] = collection
+                while len(self._geojson) > GEOJSON_CACHE_SIZE:
+                    self._geojson.popitem(last=False)
+        return collection
+
+
+def get_warehouse() -> Warehouse:
+    """The warehouse of the running app (set by :func:`dashboard.app.create_app`)."""
+    return flask.current_app.extensions[EXTENSION_KEY]

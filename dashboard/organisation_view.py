@@ -1,0 +1,140 @@
+"""What the organisation page shows for a scope (France or one département), callback-free."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import figures, indicators
+from dashboard.data import Warehouse
+from dashboard.indicators import DEPARTEMENT, NATIONAL, Indicator
+from dashboard.kpi import Kpi, build_kpis
+from dashboard.provenance import is_modelled
+
+UNAVAILABLE = ("L'entrepôt de données n'est pas encore publié. "
+               "Lancez « python -m etl build » puis rechargez la page.")
+READ_ERROR = ("Les données n'ont pas pu être lues. Réessayez dans un instant ; si le problème "
+              "persiste, reconstruisez l'entrepôt (« python -m etl build »).")
+NO_DEPARTEMENT = "L'entrepôt ne contient aucun département."
+NO_BRIGADE = ("Aucune brigade territoriale dans ce département : "
+              "il est entièrement en zone police.")
+NO_SHAPE = "Les contours de ces unités ne sont pas disponibles : voir le tableau ci-dessous."
+
+
+def unknown_departement(code: str) -> str:
+    return f"Département inconnu : « {code} ». Choisissez-en un dans la liste."
+
+
+@dataclass(frozen=True)
+class MapView:
+    """The map of one scope, its table of figures and why either is missing."""
+
+    level: str
+    indicator: Indicator
+    title: str
+    caption: str
+    frame: pd.DataFrame
+    geojson: dict
+    departement: str = ""  # the département shown, "" for France
+    metropolitan: bool = True
+    message: str | None = None  # replaces map and table when set
+    map_message: str | None = None  # replaces the map only
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return indicators.table_columns(self.level)
+
+    @property
+    def decimals(self) -> dict[str, int]:
+        return {i.key: i.decimals for i in indicators.indicators_for(self.level)}
+
+    def figure(self) -> go.Figure:
+        if self.message or self.map_message:
+            return figures.empty_figure(self.message or self.map_message or "")
+        drawn = self.frame[self.frame["code"].isin({f["id"] for f in self.geojson["features"]})]
+        key = self.indicator.key
+        return figures.choropleth_figure(
+            self.geojson,
+            codes=drawn["code"].tolist(),
+            names=(drawn["code"] + " — " + drawn["nom"]).tolist()
+            if self.level == NATIONAL else drawn["nom"].tolist(),
+            values=drawn[key].astype("float64").tolist(),
+            value_texts=indicators.value_texts(drawn[key], self.indicator),
+            indicator_label=self.indicator.label,
+            metropolitan=self.metropolitan,
+        )
+
+    def export_filename(self) -> str:
+        scope = f"departement_{self.departement}" if self.departement else "france"
+        return f"organisation_{scope}.csv"
+
+
+def _empty(level: str, indicator_key: str | None, message: str) -> MapView:
+    indicator = indicators.pick_indicator(level, indicator_key)
+    return MapView(level, indicator, "", "", pd.DataFrame(), {"features": []}, message=message)
+
+
+def departement_options(departements: pd.DataFrame) -> list[dict[str, str]]:
+    """Dropdown options « 35 — Ille-et-Vilaine », overseas ones included and marked."""
+    return [
+        {"label": f"{code} — {nom}" + (" (outre-mer)" if om else ""), "value": code}
+        for code, nom, om in zip(departements["code"], departements["nom"],
+                                 departements["outre_mer"], strict=True)
+    ]
+
+
+def map_view(warehouse: Warehouse, departement: str | None, indicator_key: str | None
+             ) -> MapView:
+    """The national map of départements, or the brigades of ``departement``.
+
+    ``departement`` comes from the browser: it is checked against the warehouse, never trusted.
+    """
+    level = NATIONAL if not departement else DEPARTEMENT
+    departements = warehouse.departements()
+    if departements.empty:
+        return _empty(level, indicator_key, NO_DEPARTEMENT)
+    indicator = indicators.pick_indicator(level, indicator_key)
+    if level == NATIONAL:
+        frame = indicators.departement_frame(departements)
+        geojson = warehouse.geojson("departement", "national", metropole=True)
+        caption = (f"{indicator.label} par département. Les départements d'outre-mer, "
+                   "absents de la carte, figurent dans ce tableau.")
+        return MapView(level, indicator, f"Départements — {indicator.label}", caption, frame,
+                       geojson, map_message=None if geojson["features"] else NO_SHAPE)
+    match = departements[departements["code"] == departement]
+    if match.empty:
+        return _empty(level, indicator_key, unknown_departement(str(departement)))
+    row = match.iloc[0]
+    code = str(row["code"])
+    title = f"Brigades — {code} {row['nom']} — {indicator.label}"
+    brigades = warehouse.brigades(code)
+    if brigades.empty:
+        return MapView(level, indicator, title, "", pd.DataFrame(), {"features": []},
+                       departement=code, message=NO_BRIGADE)
+    frame = indicators.brigade_frame(brigades)
+    geojson = warehouse.geojson("brigade", "departement", code)
+    caption = f"{indicator.label} par brigade, {code} — {row['nom']}."
+    return MapView(level, indicator, title, caption, frame, geojson, departement=code,
+                   metropolitan=not bool(row["outre_mer"]),
+                   map_message=None if geojson["features"] else NO_SHAPE)
+
+
+def scope_kpis(warehouse: Warehouse, departement: str | None) -> tuple[str, list[Kpi]]:
+    """The heading of the scope and its cards; an unknown département gives no cards."""
+    departements = warehouse.departements()
+    modelled = is_modelled(warehouse.organisation_sources())
+    if not departement:
+        return "France entière", build_kpis(warehouse.summary(None), national=True,
+                                             modelled=modelled)
+    match = departements[departements["code"] == departement]
+    if match.empty:
+        return unknown_departement(str(departement)), []
+    row = match.iloc[0]
+    return (f"{row['code']} — {row['nom']}",
+            build_kpis(warehouse.summary(str(row["code"])), national=False, modelled=modelled))
+
+
+__all__ = ["MapView", "map_view", "scope_kpis", "departement_options", "UNAVAILABLE",
+           "READ_ERROR"]

