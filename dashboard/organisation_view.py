@@ -24,7 +24,8 @@ NO_SHAPE = "Les contours de ces unités ne sont pas disponibles : voir le tablea
 
 
 def unknown_departement(code: str) -> str:
-    return f"Département inconnu : « {code} ». Choisissez-en un dans la liste."
+    shown = code if len(code) <= 12 else code[:12] + "…"  # it comes from the URL: keep it short
+    return f"Département inconnu : « {shown} ». Choisissez-en un dans la liste."
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,13 @@ class MapView:
     metropolitan: bool = True
     message: str | None = None  # replaces map and table when set
     map_message: str | None = None  # replaces the map only
+
+    @property
+    def figure_caption(self) -> str:
+        hint = (" Cliquez sur un département pour afficher ses brigades."
+                if self.level == NATIONAL else "")
+        return ("Carte choroplèthe ; les mêmes chiffres figurent dans le tableau ci-dessous."
+                + hint)
 
     @property
     def columns(self) -> dict[str, str]:
@@ -63,6 +71,7 @@ class MapView:
             values=drawn[key].astype("float64").tolist(),
             value_texts=indicators.value_texts(drawn[key], self.indicator),
             indicator_label=self.indicator.label,
+            decimals=self.indicator.decimals,
             metropolitan=self.metropolitan,
         )
 

@@ -268,7 +268,7 @@ def brigade_adjacency(communes: pd.DataFrame, pairs: np.ndarray) -> set[tuple[st
     out = set()
     for i, j in pairs:
         x, y = b[i], b[j]
-        if x is not None and y is not None and x != y:
+        if pd.notna(x) and pd.notna(y) and x != y:
             out.add((x, y) if x < y else (y, x))
     return out
 

@@ -1,0 +1,112 @@
+"""The Dash application shell: navbar, page container and footer (pages live in pages/)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+import duckdb
+import flask
+from dash import html
+
+from dashboard import data
+from dashboard.provenance import provenance_label
+from etl.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TITLE = "Présents pour les élus — tableau de bord territorial"
+
+# <html lang="fr"> (RGAA: the page language must be declared); the rest is Dash's default page
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="fr">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
+def _navbar() -> dbc.Navbar:
+    links = [
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
+        for page in dash.page_registry.values()
+    ]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(TITLE, href=dash.get_relative_path("/"), className="fw-semibold"),
+                dbc.Nav(links, navbar=True, className="ms-auto"),
+            ],
+            fluid=True,
+        ),
+        color="primary",
+        dark=True,
+        className="mb-3",
+    )
+
+
+def _footer_label() -> str:
+    if not flask.has_app_context():  # Dash calls the layout once at start-up to check it
+        return provenance_label({}, None)
+    try:
+        warehouse = data.get_warehouse()
+        return provenance_label(warehouse.organisation_sources(),
+                                warehouse.organisation_parametres())
+    except data.WarehouseUnavailable:
+        return provenance_label({}, None)
+    except duckdb.Error:
+        log.exception("footer: reading the organisation's source failed")
+        return provenance_label({}, None)
+
+
+def _shell() -> html.Div:
+    """Rebuilt at each page load, so that the footer follows the published warehouse."""
+    return html.Div(
+        [
+            html.A("Aller au contenu", href="#contenu", className="visually-hidden-focusable"),
+            _navbar(),
+            html.Main(dash.page_container, id="contenu", className="container-fluid pb-4"),
+            html.Footer(
+                html.Div(_footer_label(), id="provenance", className="container-fluid small"),
+                className="app-footer py-2",
+            ),
+        ]
+    )
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """A new app reading ``settings.warehouse_path`` (default: the environment's settings)."""
+    settings = settings or get_settings()
+    app = dash.Dash(
+        "dashboard",
+        use_pages=True,
+        pages_folder=str(PACKAGE_DIR / "pages"),
+        assets_folder=str(PACKAGE_DIR / "assets"),
+        # Bootstrap is linked below so that it loads before style.css, which overrides it
+        assets_path_ignore=["vendor"],
+        serve_locally=True,
+        title=TITLE,
+        update_title=None,
+        index_string=INDEX_STRING,
+    )
+    app.config.external_stylesheets.append(app.get_asset_url("vendor/bootstrap.min.css"))
+    for required in ("vendor/bootstrap.min.css", "vendor/topojson/world_110m.json"):
+        if not (PACKAGE_DIR / "assets" / required).exists():
+            log.warning("missing front-end file dashboard/assets/%s: run `make assets`", required)
+    app.server.extensions[data.EXTENSION_KEY] = data.Warehouse(settings.warehouse_path)
+    app.layout = _shell
+    return app

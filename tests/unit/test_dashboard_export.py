@@ -1,0 +1,49 @@
+"""CSV export: French Excel conventions and formula neutralisation."""
+
+import csv
+import io
+
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dashboard.export import FORMULA_PREFIXES, neutralise_cell, to_csv_bytes
+
+
+def _rows(payload: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(payload.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_neutralise_cell():
+    assert neutralise_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    for prefix in ("+", "-", "@", "\t", "\r"):
+        assert neutralise_cell(prefix + "1") == "'" + prefix + "1"
+    assert neutralise_cell("Rennes") == "Rennes"
+    assert neutralise_cell(-3) == -3
+
+
+def test_csv_for_french_excel():
+    frame = pd.DataFrame({"code": ["35", "56"], "nom": ["Ille-et-Vilaine", "=cmd|' /C calc'!A0"],
+                          "ratio": [11.14, -2.5], "n": [1, 2]})
+    payload = to_csv_bytes(frame, {"code": "Code", "nom": "Nom", "ratio": "Ratio"})
+    assert payload.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in payload
+    assert _rows(payload) == [
+        ["Code", "Nom", "Ratio"],
+        ["35", "Ille-et-Vilaine", "11,14"],
+        ["56", "'=cmd|' /C calc'!A0", "-2,5"],  # negative numbers stay numbers
+    ]
+
+
+def test_headers_are_neutralised_too():
+    payload = to_csv_bytes(pd.DataFrame({"=x": ["a"]}))
+    assert _rows(payload)[0] == ["'=x"]
+
+
+@given(st.lists(st.text(min_size=1), min_size=1, max_size=5))
+def test_no_text_cell_can_start_a_formula(texts):
+    payload = to_csv_bytes(pd.DataFrame({"t": texts}))
+    frame = pd.read_csv(io.BytesIO(payload), sep=";", encoding="utf-8-sig", dtype=str,
+                        keep_default_na=False)
+    for cell in frame["t"]:
+        assert not cell.startswith(FORMULA_PREFIXES)

@@ -1,0 +1,42 @@
+"""French number formatting of the dashboard."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from dashboard.formatting import MISSING, THOUSANDS, format_number, format_percent, safe_ratio
+
+
+def test_thousands_are_grouped_with_narrow_no_break_spaces():
+    assert format_number(1_234_567) == f"1{THOUSANDS}234{THOUSANDS}567"
+    assert format_number(999) == "999"
+    assert format_number(-1500) == f"-1{THOUSANDS}500"
+
+
+def test_decimal_comma():
+    assert format_number(11.14, 1) == "11,1"
+    assert format_number(1234.5, 2) == f"1{THOUSANDS}234,50"
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, pd.NA])
+def test_missing_values_show_a_dash(missing):
+    assert format_number(missing) == MISSING
+    assert format_percent(missing) == MISSING
+
+
+def test_text_is_refused():
+    with pytest.raises(TypeError):
+        format_number("12")
+
+
+def test_percent():
+    assert format_percent(0.2154) == f"21,5{THOUSANDS}%"
+    assert format_percent(1) == f"100,0{THOUSANDS}%"
+
+
+def test_safe_ratio():
+    assert safe_ratio(1, 4) == 0.25
+    assert safe_ratio(1, 0) is None
+    assert safe_ratio(None, 4) is None
+    assert safe_ratio(3, math.nan) is None

@@ -1,0 +1,87 @@
+"""What the organisation page shows, read from the small fixture warehouse."""
+
+import duckdb
+import pytest
+
+from dashboard import organisation_view as view
+from dashboard.components import data_table, kpi_cards
+from dashboard.data import Warehouse
+from tests.dashboard_fixture import build_small_warehouse
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    path = build_small_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
+    wh = Warehouse(path)
+    yield wh
+    wh.close()
+
+
+def test_national_view_draws_metropolitan_departements_and_lists_all(warehouse):
+    shown = view.map_view(warehouse, None, "gendarmes_10000")
+    assert shown.message is None and shown.map_message is None
+    assert shown.frame["code"].tolist() == ["35", "56", "972"]
+    figure = shown.figure()
+    assert list(figure.data[0].locations) == ["35", "56"]
+    assert figure.data[0].customdata[0][0] == "35 — Ille-et-Vilaine"
+    assert shown.export_filename() == "organisation_france.csv"
+    assert "Cliquez" in shown.figure_caption
+
+
+def test_departement_view_shows_its_brigades(warehouse):
+    shown = view.map_view(warehouse, "972", "effectif")
+    assert shown.title.startswith("Brigades — 972 Martinique")
+    assert shown.frame["code"].tolist() == ["B97213"]
+    assert not shown.metropolitan
+    figure = shown.figure()
+    assert figure.layout.geo.projection.type == "mercator"
+    assert list(figure.data[0].z) == [30.0]
+    assert shown.export_filename() == "organisation_departement_972.csv"
+
+
+def test_indicator_of_the_other_level_falls_back(warehouse):
+    assert view.map_view(warehouse, "35", "nb_brigades").indicator.key == "population"
+
+
+def test_unknown_departement_is_refused(warehouse):
+    shown = view.map_view(warehouse, "x" * 40, None)
+    assert shown.message.startswith("Département inconnu : « xxxxxxxxxxxx… »")
+    assert shown.figure().layout.annotations[0].text == shown.message
+
+
+def test_departement_without_brigade(tmp_path):
+    path = build_small_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("DELETE FROM brigades WHERE departement = ?", ["56"])
+    con.close()
+    wh = Warehouse(path)
+    try:
+        assert view.map_view(wh, "56", None).message == view.NO_BRIGADE
+    finally:
+        wh.close()
+
+
+def test_scope_kpis(warehouse):
+    heading, kpis = view.scope_kpis(warehouse, None)
+    assert heading == "France entière" and len(kpis) == 8
+    heading, kpis = view.scope_kpis(warehouse, "35")
+    assert heading == "35 — Ille-et-Vilaine" and len(kpis) == 7
+    assert view.scope_kpis(warehouse, "99")[1] == []
+
+
+def test_departement_options_mark_overseas(warehouse):
+    options = view.departement_options(warehouse.departements())
+    assert options[-1] == {"label": "972 — Martinique (outre-mer)", "value": "972"}
+
+
+def test_components_render_an_accessible_table_and_cards(warehouse):
+    shown = view.map_view(warehouse, None, None)
+    table = data_table(shown.frame, shown.columns, shown.caption, decimals=shown.decimals)
+    caption, head, body = table.children
+    assert caption.children == shown.caption
+    assert all(th.scope == "col" for th in head.children.children)
+    first_row = body.children[0].children
+    assert first_row[0].scope == "row" and first_row[0].children == "35"
+    assert first_row[-1].children == "11,1"
+    cards = kpi_cards(view.scope_kpis(warehouse, None)[1])
+    assert len(cards.children) == 8
