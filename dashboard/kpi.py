@@ -44,6 +44,7 @@ def build_kpis(summary: Mapping[str, object], *, national: bool, modelled: bool)
              "pour 10 000 habitants en zone gendarmerie")),
     ]
     if national:
-        kpis.append(Kpi("departements", "Départements", format_number(summary.get("nb_departements")),
+        kpis.append(Kpi("departements", "Départements",
+                        format_number(summary.get("nb_departements")),
                         "dont outre-mer : " + format_number(summary.get("nb_departements_om"))))
     return kpis

@@ -1,4 +1,4 @@
-"""The provenance label shown in the footer: reference data and where the organisation comes from."""
+"""The footer's provenance label: reference data, and where the organisation comes from."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def organisation_origin(source_counts: Mapping[str, int],
     if sources == {SOURCE_FILE}:
         return "organisation de la gendarmerie issue du fichier des unités"
     if sources:
-        return "organisation de la gendarmerie en partie modélisée, en partie issue du fichier des unités"
+        return ("organisation de la gendarmerie en partie modélisée, "
+                "en partie issue du fichier des unités")
     return "organisation de la gendarmerie non disponible"
 
 

@@ -1,1 +1,1 @@
-"""ETL of the « Présent pour les élus » dashboard: reference data, sources and the DuckDB warehouse."""
+"""ETL of the « Présent pour les élus » dashboard: reference data, sources, DuckDB warehouse."""

@@ -37,7 +37,8 @@ class Ids:
     table = "organisation-tableau"
     export = "organisation-export"
     download = "organisation-telechargement"
-    url_sync = "organisation-url"
+    shown = "organisation-vue"  # what this rendering of the page shows, set from the address
+    address = "organisation-adresse"
 
 
 def _graph_config() -> dict:
@@ -68,10 +69,19 @@ def _overseas_links(departements) -> html.Nav | None:
                     className="small overseas-links", **{"aria-label": "Départements d'outre-mer"})
 
 
-def layout(departement: str | list | None = None, **_query) -> html.Div:
-    """The page; ``?departement=35`` opens that département's brigades (shareable link)."""
-    if isinstance(departement, list):  # ?departement=35&departement=56: keep the first
-        departement = departement[0] if departement else None
+def _first(value: str | list | None) -> str | None:
+    """One query value (``?departement=35&departement=56`` gives a list: keep the first)."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def layout(departement: str | list | None = None, indicateur: str | list | None = None,
+           **_query) -> html.Div:
+    """The page for ``?departement=35&indicateur=effectif`` (both optional): the address is the
+    page's whole state, so that a view can be shared as a link and Back returns to the last one.
+    """
+    departement, indicateur = _first(departement), _first(indicateur)
     options: list[dict[str, str]] = []
     overseas = None
     problem = None
@@ -89,6 +99,7 @@ def layout(departement: str | list | None = None, **_query) -> html.Div:
     if departement and selected is None and problem is None:
         problem = view.unknown_departement(str(departement)) + " La carte nationale est affichée."
     level = indicators.DEPARTEMENT if selected else indicators.NATIONAL
+    indicator = indicators.pick_indicator(level, indicateur)
     dropdown_labels = {"search": "Rechercher", "clear_search": "Effacer la recherche",
                        "clear_selection": "Revenir à la France entière",
                        "no_options_found": "Aucun département trouvé"}
@@ -136,7 +147,7 @@ def layout(departement: str | list | None = None, **_query) -> html.Div:
                                                 className="form-label fw-semibold fs-6"),
                                     dbc.RadioItems(id=Ids.indicator,
                                                    options=_indicator_options(level),
-                                                   value=indicators.indicators_for(level)[0].key),
+                                                   value=indicator.key),
                                 ],
                                 className="col-md-7",
                             ),
@@ -170,7 +181,10 @@ def layout(departement: str | list | None = None, **_query) -> html.Div:
                 ],
                 **{"aria-labelledby": Ids.map_title},
             ),
-            dcc.Store(id=Ids.url_sync),
+            dcc.Store(id=Ids.shown, data={"departement": selected,
+                                           "indicateur": indicator.key}),
+            # "callback-nav": a new address re-renders the page through Dash's page router
+            dcc.Location(id=Ids.address, refresh="callback-nav"),
         ]
     )
 
@@ -183,23 +197,12 @@ def _failure(exc: Exception) -> str:
 
 
 @callback(
-    Output(Ids.indicator, "options"),
-    Output(Ids.indicator, "value"),
-    Input(Ids.departement, "value"),
-    State(Ids.indicator, "value"),
-)
-def _indicator_choices(departement, current):
-    level = indicators.DEPARTEMENT if departement else indicators.NATIONAL
-    chosen = indicators.pick_indicator(level, current)
-    return _indicator_options(level), chosen.key
-
-
-@callback(
     Output(Ids.scope, "children"),
     Output(Ids.kpis, "children"),
-    Input(Ids.departement, "value"),
+    Input(Ids.shown, "data"),
 )
-def _update_kpis(departement):
+def _update_kpis(shown):
+    departement = (shown or {}).get("departement")
     try:
         heading, kpis = view.scope_kpis(data.get_warehouse(), departement)
     except (data.WarehouseUnavailable, duckdb.Error) as exc:
@@ -214,12 +217,13 @@ def _update_kpis(departement):
     Output(Ids.map, "figure"),
     Output(Ids.map_caption, "children"),
     Output(Ids.table, "children"),
-    Input(Ids.departement, "value"),
-    Input(Ids.indicator, "value"),
+    Input(Ids.shown, "data"),
 )
-def _update_map(departement, indicator_key):
+def _update_map(state):
+    state = state or {}
     try:
-        shown = view.map_view(data.get_warehouse(), departement, indicator_key)
+        shown = view.map_view(data.get_warehouse(), state.get("departement"),
+                              state.get("indicateur"))
     except (data.WarehouseUnavailable, duckdb.Error) as exc:
         message = _failure(exc)
         return "Carte", empty_figure(message), "", components.empty_state(message)
@@ -234,13 +238,14 @@ def _update_map(departement, indicator_key):
 @callback(
     Output(Ids.download, "data"),
     Input(Ids.export, "n_clicks"),
-    State(Ids.departement, "value"),
-    State(Ids.indicator, "value"),
+    State(Ids.shown, "data"),
     prevent_initial_call=True,
 )
-def _export_csv(_clicks, departement, indicator_key):
+def _export_csv(_clicks, state):
+    state = state or {}
     try:
-        shown = view.map_view(data.get_warehouse(), departement, indicator_key)
+        shown = view.map_view(data.get_warehouse(), state.get("departement"),
+                              state.get("indicateur"))
     except (data.WarehouseUnavailable, duckdb.Error) as exc:
         _failure(exc)
         return no_update
@@ -263,25 +268,31 @@ def _drill_down(click, departement):
     return click["points"][0].get("location") or no_update
 
 
-# Keeps ?departement= in the address bar so that the view can be shared as a link; pushState
-# (not a Dash Location) so that the page is not rebuilt, and Back returns to the previous view.
+# A choice only changes the address; Dash's page router then renders the page for it. So a
+# shared link, Back and Forward and the choices all go through `layout`, and each change builds
+# the map once. A new département drops the indicator: each level has its own.
 clientside_callback(
     """
-    function (departement) {
-        const url = new URL(window.location.href);
-        const wanted = departement || null;
-        if (url.searchParams.get("departement") === wanted) {
+    function (departement, indicateur) {
+        const triggered = window.dash_clientside.callback_context.triggered || [];
+        const newDepartement = triggered.some(
+            (t) => t.prop_id.startsWith("organisation-departement."));
+        const params = new URLSearchParams();
+        if (departement) {
+            params.set("departement", departement);
+        }
+        if (indicateur && !newDepartement) {
+            params.set("indicateur", indicateur);
+        }
+        const search = params.toString() ? "?" + params.toString() : "";
+        if (search === window.location.search) {
             return window.dash_clientside.no_update;
         }
-        if (wanted) {
-            url.searchParams.set("departement", wanted);
-        } else {
-            url.searchParams.delete("departement");
-        }
-        window.history.pushState({}, "", url.toString());
-        return window.dash_clientside.no_update;
+        return search;
     }
     """,
-    Output(Ids.url_sync, "data"),
+    Output(Ids.address, "search"),
     Input(Ids.departement, "value"),
+    Input(Ids.indicator, "value"),
+    prevent_initial_call=True,
 )

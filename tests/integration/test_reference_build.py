@@ -67,7 +67,8 @@ def test_brigades(wh):
     n = one(wh, "SELECT count(*) FROM brigades")[0]
     assert 2_900 <= n <= 3_300
     # every ZGN commune in exactly one brigade (the key is unique), no ZPN commune in any
-    assert one(wh, "SELECT count(*) FROM communes WHERE zone = 'ZGN' AND brigade_id IS NULL")[0] == 0
+    assert one(wh, "SELECT count(*) FROM communes WHERE zone = 'ZGN' "
+                   "AND brigade_id IS NULL")[0] == 0
     assert one(wh, "SELECT count(*) FROM communes WHERE zone = 'ZPN' "
                    "AND brigade_id IS NOT NULL")[0] == 0
     assert one(wh, "SELECT count(*) - count(DISTINCT code) FROM communes")[0] == 0

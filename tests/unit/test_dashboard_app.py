@@ -70,8 +70,8 @@ def test_footer_reads_the_organisation_source(client):
 
 
 def test_map_callback_with_a_departement(client):
-    response = _update(client, MAP_OUTPUTS, [("organisation-departement", "value", "35"),
-                                             ("organisation-indicateur", "value", "effectif")])
+    shown = {"departement": "35", "indicateur": "effectif"}
+    response = _update(client, MAP_OUTPUTS, [("organisation-vue", "data", shown)])
     title = response["organisation-carte-titre"]["children"]
     assert title == "Brigades — 35 Ille-et-Vilaine — Effectif"
     figure = response["organisation-carte"]["figure"]
@@ -80,9 +80,8 @@ def test_map_callback_with_a_departement(client):
 
 
 def test_forged_departement_gets_a_french_message(client):
-    response = _update(client, MAP_OUTPUTS,
-                       [("organisation-departement", "value", "'; DROP TABLE brigades; --"),
-                        ("organisation-indicateur", "value", None)])
+    forged = {"departement": "'; DROP TABLE brigades; --", "indicateur": "x"}
+    response = _update(client, MAP_OUTPUTS, [("organisation-vue", "data", forged)])
     table = json.dumps(response["organisation-tableau"]["children"], ensure_ascii=False)
     assert "Département inconnu" in table
 
@@ -90,8 +89,8 @@ def test_forged_departement_gets_a_french_message(client):
 def test_csv_export_callback(client):
     response = _update(client, [("organisation-telechargement", "data")],
                        [("organisation-export", "n_clicks", 1)],
-                       state=[("organisation-departement", "value", None),
-                              ("organisation-indicateur", "value", "nb_brigades")])
+                       state=[("organisation-vue", "data",
+                               {"departement": None, "indicateur": "nb_brigades"})])
     download = response["organisation-telechargement"]["data"]
     assert download["filename"] == "organisation_france.csv"
     assert download["base64"] is True
@@ -108,7 +107,7 @@ def test_page_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch):
                                                ensure_ascii=False)
     response = _update(client, [("organisation-perimetre", "children"),
                                 ("organisation-kpis", "children")],
-                       [("organisation-departement", "value", None)])
+                       [("organisation-vue", "data", {"departement": None})])
     assert "python -m etl build" in json.dumps(response, ensure_ascii=False)
 
 
