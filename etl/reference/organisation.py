@@ -170,7 +170,7 @@ def _subset_pairs(pairs: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 def _groups_to_pairs(labels: np.ndarray, pairs: np.ndarray) -> set[tuple[int, int]]:
     a, b = labels[pairs[:, 0]], labels[pairs[:, 1]]
-    return {(int(x), int(y)) if x < y else (int(y), int(x)) for x, y in zip(a, b, strict=True) if x != y}
+    return {(int(min(x, y)), int(max(x, y))) for x, y in zip(a, b, strict=True) if x != y}
 
 
 def build_brigades(
