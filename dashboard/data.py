@@ -1,11 +1,4 @@
-"""The dashboard's only data access: parameterised read-only queries on the published warehouse.
-
-The ETL publishes ``warehouse.duckdb`` by building a new file and ``os.replace``-ing it onto the
-published path. DuckDB caches an open database per path inside a process, so a new
-``duckdb.connect`` would keep reading the replaced file while any older connection is still
-open: :class:`Warehouse` therefore waits for queries in flight on the old file, closes it, and
-only then connects again.
-"""
+"""The dashboard's only data access: parameterised read-only queries on the published warehouse."""
 
 from __future__ import annotations
 
@@ -42,7 +35,14 @@ def _signature(path: Path) -> tuple[int, int, int, int]:
 
 
 class Warehouse:
-    """Read-only access to one published warehouse file, safe to share between threads."""
+    """Read-only access to one published warehouse file, safe to share between threads.
+
+    The ETL publishes by building a new file and ``os.replace``-ing it onto the published path.
+    DuckDB caches an open database per path inside a process, so a new ``duckdb.connect`` would
+    keep reading the replaced file while any older connection is still open (and closing a
+    connection also kills its cursors): on a change, queries in flight on the old file are let
+    finish, then it is closed, and only then connected again.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -142,15 +142,18 @@ class Warehouse:
             WITH c AS (
                 SELECT count(*) AS nb_communes,
                        count(*) FILTER (WHERE zone = 'ZGN') AS nb_communes_zgn,
-                       CAST(sum(population) AS BIGINT) AS population,
-                       CAST(sum(population) FILTER (WHERE zone = 'ZGN') AS BIGINT)
+                       -- sums over no row are NULL: a département without ZGN has 0 there
+                       CAST(coalesce(sum(population), 0) AS BIGINT) AS population,
+                       CAST(coalesce(sum(population) FILTER (WHERE zone = 'ZGN'), 0) AS BIGINT)
                            AS population_zgn,
                        sum(superficie_km2) AS superficie_km2,
-                       sum(superficie_km2) FILTER (WHERE zone = 'ZGN') AS superficie_zgn_km2
+                       coalesce(sum(superficie_km2) FILTER (WHERE zone = 'ZGN'), 0)
+                           AS superficie_zgn_km2
                 FROM communes
                 WHERE $departement IS NULL OR departement = $departement
             ), b AS (
-                SELECT count(*) AS nb_brigades, CAST(sum(effectif) AS BIGINT) AS effectif
+                SELECT count(*) AS nb_brigades,
+                       CAST(coalesce(sum(effectif), 0) AS BIGINT) AS effectif
                 FROM brigades
                 WHERE $departement IS NULL OR departement = $departement
             ), k AS (

@@ -61,7 +61,7 @@ def empty_figure(message: str) -> go.Figure:
                           yref="paper", font={"size": 16})
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
-    figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=560,
+    figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=240,
                          paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
     return figure
 

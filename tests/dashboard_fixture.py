@@ -150,7 +150,8 @@ def _fill(con: duckdb.DuckDBPyConnection, source: str) -> None:
     _insert(con, "geometries", geometries)
 
     _insert(con, "organisation_parametres", [
-        {"parametre": "source", "valeur": source, "description": "Origin of the organisation"},
+        {"parametre": "source_organisation", "valeur": source,
+         "description": "'modele' (this model) or 'fichier' (real units files)"},
         {"parametre": "habitants_par_gendarme", "valeur": "800",
          "description": "Modelled population per gendarme"},
     ])

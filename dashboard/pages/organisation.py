@@ -201,8 +201,8 @@ def _failure(exc: Exception) -> str:
     Output(Ids.kpis, "children"),
     Input(Ids.shown, "data"),
 )
-def _update_kpis(shown):
-    departement = (shown or {}).get("departement")
+def _update_kpis(state):
+    departement = (state or {}).get("departement")
     try:
         heading, kpis = view.scope_kpis(data.get_warehouse(), departement)
     except (data.WarehouseUnavailable, duckdb.Error) as exc:

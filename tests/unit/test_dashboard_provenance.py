@@ -20,6 +20,7 @@ def test_mixed_sources():
 
 
 def test_parameters_are_only_a_fallback():
-    assert organisation_origin({}, {"source": "fichier"}).endswith("fichier des unités")
-    assert organisation_origin({"modele": 1}, {"source": "fichier"}).endswith("modélisée")
+    fichier = {"source_organisation": "fichier"}
+    assert organisation_origin({}, fichier).endswith("fichier des unités")
+    assert organisation_origin({"modele": 1}, fichier).endswith("modélisée")
     assert organisation_origin({}, {}).endswith("non disponible")

@@ -1,0 +1,1 @@
+"""Sources: one module per record type (format, validation, table), the loader and quarantine."""

@@ -1,0 +1,33 @@
+"""Training and awareness sessions for élus (incivilities, IMMUNITÉ cyber, VIF, environment)."""
+
+from __future__ import annotations
+
+from etl.sources.base import Field as F
+from etl.sources.base import Source
+
+THEMES_FORMATION = ("incivilites", "cyber_immunite", "vif", "environnement", "atteintes_elus",
+                    "gestion_crise")
+FONCTIONS_PARTICIPANT = ("maire", "adjoint", "conseiller_municipal", "secretaire_mairie",
+                         "agent_municipal", "autre")
+
+TRAININGS = Source(
+    name="trainings",
+    table="trainings",
+    description="Attendance at training and awareness sessions: one row per attendee and "
+    "session (the session's columns repeat).",
+    fields=(
+        F("id_participation", "code", "Attendance id"),
+        F("id_session", "code", "Session id"),
+        F("theme", "enum", "Theme", enum=THEMES_FORMATION),
+        F("date_session", "date", "Date of the session", not_future=True),
+        F("code_commune_session", "insee", "Where the session took place"),
+        F("unite", "code", "Unit that ran it (brigade id, groupement, …)"),
+        F("code_commune_participant", "insee", "Commune of the attendee"),
+        F("fonction_participant", "enum", "Function of the attendee",
+          enum=FONCTIONS_PARTICIPANT),
+    ),
+    key=("id_participation",),
+    example="id_participation;id_session;theme;date_session;code_commune_session;unite;"
+    "code_commune_participant;fonction_participant\nFP-000001;FS-2025-0001;incivilites;"
+    "2025-04-10;35238;G35;35001;maire",
+)
