@@ -9,9 +9,10 @@ import dash
 import dash_bootstrap_components as dbc
 import duckdb
 import flask
-from dash import html
+from dash import dcc, html
+from flask_wtf.csrf import generate_csrf
 
-from dashboard import data
+from dashboard import auth, data
 from dashboard.provenance import provenance_label
 from etl.settings import Settings, get_settings
 
@@ -40,6 +41,25 @@ INDEX_STRING = """<!DOCTYPE html>
 </html>"""
 
 
+def _user_menu() -> html.Div | None:
+    user = auth.current_user() if flask.has_request_context() else None
+    if user is None:
+        return None
+    scope = "national" if user.national else (f"département {user.departement}" +
+                                              (f", brigade {user.brigade_id}"
+                                               if user.brigade_id else ""))
+    return html.Form(
+        [
+            html.Span(f"{user.login} — {auth.ROLES[user.role].split(' (')[0]} ({scope})",
+                      className="navbar-text me-2 small"),
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            html.Button("Se déconnecter", type="submit",
+                        className="btn btn-sm btn-outline-light"),
+        ],
+        action="/deconnexion", method="POST", className="d-flex align-items-center ms-3",
+    )
+
+
 def _navbar() -> dbc.Navbar:
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
@@ -50,6 +70,7 @@ def _navbar() -> dbc.Navbar:
             [
                 dbc.NavbarBrand(TITLE, href=dash.get_relative_path("/"), className="fw-semibold"),
                 dbc.Nav(links, navbar=True, className="ms-auto"),
+                _user_menu(),
             ],
             fluid=True,
         ),
@@ -108,5 +129,6 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         if not (PACKAGE_DIR / "assets" / required).exists():
             log.warning("missing front-end file dashboard/assets/%s: run `make assets`", required)
     app.server.extensions[data.EXTENSION_KEY] = data.Warehouse(settings.warehouse_path)
+    auth.init_auth(app.server, settings)
     app.layout = _shell
     return app

@@ -160,3 +160,30 @@ def _fill(con: duckdb.DuckDBPyConnection, source: str) -> None:
         "VALUES (?, 'build', now(), now(), 'succes', ?)",
         ["fixture", "small dashboard fixture"],
     )
+
+
+def add_account(settings_or_dir, login: str, role: str, departement: str | None = None,
+                brigade_id: str | None = None, password: str = "mot-de-passe-de-test") -> str:
+    """Create an account in the operational store of ``PRESENCE_DATA_DIR``-style settings."""
+    from dashboard import auth
+    from etl.ops.store import get_engine
+
+    url = settings_or_dir.ops_url if hasattr(settings_or_dir, "ops_url") else (
+        f"sqlite:///{Path(settings_or_dir) / 'operations.sqlite'}")
+    auth.add_user(get_engine(url), login, password, role, departement, brigade_id, departement)
+    return password
+
+
+def sign_in(client, login: str, password: str = "mot-de-passe-de-test") -> None:
+    """Sign in through the real form (with its CSRF token); later Dash callbacks carry the
+    X-CSRFToken header the way Dash's front end does."""
+    import re
+
+    page = client.get("/connexion").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/connexion", data={"login": login, "password": password,
+                                               "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    client.get("/")  # sets the _csrf_token cookie
+    cookie = client.get_cookie("_csrf_token")
+    client.environ_base["HTTP_X_CSRFTOKEN"] = cookie.value

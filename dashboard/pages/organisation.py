@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 import duckdb
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from dashboard import components, data, indicators
+from dashboard import auth, components, data, indicators
 from dashboard import organisation_view as view
 from dashboard.export import to_csv_bytes
 from dashboard.figures import empty_figure
@@ -82,18 +82,31 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
     page's whole state, so that a view can be shared as a link and Back returns to the last one.
     """
     departement, indicateur = _first(departement), _first(indicateur)
+    # Only Dash's start-up check renders a page without a signed-in user (the guard in
+    # dashboard.auth stops every other request): it needs the ids, not the data.
+    user = auth.current_user()
+    validating = user is None
+    if validating:
+        user = auth.User("validation", "analyste")
     options: list[dict[str, str]] = []
     overseas = None
     problem = None
     try:
-        departements = data.get_warehouse().departements()
-        options = view.departement_options(departements)
-        overseas = _overseas_links(departements)
+        if not validating:
+            departements = data.get_warehouse().departements()
+            options = view.departement_options(departements)
+            overseas = _overseas_links(departements)
     except data.WarehouseUnavailable:
         problem = view.UNAVAILABLE
     except duckdb.Error:
         log.exception("organisation page: reading the départements failed")
         problem = view.READ_ERROR
+    if not user.national:  # a département-scoped role sees its own département only
+        options = [o for o in options if o["value"] == user.departement]
+        overseas = None
+        if departement and departement != user.departement and problem is None:
+            problem = "Ce département n'est pas dans votre périmètre : voici le vôtre."
+        departement = user.departement
     codes = {o["value"] for o in options}
     selected = departement if departement in codes else None
     if departement and selected is None and problem is None:
@@ -133,7 +146,7 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
                                         options=options,
                                         value=selected,
                                         placeholder="France entière (carte des départements)",
-                                        clearable=True,
+                                        clearable=user.national,
                                         labels=dropdown_labels,
                                         maxHeight=320,
                                     ),
@@ -203,6 +216,7 @@ def _failure(exc: Exception) -> str:
 )
 def _update_kpis(state):
     departement = (state or {}).get("departement")
+    auth.check_departement(departement)
     try:
         heading, kpis = view.scope_kpis(data.get_warehouse(), departement)
     except (data.WarehouseUnavailable, duckdb.Error) as exc:
@@ -221,6 +235,7 @@ def _update_kpis(state):
 )
 def _update_map(state):
     state = state or {}
+    auth.check_departement(state.get("departement"))
     try:
         shown = view.map_view(data.get_warehouse(), state.get("departement"),
                               state.get("indicateur"))
@@ -243,6 +258,7 @@ def _update_map(state):
 )
 def _export_csv(_clicks, state):
     state = state or {}
+    auth.check_departement(state.get("departement"))
     try:
         shown = view.map_view(data.get_warehouse(), state.get("departement"),
                               state.get("indicateur"))
@@ -265,7 +281,10 @@ def _drill_down(click, departement):
     """A click on a département of the national map opens its brigades."""
     if departement or not click or not click.get("points"):
         return no_update
-    return click["points"][0].get("location") or no_update
+    target = click["points"][0].get("location")
+    if not target or not auth.require_user().may_see_departement(target):
+        return no_update
+    return target
 
 
 # A choice only changes the address; Dash's page router then renders the page for it. So a

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.dashboard_fixture import build_small_warehouse
+from tests.dashboard_fixture import add_account, build_small_warehouse
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +50,8 @@ def server(tmp_path_factory):
     """`python -m dashboard` on a free port, reading the small fixture warehouse."""
     data_dir = tmp_path_factory.mktemp("data")
     build_small_warehouse(data_dir / "warehouse.duckdb")
+    add_account(data_dir, "analyste.test", "analyste")
+    add_account(data_dir, "prefet.test", "prefet", "35")
     port = _free_port()
     env = os.environ | {"PRESENCE_DATA_DIR": str(data_dir), "PRESENCE_HOST": "127.0.0.1",
                         "PRESENCE_PORT": str(port)}
@@ -122,13 +124,26 @@ def watched(browser):
     context.close()
 
 
+def _sign_in(page, url: str, login: str, password: str = "mot-de-passe-de-test") -> None:
+    """Open ``url``: the sign-in page comes first, then the page asked for."""
+    page.goto(url)
+    page.wait_for_selector("#login")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
 def _shapes(page) -> int:
     return page.locator(MAP_SHAPES).count()
 
 
-def test_national_map_then_departement_drill_down(server, watched):
+def test_sign_in_then_national_map_then_departement_drill_down(server, watched):
     page = watched.page
-    page.goto(server + "/")
+    _sign_in(page, server + "/", "analyste.test", "mauvais mot de passe")
+    assert "Identifiant ou mot de passe incorrect" in page.locator(".alert").inner_text()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "connexion.png"), full_page=True)
+    _sign_in(page, server + "/", "analyste.test")
     page.wait_for_selector(MAP_SHAPES, timeout=20_000)
     # metropolitan départements only; Martinique is reached from the list
     assert _shapes(page) == 2
@@ -175,7 +190,7 @@ def test_national_map_then_departement_drill_down(server, watched):
 
 def test_shared_link_opens_overseas_departement_and_exports_csv(server, watched):
     page = watched.page
-    page.goto(server + "/?departement=972")
+    _sign_in(page, server + "/?departement=972", "analyste.test")
     page.wait_for_function(
         "() => document.querySelector('#organisation-carte-titre')"
         "?.textContent.startsWith('Brigades — 972')", timeout=20_000)
@@ -200,3 +215,16 @@ def test_shared_link_opens_overseas_departement_and_exports_csv(server, watched)
     ]
     watched.assert_clean()
 
+
+
+def test_prefet_sees_only_his_departement(server, watched):
+    page = watched.page
+    _sign_in(page, server + "/?departement=56", "prefet.test")
+    page.wait_for_function(
+        "() => document.querySelector('#organisation-carte-titre')"
+        "?.textContent.startsWith('Brigades — 35')", timeout=20_000)
+    assert "pas dans votre périmètre" in page.content()
+    assert "prefet.test" in page.locator("nav.navbar").inner_text()
+    page.click("text=Se déconnecter")
+    page.wait_for_selector("#login")
+    watched.assert_clean()

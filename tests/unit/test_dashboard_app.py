@@ -11,7 +11,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.app import create_app
 from etl.settings import get_settings
-from tests.dashboard_fixture import build_small_warehouse
+from tests.dashboard_fixture import add_account, build_small_warehouse, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,16 +19,25 @@ ROOT = Path(__file__).resolve().parents[2]
 def _app(monkeypatch, data_dir):
     monkeypatch.setenv("PRESENCE_DATA_DIR", str(data_dir))
     app = create_app(get_settings())
+    add_account(data_dir, "analyste.test", "analyste")
     # Dash collects the pages' callbacks at an app's first request: make it before another
     # test builds a new app
-    assert app.server.test_client().get("/").status_code == 200
+    client = app.server.test_client()
+    sign_in(client, "analyste.test")
+    assert client.get("/").status_code == 200
     return app
+
+
+def _signed_in(app):
+    client = app.server.test_client()
+    sign_in(client, "analyste.test")
+    return client
 
 
 @pytest.fixture
 def client(tmp_path, monkeypatch):
     build_small_warehouse(tmp_path / "warehouse.duckdb")
-    return _app(monkeypatch, tmp_path).server.test_client()
+    return _signed_in(_app(monkeypatch, tmp_path))
 
 
 def _text(response) -> str:
@@ -98,10 +107,15 @@ def test_csv_export_callback(client):
 
 def test_page_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch):
     app = _app(monkeypatch, tmp_path)  # no warehouse.duckdb in tmp_path
-    client = app.server.test_client()
+    client = _signed_in(app)
     assert "organisation de la gendarmerie non disponible" in _text(client.get("/_dash-layout"))
     page = sys.modules["dashboard.pages.organisation"]
     with app.server.test_request_context("/"):
+        import flask
+
+        from dashboard.auth import User
+
+        flask.g.user = User("analyste.test", "analyste")
         layout = page.layout(departement="35")
     assert "python -m etl build" in json.dumps(layout.to_plotly_json(), cls=PlotlyJSONEncoder,
                                                ensure_ascii=False)

@@ -1,0 +1,191 @@
+"""Access control through Flask's test client: sign-in, 302/401, scope forging, roles, CSRF."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from dashboard import auth
+from dashboard.app import create_app
+from etl.ops.store import audit_log, get_engine
+from etl.settings import get_settings
+from tests.dashboard_fixture import add_account, build_small_warehouse, sign_in
+
+KPI_OUTPUTS = [("organisation-perimetre", "children"), ("organisation-kpis", "children")]
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    build_small_warehouse(tmp_path / "warehouse.duckdb")
+    monkeypatch.setenv("PRESENCE_DATA_DIR", str(tmp_path))
+    app = create_app(get_settings())
+    add_account(tmp_path, "prefet35", "prefet", "35")
+    add_account(tmp_path, "commandant56", "commandant", "56")
+    add_account(tmp_path, "brigade35", "brigade", "35", "B35047")
+    add_account(tmp_path, "analyste", "analyste")
+    add_account(tmp_path, "admin", "admin")
+    return app
+
+
+def client_for(app, login=None):
+    client = app.server.test_client()
+    if login:
+        sign_in(client, login)
+    return client
+
+
+def kpis(client, departement):
+    body = {
+        "output": "..organisation-perimetre.children...organisation-kpis.children..",
+        "outputs": [{"id": i, "property": p} for i, p in KPI_OUTPUTS],
+        "inputs": [{"id": "organisation-vue", "property": "data",
+                    "value": {"departement": departement}}],
+        "changedPropIds": ["organisation-vue.data"],
+        "state": [],
+    }
+    return client.post("/_dash-update-component", json=body)
+
+
+def test_unauthenticated_pages_redirect_and_dash_routes_answer_401(app):
+    c = client_for(app)
+    r = c.get("/?departement=35")
+    assert r.status_code == 302
+    assert r.headers["Location"].startswith("/connexion?next=/")
+    for path in ("/_dash-layout", "/_dash-dependencies"):
+        assert c.get(path).status_code == 401
+    assert kpis(c, "35").status_code == 401
+    assert c.get("/connexion").status_code == 200
+    assert c.get("/assets/style.css").status_code == 200
+
+
+def test_wrong_password_is_refused_in_french_then_throttled(app):
+    c = client_for(app)
+    page = c.get("/connexion").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    for _ in range(auth.MAX_FAILURES):
+        r = c.post("/connexion", data={"login": "prefet35", "password": "faux",
+                                       "csrf_token": token})
+        assert r.status_code == 200 and "login" not in c.get_cookie("session").value
+        assert "Identifiant ou mot de passe incorrect" in r.get_data(as_text=True)
+    r = c.post("/connexion", data={"login": "prefet35", "password": "mot-de-passe-de-test",
+                                   "csrf_token": token})
+    assert "Trop de tentatives" in r.get_data(as_text=True)
+
+
+def test_login_form_needs_its_csrf_token(app):
+    c = client_for(app)
+    r = c.post("/connexion", data={"login": "prefet35", "password": "mot-de-passe-de-test"})
+    assert r.status_code == 400
+
+
+def test_prefet_forging_another_departement_is_refused_and_logged(app, tmp_path):
+    c = client_for(app, "prefet35")
+    assert kpis(c, "35").status_code == 200
+    assert "Ille-et-Vilaine" in kpis(c, "35").get_data(as_text=True)
+    forged = kpis(c, "56")
+    assert forged.status_code == 403
+    assert "Morbihan" not in forged.get_data(as_text=True)
+    assert kpis(c, None).status_code == 403  # no national view either
+    with get_engine(get_settings().ops_url).connect() as con:
+        rows = con.execute(select(audit_log.c.login, audit_log.c.detail)
+                           .where(audit_log.c.action == "acces_refuse")).fetchall()
+    assert ("prefet35", "département demandé : '56'") in rows
+
+
+def test_each_role_sees_its_scope(app):
+    allowed = {"prefet35": ["35"], "commandant56": ["56"], "brigade35": ["35"],
+               "analyste": [None, "35", "56", "972"], "admin": [None, "56"]}
+    forbidden = {"prefet35": [None, "56", "972"], "commandant56": [None, "35"],
+                 "brigade35": [None, "56"], "analyste": [], "admin": []}
+    for login in allowed:
+        c = client_for(app, login)
+        for dep in allowed[login]:
+            assert kpis(c, dep).status_code == 200, (login, dep)
+        for dep in forbidden[login]:
+            assert kpis(c, dep).status_code == 403, (login, dep)
+
+
+def test_page_of_a_scoped_role_shows_only_its_departement(app):
+    c = client_for(app, "prefet35")
+    layout = c.get("/_dash-layout").get_data(as_text=True)
+    assert "prefet35" in layout
+    page = sys.modules["dashboard.pages.organisation"]
+    with app.server.test_request_context("/?departement=56"):
+        import flask
+
+        flask.g.user = auth.User("prefet35", "prefet", "35")
+        text = str(page.layout(departement="56").to_plotly_json())
+    assert "pas dans votre périmètre" in text
+    assert "'value': '35'" in text and "Morbihan" not in text
+
+
+def test_dash_callbacks_need_the_csrf_header(app):
+    c = client_for(app, "analyste")
+    del c.environ_base["HTTP_X_CSRFTOKEN"]
+    assert kpis(c, "35").status_code == 400
+
+
+def test_disabled_account_is_out_at_once(app):
+    c = client_for(app, "analyste")
+    assert kpis(c, "35").status_code == 200
+    auth.disable_user(get_engine(get_settings().ops_url), "analyste")
+    assert kpis(c, "35").status_code == 401
+
+
+def test_sign_out_and_no_open_redirect(app):
+    c = client_for(app)
+    page = c.get("/connexion").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = c.post("/connexion?next=//evil.example/x", data={
+        "login": "analyste", "password": "mot-de-passe-de-test", "csrf_token": token})
+    assert r.headers["Location"] == "/"
+    c.get("/")
+    c.environ_base["HTTP_X_CSRFTOKEN"] = c.get_cookie("_csrf_token").value
+    r = c.post("/deconnexion", headers={"X-CSRFToken": c.get_cookie("_csrf_token").value})
+    assert r.status_code == 302
+    assert c.get("/").status_code == 302
+
+
+def test_account_rules(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'ops.sqlite'}")
+    with pytest.raises(auth.AccountError, match="exige un département"):
+        auth.add_user(engine, "p", "x" * 12, "prefet")
+    with pytest.raises(auth.AccountError, match="exige une brigade"):
+        auth.add_user(engine, "b", "x" * 12, "brigade", "35")
+    with pytest.raises(auth.AccountError, match="trop court"):
+        auth.add_user(engine, "a", "court", "analyste")
+    with pytest.raises(auth.AccountError, match="Rôle inconnu"):
+        auth.add_user(engine, "a", "x" * 12, "roi")
+    auth.add_user(engine, "a", "x" * 12, "analyste", "35")
+    assert auth.verify(engine, "a", "x" * 12) == auth.User("a", "analyste", None, None)
+    assert auth.verify(engine, "a", "y" * 12) is None
+    with pytest.raises(auth.AccountError, match="existe déjà"):
+        auth.add_user(engine, "a", "x" * 12, "analyste")
+    stored = auth.list_users(engine)[0]
+    assert "password" not in stored
+
+
+def test_users_cli(tmp_path, monkeypatch, capsys):
+    from dashboard.__main__ import main
+
+    build_small_warehouse(tmp_path / "warehouse.duckdb")
+    monkeypatch.setenv("PRESENCE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("un-mot-de-passe-long\n"))
+    assert main(["users", "add", "bri", "--role", "brigade", "--brigade", "B35047"]) == 0
+    assert main(["users", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "bri" in out and "35" in out and "actif" in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("un-mot-de-passe-long\n"))
+    assert main(["users", "add", "x", "--role", "brigade", "--brigade", "B99999"]) == 2
+    assert "Brigade inconnue" in capsys.readouterr().err
+    assert main(["users", "disable", "bri"]) == 0
+    main(["users", "list"])
+    assert "désactivé" in capsys.readouterr().out
+    assert main(["demo-accounts"]) == 0
+    out = capsys.readouterr().out
+    assert "prefet.demo" in out and "analyste.demo" in out
+    assert (tmp_path / "comptes_demo.txt").stat().st_mode & 0o077 == 0
