@@ -163,6 +163,34 @@ def check_departement(code: str | None) -> User:
     return user
 
 
+def check_scope(scope_text: str | None):
+    """The user and the parsed scope if the user may see it; 403 (logged) otherwise.
+
+    Every callback that reads data calls this with what the browser sent: the browser's value
+    is only a wish, the session decides.
+    """
+    from dashboard import data
+    from dashboard.scope import Scope, ScopeError, allowed, departement_of
+
+    user = require_user()
+    try:
+        scope = Scope.parse(scope_text)
+        warehouse = data.get_warehouse()
+        if scope.level != "france" and not warehouse.unit_exists(scope.level, scope.code):
+            raise ScopeError(f"Territoire inconnu : {scope.code}.")
+        dep = departement_of(scope, warehouse.unit_departement)
+        ok = allowed(user, scope, dep, warehouse.brigade_of_commune)
+    except ScopeError:
+        ok, scope = False, None
+    if not ok:
+        log.warning("refused: %s (%s) asked for scope %r", user.login, user.role, scope_text)
+        engine = flask.current_app.config["PRESENCE_OPS_ENGINE"]
+        audit(engine, "acces_refuse", user.login, f"territoire demandé : {scope_text!r}",
+              flask.request.remote_addr)
+        raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
+    return user, scope
+
+
 # --- Flask wiring ----------------------------------------------------------------------------
 
 class _Throttle:

@@ -111,6 +111,27 @@ class Warehouse:
         """Identity of the file last opened (device, inode, mtime, size)."""
         return self._signature
 
+    # --- scope lookups ---------------------------------------------------------------------
+    _UNIT_DEPARTEMENT = {
+        "compagnie": "SELECT departement FROM compagnies WHERE compagnie_id = $code",
+        "brigade": "SELECT departement FROM brigades WHERE brigade_id = $code",
+        "commune": "SELECT departement FROM communes WHERE code = $code",
+        "region": "SELECT NULL AS departement FROM regions WHERE code = $code",
+        "departement": "SELECT code AS departement FROM departements WHERE code = $code",
+    }
+
+    def unit_departement(self, level: str, code: str) -> str | None:
+        """Département of a compagnie, brigade or commune (None when unknown)."""
+        frame = self.query(self._UNIT_DEPARTEMENT[level], {"code": code})
+        return None if frame.empty else frame.iloc[0, 0]
+
+    def unit_exists(self, level: str, code: str) -> bool:
+        return not self.query(self._UNIT_DEPARTEMENT[level], {"code": code}).empty
+
+    def brigade_of_commune(self, code: str) -> str | None:
+        frame = self.query("SELECT brigade_id FROM communes WHERE code = $code", {"code": code})
+        return None if frame.empty else frame.iloc[0, 0]
+
     # --- reference tables ------------------------------------------------------------------
     def departements(self) -> pd.DataFrame:
         return self.query(

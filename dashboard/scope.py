@@ -1,0 +1,160 @@
+"""Territory (scope) and period of a view: parsed from the URL, checked against the user's rights,
+and turned into parameterised SQL filters. Pure functions, shared by every page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+#: scope level -> column of the ``communes`` table that holds its code
+LEVEL_COLUMNS: dict[str, str | None] = {
+    "france": None,
+    "region": "region",
+    "departement": "departement",
+    "compagnie": "compagnie_id",
+    "brigade": "brigade_id",
+    "commune": "code",
+}
+LEVEL_LABELS = {"france": "France entière", "region": "Région", "departement": "Département",
+                "compagnie": "Compagnie", "brigade": "Brigade", "commune": "Commune"}
+CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,20}$")
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ScopeError(ValueError):
+    """A scope or period the address cannot mean; the message is in French."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    level: str = "france"
+    code: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> Scope:
+        """``None``/'france', or 'departement:35', 'brigade:B35047', 'commune:35238', …"""
+        if not text or text == "france":
+            return cls()
+        level, _, code = str(text).partition(":")
+        if level not in LEVEL_COLUMNS or level == "france" or not CODE_RE.match(code or ""):
+            raise ScopeError(f"Territoire inconnu : « {str(text)[:40]} ».")
+        return cls(level, code)
+
+    def to_param(self) -> str:
+        return "france" if self.level == "france" else f"{self.level}:{self.code}"
+
+    def commune_filter(self, alias: str = "c") -> tuple[str, list]:
+        """SQL predicate over the ``communes`` table (alias ``alias``) and its parameters."""
+        column = LEVEL_COLUMNS[self.level]
+        if column is None:
+            return "TRUE", []
+        return f'{alias}."{column}" = ?', [self.code]
+
+
+def month_start(d: date) -> date:
+    return date(d.year, d.month, 1)
+
+
+def add_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return date(d.year + y, m + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole months, ``start`` and ``end`` inclusive (first days of months)."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def parse(cls, debut: str | None, fin: str | None, last_month: date,
+              default_months: int = 12) -> Period:
+        """From ``?debut=2025-01&fin=2025-12``; by default the last ``default_months`` months
+        up to ``last_month`` (the last month with data)."""
+        end = _month(fin, "fin") if fin else month_start(last_month)
+        start = _month(debut, "debut") if debut else add_months(end, -(default_months - 1))
+        if start > end:
+            raise ScopeError("La période commence après sa fin.")
+        if (end.year - start.year) * 12 + end.month - start.month >= 120:
+            raise ScopeError("Période trop longue (dix ans au plus).")
+        return cls(start, end)
+
+    @property
+    def months(self) -> int:
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    @property
+    def end_exclusive(self) -> date:
+        return add_months(self.end, 1)
+
+    def previous(self) -> Period:
+        """The period of the same length just before."""
+        return Period(add_months(self.start, -self.months), add_months(self.start, -1))
+
+    def year_before(self) -> Period:
+        return Period(add_months(self.start, -12), add_months(self.end, -12))
+
+    def label(self) -> str:
+        if self.months == 1:
+            return _month_label(self.start)
+        return f"{_month_label(self.start)} – {_month_label(self.end)}"
+
+    def params(self) -> dict[str, str]:
+        return {"debut": self.start.strftime("%Y-%m"), "fin": self.end.strftime("%Y-%m")}
+
+
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+             "septembre", "octobre", "novembre", "décembre")
+
+
+def _month_label(d: date) -> str:
+    return f"{MONTHS_FR[d.month - 1]} {d.year}"
+
+
+def _month(text: str, name: str) -> date:
+    m = MONTH_RE.match(str(text))
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ScopeError(f"Mois invalide pour « {name} » : {str(text)[:10]} (AAAA-MM attendu).")
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def departement_of(scope: Scope, lookup) -> str | None:
+    """The département a scope lies in (None for France or a région). ``lookup(level, code)``
+    returns the département of a compagnie, brigade or commune, or None when unknown."""
+    if scope.level in ("france", "region"):
+        return None
+    if scope.level == "departement":
+        return scope.code
+    dep = lookup(scope.level, scope.code)
+    if dep is None:
+        raise ScopeError(f"{LEVEL_LABELS[scope.level]} inconnue : {scope.code}.")
+    return dep
+
+
+def allowed(user, scope: Scope, departement: str | None, brigade_of_commune=None) -> bool:
+    """Whether ``user`` may see ``scope`` (whose département is ``departement``).
+
+    National roles see everything. Département roles see their département and what lies in it.
+    The brigade role sees its brigade and its brigade's communes.
+    """
+    if user.national:
+        return True
+    if scope.level in ("france", "region"):
+        return False
+    if user.role == "brigade":
+        if scope.level == "brigade":
+            return scope.code == user.brigade_id
+        if scope.level == "commune" and brigade_of_commune is not None:
+            return brigade_of_commune(scope.code) == user.brigade_id
+        return False
+    return departement == user.departement
+
+
+def default_scope(user) -> Scope:
+    if user.national:
+        return Scope()
+    if user.role == "brigade" and user.brigade_id:
+        return Scope("brigade", user.brigade_id)
+    return Scope("departement", user.departement)
