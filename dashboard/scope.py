@@ -44,12 +44,13 @@ class Scope:
     def to_param(self) -> str:
         return "france" if self.level == "france" else f"{self.level}:{self.code}"
 
-    def commune_filter(self, alias: str = "c") -> tuple[str, list]:
-        """SQL predicate over the ``communes`` table (alias ``alias``) and its parameters."""
+    def commune_filter(self, alias: str = "c") -> tuple[str, dict]:
+        """SQL predicate over the ``communes`` table (alias ``alias``) and its named parameter
+        ``$scope_code`` (the column comes from LEVEL_COLUMNS, never from the input)."""
         column = LEVEL_COLUMNS[self.level]
         if column is None:
-            return "TRUE", []
-        return f'{alias}."{column}" = ?', [self.code]
+            return "TRUE", {}
+        return f'{alias}."{column}" = $scope_code', {"scope_code": self.code}
 
 
 def month_start(d: date) -> date:

@@ -15,8 +15,8 @@ def test_scope_parse_and_filter():
     s = Scope.parse("brigade:B35047")
     assert (s.level, s.code) == ("brigade", "B35047")
     assert s.to_param() == "brigade:B35047"
-    assert s.commune_filter() == ('c."brigade_id" = ?', ["B35047"])
-    assert Scope().commune_filter() == ("TRUE", [])
+    assert s.commune_filter() == ('c."brigade_id" = $scope_code', {"scope_code": "B35047"})
+    assert Scope().commune_filter() == ("TRUE", {})
     for bad in ("pays:FR", "departement:", "departement:35;DROP", "commune:" + "9" * 30):
         with pytest.raises(ScopeError):
             Scope.parse(bad)
