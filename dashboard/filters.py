@@ -8,6 +8,7 @@ Callbacks must still check the territory on the server (``auth.check_scope``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -128,7 +129,7 @@ def register_address_sync(ids: FilterIds, extra: tuple[tuple[str, str, str], ...
     clientside_callback(
         """
         function (...values) {
-            const names = %s;
+            const names = NAMES;
             const params = new URLSearchParams(window.location.search);
             names.forEach((name, i) => {
                 const v = values[i];
@@ -141,7 +142,7 @@ def register_address_sync(ids: FilterIds, extra: tuple[tuple[str, str, str], ...
             }
             return search;
         }
-        """ % str(names).replace("'", '"'),
+        """.replace("NAMES", json.dumps(names)),
         Output(ids.address, "search"),
         Input(ids.scope, "value"),
         Input(ids.start, "value"),
