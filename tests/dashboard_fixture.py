@@ -187,3 +187,149 @@ def sign_in(client, login: str, password: str = "mot-de-passe-de-test") -> None:
     client.get("/")  # sets the _csrf_token cookie
     cookie = client.get_cookie("_csrf_token")
     client.environ_base["HTTP_X_CSRFTOKEN"] = cookie.value
+
+
+# --- operational data for the analysis pages (synthetic, deterministic) ---------------------
+
+#: last complete month of the fixture's operational data
+LAST_MONTH = (2026, 10)
+FACT_RATES = {  # yearly facts per 1,000 inhabitants, a simple urban/rural pattern
+    "cambriolages_logement": 3.2, "violences_intrafamiliales": 3.6,
+    "violences_hors_famille": 3.0, "destructions_degradations": 8.0,
+    "vols_sans_violence": 9.0, "escroqueries": 6.0, "usage_stupefiants": 4.0,
+}
+
+
+def _months(n: int) -> list[tuple[int, int]]:
+    y, m = LAST_MONTH
+    out = []
+    for _ in range(n):
+        out.append((y, m))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out[::-1]
+
+
+def add_operational_data(path: Path | str) -> Path:
+    """Fill the fact tables of a fixture warehouse (built by :func:`build_small_warehouse`) with
+    36 months of deterministic synthetic data; Bruz gets a burglary spike in the last month."""
+    import datetime as dt
+    import math
+
+    path = Path(path)
+    con = duckdb.connect(str(path))
+    try:
+        base = {"synthetique": True, "fichier": "fixture", "run_id": "fixture",
+                "empreinte": "0"}
+        facts = []
+        for i, (y, m) in enumerate(_months(36)):
+            season = 1 + 0.25 * math.cos(2 * math.pi * (m - 1) / 12)
+            for code, _nom, _dep, pop, *_ in COMMUNES:
+                for cat, rate in FACT_RATES.items():
+                    n = round(rate * pop / 1000 / 12 * season * (1 + 0.01 * i))
+                    if code == "35047" and cat == "cambriolages_logement" and (y, m) == LAST_MONTH:
+                        n += 25
+                    if n > 0:
+                        facts.append({**base, "code_commune": code,
+                                      "mois": dt.date(y, m, 1), "categorie": cat, "nombre": n,
+                                      "indicateur": cat})
+        _insert(con, "facts_monthly", facts)
+        crime = []
+        for year in (2024, 2025):
+            for code, _nom, _dep, pop, *_ in COMMUNES:
+                n = round(FACT_RATES["cambriolages_logement"] * pop / 1000)
+                ndiff = n <= 5
+                crime.append({**base, "code_commune": code, "annee": year,
+                              "indicateur": "Cambriolages de logement",
+                              "unite_de_compte": "Infraction",
+                              "est_diffuse": "ndiff" if ndiff else "diff",
+                              "nombre": None if ndiff else n,
+                              "taux_pour_mille": None if ndiff else round(n / pop * 2000, 2),
+                              "insee_pop": pop, "moyenne_dep_nombre": 3.1 if ndiff else None,
+                              "moyenne_dep_taux": 4.2 if ndiff else None})
+        _insert(con, "crime_annual", crime)
+        zgn = [c for c in COMMUNES if c[5] == "ZGN"]
+        complaints, contacts, dcas, attentes = [], [], [], []
+        trainings, diags, presence = [], [], []
+        for k, (code, _nom, _dep, _pop, _a, _z, brigade, _c) in enumerate(zgn):
+            for j in range(3):
+                complaints.append({**base, "id_plainte": f"PL-{code}-{j}",
+                                   "date_faits": dt.date(2026, 1 + (k + j) % 10, 3),
+                                   "date_depot": dt.datetime(2026, 1 + (k + j) % 10, 4, 10),
+                                   "lieu_depot": "mairie", "code_commune": code,
+                                   "brigade_id": brigade,
+                                   "fonction_victime": "maire" if j else "adjoint",
+                                   "infraction": ("menaces", "injures", "violences")[j],
+                                   "statut": "transmise_parquet"})
+            contacts.append({**base, "id_contact": f"CT-{code}-1", "code_commune": code,
+                             "fonction": "maire", "telephone": f"+336399800{k:02d}",
+                             "opt_in": True, "date_opt_in": dt.date(2024, 1, 1)})
+            dcas.append({**base, "id_consultation": f"DC-{code}", "code_commune": code,
+                         "date_consultation": dt.date(2026, 3, 1 + k), "brigade_id": brigade,
+                         "fonction_elu": "maire", "canal": "entretien_mairie",
+                         "attentes": "cambriolages|presence_heures_sensibles",
+                         "creneaux": "soiree", "priorite": "haute",
+                         "statut": ("realisee", "en_cours", "a_traiter")[k % 3],
+                         "satisfaction": (5, 4, 2)[k % 3]})
+            attentes += [{"id_consultation": f"DC-{code}", "theme": t, "synthetique": True}
+                         for t in ("cambriolages", "presence_heures_sensibles")]
+            trainings.append({**base, "id_participation": f"FP-{code}", "id_session": "FS-1",
+                              "theme": "incivilites", "date_session": dt.date(2026, 2, 10),
+                              "code_commune_session": code, "unite": brigade,
+                              "code_commune_participant": code, "fonction_participant": "maire"})
+            diags.append({**base, "id_diagnostic": f"CY-{code}", "code_commune": code,
+                          "date_diagnostic": dt.date(2026, 5, 2), **{
+                              q: "oui" for q in ("q1_inventaire", "q2_mots_de_passe",
+                                                 "q3_mises_a_jour_sauvegardes",
+                                                 "q4_sensibilisation", "q5_antivirus",
+                                                 "q6_donnees_personnelles", "q7_teletravail",
+                                                 "q8_evaluation", "q9_prestataires")},
+                          "score": 100.0 - 20 * k, "couleur": ("vert", "jaune", "orange",
+                                                                "rouge")[min(k, 3)],
+                          "reponses_rouges": k, "contact_specialiste": k > 0})
+            for y, m in _months(3):
+                for day in (5, 15, 25):
+                    presence.append({**base, "code_commune": code, "date": dt.date(y, m, day),
+                                     "creneau": ("jour", "soiree", "nuit")[day % 3],
+                                     "brigade_id": brigade, "heures": 2.0 + k})
+        _insert(con, "complaints", complaints)
+        _insert(con, "elu_contacts", contacts)
+        _insert(con, "dcas_consultations", dcas)
+        _insert(con, "dcas_attentes", attentes)
+        _insert(con, "trainings", trainings)
+        _insert(con, "cyber_diagnostics", diags)
+        _insert(con, "presence_hours", presence)
+        alerts, targets, deliveries = [], [], []
+        for k, (code, brigade) in enumerate([("35047", "B35047"), ("56003", "B56003")]):
+            faits = dt.datetime(2026, 10, 10 + k, 14, 0)
+            alerts.append({**base, "id_alerte": f"AL-{k}", "cree_le": faits + dt.timedelta(
+                minutes=90 + 60 * k), "faits_le": faits, "unite_auteur": brigade,
+                "categorie": "cambriolages", "message": "Gendarmerie : cambriolages signalés.",
+                "communes_ciblees": code, "nb_destinataires": 1, "statut": "envoyee"})
+            targets.append({"id_alerte": f"AL-{k}", "code_commune": code, "synthetique": True})
+            deliveries.append({**base, "id_message": f"M-{k}", "id_alerte": f"AL-{k}",
+                               "id_contact": f"CT-{code}-1",
+                               "soumis_le": faits + dt.timedelta(minutes=91 + 60 * k),
+                               "etat": ("DELIVRD", "UNDELIV")[k],
+                               "etat_le": faits + dt.timedelta(minutes=92 + 60 * k)})
+        _insert(con, "alerts", alerts)
+        _insert(con, "alert_communes", targets)
+        _insert(con, "alert_deliveries", deliveries)
+        geometries = []
+        dep_box = {d[0]: d[5] for d in DEPARTEMENTS}
+        for i, (code, _nom, dep, *_rest) in enumerate(COMMUNES):
+            lon0, lat0, lon1, lat1 = dep_box[dep]
+            w = (lon1 - lon0) / 6
+            box = (lon0 + (i % 6) * w, lat0, lon0 + (i % 6 + 1) * w, lat0 + (lat1 - lat0) / 3)
+            for niveau in ("national", "departement"):
+                geometries.append({"couche": "commune", "niveau": niveau, "code": code,
+                                   "departement": dep, "wkb": _wkb(box)})
+        _insert(con, "geometries", geometries)
+        con.execute(
+            "INSERT INTO load_runs (run_id, source, debut, fin, statut, message, synthetique) "
+            "SELECT 'fixture', s, now(), now(), 'succes', 'fixture', TRUE FROM (VALUES "
+            "('facts'), ('complaints'), ('alerts'), ('dlr'), ('dcas'), ('trainings'), "
+            "('diagnostics'), ('presence'), ('contacts'), ('crime')) t(s)")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return path
