@@ -1,0 +1,142 @@
+"""Shared fixtures of the browser tests: the dashboard served on a free port from the small
+fixture warehouse (with its synthetic operational data), real headless Chromium driven by
+Playwright, and pages whose requests leaving 127.0.0.1 are aborted and recorded."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.dashboard_fixture import add_account, add_operational_data, build_small_warehouse
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "screenshots"
+VENDOR = ROOT / "dashboard" / "assets" / "vendor"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+
+def pytest_collection_modifyitems(items):
+    """Every test in this folder is a browser test, skipped with a reason when Chromium or the
+    front-end files are missing."""
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).parent != here:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if not Path(CHROMIUM).exists():
+            item.add_marker(pytest.mark.skip(
+                reason=f"{CHROMIUM} absent: install Debian's chromium package "
+                       "(make setup-test) to run the browser tests"))
+        elif not (VENDOR / "topojson" / "world_110m.json").exists():
+            item.add_marker(pytest.mark.skip(
+                reason="front-end files missing in dashboard/assets/vendor: run make assets"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """`python -m dashboard` on a free port, reading the small fixture warehouse."""
+    data_dir = tmp_path_factory.mktemp("data")
+    add_operational_data(build_small_warehouse(data_dir / "warehouse.duckdb"))
+    add_account(data_dir, "analyste.test", "analyste")
+    add_account(data_dir, "prefet.test", "prefet", "35")
+    port = _free_port()
+    env = os.environ | {"PRESENCE_DATA_DIR": str(data_dir), "PRESENCE_HOST": "127.0.0.1",
+                        "PRESENCE_PORT": str(port)}
+    log = (data_dir / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("dashboard did not start:\n" + (data_dir / "server.log").read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Watched:
+    """A page whose outside requests are aborted and recorded, with its console errors."""
+
+    def __init__(self, page):
+        self.page = page
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        page.route("**/*", self._route)
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _route(self, route):
+        if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def assert_clean(self):
+        assert self.outside == [], f"requests left 127.0.0.1: {self.outside}"
+        assert self.errors == [], f"console errors: {self.errors}"
+
+
+@pytest.fixture
+def watched(browser):
+    # sync Playwright dispatches route handlers only while the test calls into it: wait with
+    # page.wait_for_*, never time.sleep
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True,
+                                  locale="fr-FR")
+    yield Watched(context.new_page())
+    context.close()
+
+
+def sign_in(page, url: str, login: str, password: str = "mot-de-passe-de-test") -> None:
+    """Open ``url``: the sign-in page comes first, then the page asked for."""
+    page.goto(url)
+    page.wait_for_selector("#login")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
