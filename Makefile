@@ -7,6 +7,7 @@ UV := .tools/bin/uv
 .PHONY: lock run test setup setup-test assets reference warehouse lint benchmark clean-env dictionary
 
 run: setup warehouse
+	$(PY) -m dashboard demo-accounts
 	$(PY) -m dashboard
 
 test: setup-test
@@ -57,8 +58,8 @@ setup-test: setup /usr/bin/chromium reference
 
 warehouse: .venv/.synced
 	@if [ -f "$${PRESENCE_DATA_DIR:-data}/warehouse.duckdb" ]; then \
-	  echo "Entrepôt déjà publié : $${PRESENCE_DATA_DIR:-data}/warehouse.duckdb (python -m etl build pour le reconstruire)"; \
-	else $(PY) -m etl build; fi
+	  echo "Entrepôt déjà publié : $${PRESENCE_DATA_DIR:-data}/warehouse.duckdb (python -m etl build --demo pour le reconstruire)"; \
+	else $(PY) -m etl build --demo; fi
 
 lint: .venv/.synced
 	$(PY) -m ruff check .
@@ -68,3 +69,4 @@ dictionary: .venv/.synced
 
 benchmark: setup reference
 	$(PY) benchmarks/reference_build.py
+	$(PY) benchmarks/demo_build.py

@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         title=TITLE,
         update_title=None,
         index_string=INDEX_STRING,
+        compress=True,  # flask-compress: callback and layout JSON (maps) travel gzipped
     )
     app.config.external_stylesheets.append(app.get_asset_url("vendor/bootstrap.min.css"))
     for required in ("vendor/bootstrap.min.css", "vendor/topojson/world_110m.json"):

@@ -132,3 +132,9 @@ def test_main_refuses_to_start_without_a_warehouse(tmp_path):
     assert result.returncode == 1
     assert "python -m etl build" in result.stderr
     assert "introuvable" in result.stderr
+
+
+def test_responses_are_compressed(client):
+    response = client.get("/_dash-layout", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers.get("Content-Encoding") == "gzip"
