@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-from dash import html
+from dash import dcc, html
 
 from dashboard.formatting import format_number
 from dashboard.kpi import Kpi
@@ -17,9 +17,10 @@ def kpi_cards(kpis: Sequence[Kpi]) -> html.Div:
         html.Div(
             html.Dl(
                 [
-                    html.Dt(k.label, className="kpi-label"),
+                    html.Dt(_kpi_label(k), className="kpi-label"),
                     html.Dd(k.value, className="kpi-value"),
                     html.Dd(k.detail, className="kpi-detail") if k.detail else None,
+                    *[html.Dd(note, className="kpi-detail kpi-note") for note in k.notes],
                 ],
                 className="kpi-card mb-0",
                 id=f"kpi-{k.key}",
@@ -29,6 +30,13 @@ def kpi_cards(kpis: Sequence[Kpi]) -> html.Div:
         for k in kpis
     ]
     return html.Div(cards, className="row row-cols-1 row-cols-sm-2 row-cols-lg-4 g-2 kpi-grid")
+
+
+def _kpi_label(k: Kpi):
+    if not k.href:
+        return k.label
+    # the title repeats the link text (RGAA 6.1) and says where it leads
+    return dcc.Link(k.label, href=k.href, title=f"{k.label} : voir le détail")
 
 
 def data_table(frame: pd.DataFrame, columns: dict[str, str], caption: str,

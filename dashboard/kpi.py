@@ -14,6 +14,10 @@ class Kpi:
     label: str
     value: str
     detail: str = ""
+    #: further lines under the detail (e.g. changes against earlier periods)
+    notes: tuple[str, ...] = ()
+    #: the page that details this figure; the card's label then links to it
+    href: str = ""
 
 
 def build_kpis(summary: Mapping[str, object], *, national: bool, modelled: bool) -> list[Kpi]:

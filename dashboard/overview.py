@@ -1,0 +1,309 @@
+"""The overview's figures: period sums, changes, ratios, medians and their French cards (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pandas as pd
+
+from dashboard import categories
+from dashboard.formatting import MISSING, THOUSANDS, format_number, format_percent, safe_ratio
+from dashboard.kpi import Kpi
+from dashboard.scope import Period, Scope
+
+#: the three periods every figure is computed for
+CURRENT, PREVIOUS, YEAR_BEFORE = "courante", "precedente", "annee_precedente"
+PERIOD_KEYS = (CURRENT, PREVIOUS, YEAR_BEFORE)
+MINUS = "\u2212"  # a real minus sign, read as « moins » by screen readers
+
+
+def periods_of(period: Period) -> dict[str, Period]:
+    """The period shown, the one just before (same length) and the same one a year earlier."""
+    return {CURRENT: period, PREVIOUS: period.previous(), YEAR_BEFORE: period.year_before()}
+
+
+# --- arithmetic ------------------------------------------------------------------------------
+
+def _missing(value: object) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def relative_change(current: object, reference: object) -> float | None:
+    """``current / reference - 1``; None when either is missing or the reference is 0 (a rise
+    from nothing has no percentage)."""
+    ratio = safe_ratio(current, reference)
+    return None if ratio is None else ratio - 1
+
+
+def difference(current: object, reference: object) -> float | None:
+    """``current - reference`` (for shares: percentage points, as a fraction); None if missing."""
+    if _missing(current) or _missing(reference):
+        return None
+    return float(current) - float(reference)  # type: ignore[arg-type]
+
+
+def share(part: object, whole: object) -> float | None:
+    """``part / whole`` as a share; None when there is nothing to share (whole missing or 0)."""
+    return safe_ratio(0 if _missing(part) else part, whole)
+
+
+def per_1000(count: object, population: object) -> float | None:
+    ratio = safe_ratio(count, population)
+    return None if ratio is None else ratio * 1000
+
+
+#: kind of change → (scale, decimals, unit)
+CHANGE_UNITS = {"percent": (100, 1, f"{THOUSANDS}%"), "points": (100, 1, " points"),
+                "minutes": (1, 0, f"{THOUSANDS}min")}
+
+
+def format_change(change: float | None, kind: str) -> str:
+    """A change in French: ``percent`` (relative: « +12,3 % »), ``points`` (difference of two
+    shares: « −2,5 points ») or ``minutes`` (difference of durations: « +15 min »). A change
+    that rounds to zero has no sign; a missing one (None, NaN) is « — »."""
+    if _missing(change):
+        return MISSING
+    if kind not in CHANGE_UNITS:
+        raise ValueError(f"unknown kind of change: {kind}")
+    scale, decimals, unit = CHANGE_UNITS[kind]
+    magnitude = round(abs(change) * scale, decimals)
+    sign = "" if magnitude == 0 else ("+" if change > 0 else MINUS)
+    return sign + format_number(magnitude, decimals) + unit
+
+
+def format_duration(minutes: object) -> str:
+    """``95`` → « 1 h 35 min », ``40`` → « 40 min », ``1500`` → « 1 j 1 h »; missing → « — »."""
+    if _missing(minutes):
+        return MISSING
+    total = round(float(minutes))  # type: ignore[arg-type]
+    if total < 60:
+        return f"{total}{THOUSANDS}min"
+    hours, mins = divmod(total, 60)
+    if hours < 24:
+        return f"{hours}{THOUSANDS}h {mins:02d}{THOUSANDS}min" if mins else f"{hours}{THOUSANDS}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}{THOUSANDS}j {hours}{THOUSANDS}h" if hours else f"{days}{THOUSANDS}j"
+
+
+def sum_by_period(monthly: pd.DataFrame, periods: Mapping[str, Period],
+                  groups: tuple[categories.Category, ...]) -> dict[str, dict[str, int]]:
+    """Recorded facts of each group in each period, from monthly sums (columns ``mois``,
+    ``categorie``, ``nombre``); periods may overlap. ``{period: {group key: count}}``."""
+    if monthly.empty:
+        return {key: {g.key: 0 for g in groups} for key in periods}
+    months = pd.to_datetime(monthly["mois"])
+    out: dict[str, dict[str, int]] = {}
+    for key, period in periods.items():
+        inside = monthly[(months >= pd.Timestamp(period.start))
+                         & (months < pd.Timestamp(period.end_exclusive))]
+        out[key] = {g.key: int(inside.loc[inside["categorie"].isin(g.facts), "nombre"].sum())
+                    for g in groups}
+    return out
+
+
+def plural(count: object, one: str, many: str) -> str:
+    """« 1 alerte datée », « 0 alerte datée », « 3 alertes datées » (French: 0 and 1 singular)."""
+    n = 0 if _missing(count) else float(count)  # type: ignore[arg-type]
+    return f"{format_number(n)} {one if abs(n) < 2 else many}"
+
+
+# --- cards -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Measure:
+    """One figure of the overview: how to read it from the period's figures, how to show it."""
+
+    key: str
+    label: str
+    section: str
+    kind: str  # "count", "share", "minutes" or "hours"
+    value: Callable[[Mapping[str, object]], object]
+    detail: Callable[[Mapping[str, object], Mapping[str, object]], str] = lambda f, s: ""
+    link: str = ""  # "tendances:<category>" or "carte:<indicator>"
+
+
+SECTION_FACTS = "Délinquance enregistrée"
+SECTION_ELUS = "Atteintes aux élus et alertes"
+SECTION_RELATION = "Relation avec les élus"
+SECTION_FIELD = "Cybersécurité et présence"
+SECTIONS = (SECTION_FACTS, SECTION_ELUS, SECTION_RELATION, SECTION_FIELD)
+
+CHANGE_KIND = {"count": "percent", "hours": "percent", "share": "points", "minutes": "minutes"}
+
+
+def _get(name: str) -> Callable[[Mapping[str, object]], object]:
+    return lambda f: f.get(name)
+
+
+def _fact_rate(key: str) -> Callable[[Mapping[str, object], Mapping[str, object]], str]:
+    def detail(figures: Mapping[str, object], scope: Mapping[str, object]) -> str:
+        rate = per_1000(figures.get(f"faits_{key}"), scope.get("population"))
+        return f"{format_number(rate, 2)} pour 1 000 habitants sur la période"
+    return detail
+
+
+def _measures() -> tuple[Measure, ...]:
+    facts = tuple(
+        Measure(f"faits_{c.key}", c.label, SECTION_FACTS, "count", _get(f"faits_{c.key}"),
+                _fact_rate(c.key), f"tendances:{c.key}")
+        for c in (*categories.MAIN, categories.ENSEMBLE)
+    )
+    return facts + (
+        Measure("plaintes", "Atteintes aux élus (plaintes)", SECTION_ELUS, "count",
+                _get("plaintes"), lambda f, s: "plaintes d'élus, par date des faits",
+                f"tendances:{categories.COMPLAINTS}"),
+        Measure("alertes", "Alertes envoyées aux élus", SECTION_ELUS, "count", _get("alertes"),
+                lambda f, s: plural(f.get("messages"), "SMS adressé", "SMS adressés"),
+                "carte:alertes"),
+        Measure("taux_remise", "SMS d'alerte remis", SECTION_ELUS, "share",
+                lambda f: share(f.get("messages_remis"), f.get("messages")),
+                lambda f, s: (f"{format_number(f.get('messages_remis'))} remis (DELIVRD) sur "
+                              f"{format_number(f.get('messages'))}"),
+                "carte:taux_remise"),
+        Measure("delai_alerte", "Délai médian des faits à l'alerte", SECTION_ELUS, "minutes",
+                _get("delai_median_min"),
+                lambda f, s: "médiane sur " + plural(f.get("alertes_datees"), "alerte datée",
+                                                     "alertes datées"),
+                "carte:delai_alerte"),
+        Measure("dcas", "Consultations DCAS", SECTION_RELATION, "count", _get("dcas"),
+                lambda f, s: "consultations d'élus menées", "carte:dcas"),
+        Measure("satisfaction", "Élus satisfaits (DCAS)", SECTION_RELATION, "share",
+                lambda f: share(f.get("dcas_satisfaits"), f.get("dcas_notees")),
+                lambda f, s: "note 4 ou 5 sur 5, " + plural(
+                    f.get("dcas_notees"), "consultation notée", "consultations notées"),
+                "carte:satisfaction"),
+        Measure("elus_formes", "Élus formés", SECTION_RELATION, "count", _get("elus_formes"),
+                lambda f, s: "participations d'élus à une formation", "carte:formations"),
+        Measure("couverture_formation", "Communes touchées par une formation", SECTION_RELATION,
+                "share",
+                lambda f: share(f.get("communes_formees"), f.get("communes_zgn")),
+                lambda f, s: (f"{format_number(f.get('communes_formees'))} communes sur "
+                              f"{format_number(f.get('communes_zgn'))} en zone gendarmerie"),
+                "carte:couverture_formation"),
+        Measure("diagnostics", "Diagnostics cyber", SECTION_FIELD, "count", _get("diagnostics"),
+                lambda f, s: "autodiagnostics de communes", "carte:diagnostics"),
+        Measure("diagnostics_rouges", "Diagnostics cyber au rouge", SECTION_FIELD, "share",
+                lambda f: share(f.get("diagnostics_rouges"), f.get("diagnostics")),
+                lambda f, s: plural(f.get("diagnostics_rouges"), "diagnostic rouge",
+                                    "diagnostics rouges"),
+                "carte:cyber_rouge"),
+        Measure("heures_presence", "Heures de présence", SECTION_FIELD, "hours",
+                _get("heures_presence"),
+                lambda f, s: "heures-gendarme de présence sur la voie publique",
+                "carte:heures_presence"),
+    )
+
+
+MEASURES: tuple[Measure, ...] = _measures()
+
+
+def format_value(value: object, kind: str) -> str:
+    if kind == "share":
+        return format_percent(value)
+    if kind == "minutes":
+        return format_duration(value)
+    return format_number(value)
+
+
+def change_of(kind: str, current: object, reference: object) -> float | None:
+    """Counts and hours change in percent, shares in points, durations in minutes."""
+    return relative_change(current, reference) if CHANGE_KIND[kind] == "percent" \
+        else difference(current, reference)
+
+
+def link(measure: Measure, scope: Scope, period: Period) -> str:
+    """Where a card leads: the trends of its category or the map of its indicator, with the same
+    territory and period in the address."""
+    page, _, key = measure.link.partition(":")
+    params = {"perimetre": scope.to_param(), **period.params()}
+    params["categorie" if page == "tendances" else "indicateur"] = key
+    return f"/{page}?{urlencode(params)}"
+
+
+def overview_frame(figures: Mapping[str, Mapping[str, object]]) -> pd.DataFrame:
+    """One row per measure: its values in the three periods and the two changes (raw numbers:
+    shares as fractions, changes as fractions or minutes), for the table and the CSV export."""
+    rows = []
+    for m in MEASURES:
+        values = {k: m.value(figures.get(k, {})) for k in PERIOD_KEYS}
+        values = {k: None if _missing(v) else float(v) for k, v in values.items()}
+        rows.append({
+            "section": m.section, "cle": m.key, "indicateur": m.label, "type": m.kind,
+            **values,
+            "evolution_precedente": change_of(m.kind, values[CURRENT], values[PREVIOUS]),
+            "evolution_annee": change_of(m.kind, values[CURRENT], values[YEAR_BEFORE]),
+        })
+    return pd.DataFrame(rows)
+
+
+def overview_kpis(figures: Mapping[str, Mapping[str, object]], scope_figures: Mapping[str, object],
+                  scope: Scope, period: Period) -> dict[str, list[Kpi]]:
+    """The cards of each section: value of the period, its detail, its two changes, its link.
+
+    ``figures`` maps each of PERIOD_KEYS to the period's figures (query names);
+    ``scope_figures`` holds the territory's ``population``.
+    """
+    frame = overview_frame(figures).set_index("cle")
+    current = figures.get(CURRENT, {})
+    out: dict[str, list[Kpi]] = {s: [] for s in SECTIONS}
+    for m in MEASURES:
+        row = frame.loc[m.key]
+        kind = CHANGE_KIND[m.kind]
+        notes = (f"Période précédente : {format_change(row['evolution_precedente'], kind)}",
+                 f"Un an plus tôt : {format_change(row['evolution_annee'], kind)}")
+        out[m.section].append(Kpi(m.key, m.label, format_value(row[CURRENT], m.kind),
+                                  m.detail(current, scope_figures), notes,
+                                  link(m, scope, period)))
+    return out
+
+
+def has_data(figures: Mapping[str, Mapping[str, object]]) -> bool:
+    """Whether the territory has any figure at all in the three periods."""
+    for values in figures.values():
+        for name, value in values.items():
+            if name != "communes_zgn" and not _missing(value) and float(value) != 0:
+                return True
+    return False
+
+
+def export_frame(figures: Mapping[str, Mapping[str, object]]) -> tuple[pd.DataFrame, dict]:
+    """The overview table in the units shown (percentages, minutes) and its French headers."""
+    frame = overview_frame(figures)
+    shares = frame["type"] == "share"
+    for col in (*PERIOD_KEYS, "evolution_precedente", "evolution_annee"):
+        frame[col] = frame[col].astype("float64")
+    for col in PERIOD_KEYS:
+        frame.loc[shares, col] = frame.loc[shares, col] * 100
+    pct = frame["type"].isin(["count", "hours"]) | shares
+    for col in ("evolution_precedente", "evolution_annee"):
+        frame.loc[pct, col] = frame.loc[pct, col] * 100
+    frame["unite"] = frame["type"].map({"count": "nombre", "hours": "heures", "share": "%",
+                                        "minutes": "minutes"})
+    frame["unite_evolution"] = frame["type"].map({"count": "%", "hours": "%", "share": "points",
+                                                  "minutes": "minutes"})
+    for col in (*PERIOD_KEYS, "evolution_precedente", "evolution_annee"):
+        frame[col] = frame[col].round(2)
+    columns = {"section": "Rubrique", "indicateur": "Indicateur", "unite": "Unité",
+               CURRENT: "Période", PREVIOUS: "Période précédente",
+               "evolution_precedente": "Évolution / période précédente",
+               YEAR_BEFORE: "Même période un an plus tôt",
+               "evolution_annee": "Évolution / un an plus tôt",
+               "unite_evolution": "Unité de l'évolution"}
+    return frame, columns
+
+
+def display_frame(figures: Mapping[str, Mapping[str, object]]) -> tuple[pd.DataFrame, dict]:
+    """The overview table as French text, for the page (the CSV keeps the numbers)."""
+    frame = overview_frame(figures)
+    out = pd.DataFrame({"indicateur": frame["indicateur"]})
+    for col in PERIOD_KEYS:
+        out[col] = [format_value(v, k) for v, k in zip(frame[col], frame["type"], strict=True)]
+    for col in ("evolution_precedente", "evolution_annee"):
+        out[col] = [format_change(v, CHANGE_KIND[k])
+                    for v, k in zip(frame[col], frame["type"], strict=True)]
+    columns = {"indicateur": "Indicateur", CURRENT: "Période",
+               PREVIOUS: "Période précédente", "evolution_precedente": "Évolution",
+               YEAR_BEFORE: "Un an plus tôt", "evolution_annee": "Évolution sur un an"}
+    return out, columns

@@ -1,0 +1,1 @@
+"""Parameterised read-only queries of the analysis pages, one module per page."""

@@ -1,0 +1,82 @@
+"""Queries of the trends page: monthly and daily counts of one territory, summed in DuckDB."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from dashboard.categories import Category
+from dashboard.queries.scoping import plain, scoped
+from dashboard.queries.vue_ensemble import monthly_facts
+from dashboard.scope import Scope
+
+__all__ = ["category_months", "complaint_days", "complaint_span", "monthly_series"]
+
+FACT_SERIES_SQL = """
+SELECT f.mois, sum(f.nombre) AS nombre
+FROM facts_monthly AS f
+JOIN communes AS c ON c.code = f.code_commune
+WHERE /*scope*/ AND f.categorie IN (SELECT unnest($categories)) AND f.mois < $fin
+GROUP BY f.mois
+ORDER BY f.mois
+"""
+
+# a complaint is dated by its facts, by its filing when the facts' date is unknown
+COMPLAINT_MONTHS_SQL = """
+SELECT date_trunc('month', coalesce(t.date_faits, CAST(t.date_depot AS DATE))) AS mois,
+       count(*) AS nombre
+FROM complaints AS t
+JOIN communes AS c ON c.code = t.code_commune
+WHERE /*scope*/ AND coalesce(t.date_faits, CAST(t.date_depot AS DATE)) < $fin
+GROUP BY 1
+ORDER BY 1
+"""
+
+COMPLAINT_DAYS_SQL = """
+SELECT coalesce(t.date_faits, CAST(t.date_depot AS DATE)) AS jour, count(*) AS nombre
+FROM complaints AS t
+JOIN communes AS c ON c.code = t.code_commune
+WHERE /*scope*/
+  AND coalesce(t.date_faits, CAST(t.date_depot AS DATE)) >= $debut
+  AND coalesce(t.date_faits, CAST(t.date_depot AS DATE)) < $fin
+GROUP BY 1
+ORDER BY 1
+"""
+
+COMPLAINT_SPAN_SQL = """
+SELECT min(coalesce(t.date_faits, CAST(t.date_depot AS DATE))) AS first,
+       max(coalesce(t.date_faits, CAST(t.date_depot AS DATE))) AS last
+FROM complaints AS t
+"""
+
+
+def monthly_series(warehouse, scope: Scope, category: Category, end_exclusive: date
+                   ) -> pd.DataFrame:
+    """Monthly counts (columns mois, nombre) of ``category`` in the territory, every month
+    before ``end_exclusive``; months without any have no row."""
+    if category.is_complaints:
+        sql, params = scoped(COMPLAINT_MONTHS_SQL, scope)
+        return warehouse.query(sql, params | {"fin": end_exclusive})
+    sql, params = scoped(FACT_SERIES_SQL, scope)
+    return warehouse.query(sql, params | {"categories": list(category.facts),
+                                          "fin": end_exclusive})
+
+
+def category_months(warehouse, scope: Scope, start: date, end_exclusive: date) -> pd.DataFrame:
+    """Facts of the territory per month and category (for the CompStat table)."""
+    return monthly_facts(warehouse, scope, start, end_exclusive)
+
+
+def complaint_days(warehouse, scope: Scope, start: date, end_exclusive: date) -> pd.DataFrame:
+    """Complaints from élus of the territory per day (columns jour, nombre)."""
+    sql, params = scoped(COMPLAINT_DAYS_SQL, scope)
+    return warehouse.query(sql, params | {"debut": start, "fin": end_exclusive})
+
+
+def complaint_span(warehouse) -> tuple[date | None, date | None]:
+    """First and last dates of the complaints loaded (whole warehouse)."""
+    frame = warehouse.query(COMPLAINT_SPAN_SQL)
+    first, last = plain(frame["first"].iloc[0]), plain(frame["last"].iloc[0])
+    return (None if first is None else pd.Timestamp(first).date(),
+            None if last is None else pd.Timestamp(last).date())

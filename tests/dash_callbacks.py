@@ -1,0 +1,73 @@
+"""Calling the dashboard's callbacks through Flask's test client, as Dash's front end does."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard_fixture import (
+    add_account,
+    add_operational_data,
+    build_small_warehouse,
+    sign_in,
+)
+
+
+@contextmanager
+def operational_app(data_dir: Path, accounts: dict[str, tuple]):
+    """An app on the fixture warehouse with its operational data, and one account per entry
+    of ``accounts`` (login → (role, département, brigade))."""
+    from dashboard.app import create_app
+    from etl.settings import get_settings
+
+    add_operational_data(build_small_warehouse(data_dir / "warehouse.duckdb"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PRESENCE_DATA_DIR", str(data_dir))
+        app = create_app(get_settings())
+        for login, (role, dep, brigade) in accounts.items():
+            add_account(data_dir, login, role, dep, brigade)
+        # Dash collects the pages' callbacks at an app's first request: make it now
+        client = app.server.test_client()
+        sign_in(client, next(iter(accounts)))
+        assert client.get("/").status_code == 200
+        yield app
+
+
+def client_for(app, login: str):
+    client = app.server.test_client()
+    sign_in(client, login)
+    return client
+
+
+def post(client, outputs, inputs, state=()):
+    """The raw response of one callback (``outputs``: (id, property) pairs; ``inputs`` and
+    ``state``: (id, property, value))."""
+    multi = len(outputs) > 1
+    body = {
+        "output": (".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".." if multi
+                   else "{}.{}".format(*outputs[0])),
+        "outputs": ([{"id": i, "property": p} for i, p in outputs] if multi
+                    else {"id": outputs[0][0], "property": outputs[0][1]}),
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+    }
+    return client.post("/_dash-update-component", json=body)
+
+
+def update(client, outputs, inputs, state=()):
+    """The outputs of one callback that must succeed: {id: {property: value}}."""
+    response = post(client, outputs, inputs, state)
+    assert response.status_code == 200, response.data[:500]
+    return response.get_json()["response"]
+
+
+def text(value) -> str:
+    """A callback output or a layout as text with its accents (Dash escapes non-ASCII
+    characters)."""
+    from plotly.utils import PlotlyJSONEncoder
+
+    return json.dumps(value, ensure_ascii=False, cls=PlotlyJSONEncoder)
