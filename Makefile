@@ -66,6 +66,7 @@ lint: .venv/.synced
 
 dictionary: .venv/.synced
 	$(PY) -m etl dictionary > docs/data-dictionary.md
+	$(PY) -m etl formats > docs/formats.md
 
 benchmark: setup reference
 	$(PY) benchmarks/reference_build.py

@@ -1,4 +1,4 @@
-"""Command line of the ETL: fetch-reference, build, dictionary."""
+"""Command line of the ETL: fetch-reference, build, load, dictionary, formats."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="marque les lignes comme synthétiques (données de démonstration)")
     ld.add_argument("--quiet", action="store_true", help="n'affiche que les erreurs")
     sub.add_parser("dictionary", help="écrit le dictionnaire des données (Markdown)")
+    sub.add_parser("formats", help="écrit la documentation des formats de fichiers sources "
+                   "(Markdown)")
     return p
 
 
@@ -43,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         from etl.warehouse.schema import data_dictionary_markdown
 
         print(data_dictionary_markdown())
+        return 0
+    if args.command == "formats":
+        from etl.sources.docs import formats_markdown
+
+        print(formats_markdown())
         return 0
     from etl.reference.datafrance import ReferenceDataError, fetch_wheel
     from etl.reference.units import UnitsFileError

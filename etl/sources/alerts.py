@@ -18,11 +18,13 @@ FINAL_FAILURES = ("EXPIRED", "DELETED", "UNDELIV", "REJECTD")
 def _codes(value) -> list[str]:
     if not isinstance(value, str):
         return []
-    return [c.strip().zfill(5) if c.strip().isdigit() else c.strip().upper()
-            for c in value.split("|") if c.strip()]
+    codes = (c.strip().zfill(5) if c.strip().isdigit() else c.strip().upper()
+             for c in value.split("|") if c.strip())
+    return list(dict.fromkeys(codes))  # a commune named twice is targeted once
 
 
 def _alert_checks(frame, known):
+    """Created after the facts; at least one targeted commune, each in the reference."""
     after = frame["cree_le"].notna() & frame["faits_le"].notna() & (
         frame["cree_le"] < frame["faits_le"])
     unknown = frame["communes_ciblees"].map(
@@ -75,12 +77,13 @@ ALERTS = Source(
     children=(ALERT_COMMUNES,),
     explode=_alert_communes,
     example="id_alerte;cree_le;faits_le;unite_auteur;categorie;message;communes_ciblees;"
-    "nb_destinataires;statut\nAL-2025-00042;2025-01-14 18:05;2025-01-14 15:00;B35001;"
+    "nb_destinataires;statut\nAL-2025-00042;2025-01-14 18:05;2025-01-14 15:00;B35051;"
     "cambriolages;Gendarmerie : série de cambriolages …;35001|35002;4;envoyee",
 )
 
 
 def _dlr_checks(frame, _known):
+    """The delivery state is not older than the submission."""
     bad = frame["etat_le"].notna() & frame["soumis_le"].notna() & (
         frame["etat_le"] < frame["soumis_le"])
     return [(bad, "etat_le", "accusé de réception antérieur à l'envoi")]

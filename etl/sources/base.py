@@ -27,7 +27,7 @@ KIND_DOC = {
     "list": "valeurs de la liste séparées par |", "int": "entier", "float": "nombre décimal "
     "(virgule ou point)", "date": "date AAAA-MM-JJ (ou JJ/MM/AAAA)",
     "datetime": "date et heure AAAA-MM-JJ HH:MM[:SS] (ou JJ/MM/AAAA HH:MM)",
-    "month": "mois AAAA-MM", "bool": "oui/non (ou 1/0, true/false)",
+    "month": "mois AAAA-MM (ou AAAA-MM-01)", "bool": "oui/non (ou 1/0, true/false)",
 }
 
 #: Metadata columns added to every fact table.

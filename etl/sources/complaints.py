@@ -13,6 +13,7 @@ MENACES_INJURES = ("menaces", "outrage", "injures", "injures_diffamation_en_lign
 
 
 def _filed_after_facts(frame, _known):
+    """The complaint is not taken before the day of the facts."""
     bad = frame["date_depot"].notna() & frame["date_faits"].notna() & (
         frame["date_depot"].dt.normalize() < frame["date_faits"])
     return [(bad, "date_depot", "plainte déposée avant la date des faits")]
@@ -40,5 +41,5 @@ COMPLAINTS = Source(
     row_checks=(_filed_after_facts,),
     example="id_plainte;date_faits;date_depot;lieu_depot;code_commune;brigade_id;"
     "fonction_victime;infraction;statut\nPL-2025-000123;2025-03-02;2025-03-04 10:30;mairie;"
-    "35001;B35001;maire;menaces;transmise_parquet",
+    "35001;B35051;maire;menaces;transmise_parquet",
 )

@@ -31,6 +31,7 @@ def _phone(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _phone_check(frame, _known):
+    """The number is French (stored as +33 and 9 digits)."""
     bad = frame["telephone"].notna() & ~frame["telephone"].map(
         lambda v: bool(PHONE_RE.match(v)) if isinstance(v, str) else False)
     return [(bad, "telephone", "numéro de téléphone invalide (format français attendu)")]

@@ -12,23 +12,29 @@ F = Field
 
 
 def _normalise_ssmsi(frame: pd.DataFrame) -> pd.DataFrame:
-    """Older communal schema: two-digit years (16 → 2016); any spelling of an indicator."""
+    """Older communal schema: two-digit years (16 → 2016, also in millPOP and millLOG); any
+    spelling of an indicator."""
     out = frame.copy()
-    if "annee" in out:
-        out["annee"] = out["annee"].map(
-            lambda v: str(2000 + int(v.strip())) if isinstance(v, str) and v.strip().isdigit()
-            and len(v.strip()) == 2 else v)
-    if "indicateur" in out:
-        out["indicateur"] = out["indicateur"].map(canonical_indicator)
+    for col in ("annee", "insee_pop_millesime", "insee_log_millesime"):
+        if col in out:
+            year = out[col].astype("string").str.strip()
+            two = year.str.fullmatch("[0-9]{2}").fillna(False).astype(bool)
+            out[col] = out[col].where(~two, "20" + year)
+    if "indicateur" in out:  # each distinct label once (millions of rows, a few labels)
+        labels = out["indicateur"]
+        out["indicateur"] = labels.map({v: canonical_indicator(v)
+                                        for v in labels.dropna().unique()})
     return out
 
 
 def _known_indicator(frame: pd.DataFrame, _known) -> list:
+    """The indicator is one of the SSMSI's (case and apostrophes aside)."""
     bad = frame["indicateur"].notna() & ~frame["indicateur"].isin(SSMSI_INDICATORS)
     return [(bad, "indicateur", "indicateur SSMSI inconnu")]
 
 
 def _published_has_count(frame: pd.DataFrame, _known) -> list:
+    """A published ('diff') row has a count."""
     missing = frame["est_diffuse"].eq("diff") & frame["nombre"].isna()
     return [(missing, "nombre", "donnée diffusée (diff) sans nombre")]
 
@@ -112,7 +118,8 @@ CRIME_DEP = Source(
 
 
 def _label(frame: pd.DataFrame) -> pd.DataFrame:
-    frame["indicateur"] = frame["categorie"].map(lambda c: CATEGORIES[c][0])
+    frame["indicateur"] = frame["categorie"].map({c: label for c, (label, _) in
+                                                  CATEGORIES.items()})
     return frame
 
 

@@ -18,6 +18,7 @@ STATUTS = ("a_traiter", "en_cours", "realisee", "close")
 
 
 def _followup_checks(frame, _known):
+    """The follow-up is not before the consultation."""
     early = frame["date_suivi"].notna() & frame["date_consultation"].notna() & (
         frame["date_suivi"] < frame["date_consultation"])
     return [(early, "date_suivi", "suivi antérieur à la consultation")]
@@ -67,6 +68,6 @@ DCAS = Source(
     explode=_expectations,
     example="id_consultation;date_consultation;code_commune;brigade_id;fonction_elu;canal;"
     "attentes;creneaux;priorite;actions_suivi;statut;date_suivi;satisfaction\nDC-2025-000001;"
-    "2025-02-03;35001;B35001;maire;entretien_mairie;cambriolages|presence_heures_sensibles;"
+    "2025-02-03;35001;B35051;maire;entretien_mairie;cambriolages|presence_heures_sensibles;"
     "soiree|week_end;haute;Patrouilles de soirée le week-end;realisee;2025-03-01;4",
 )

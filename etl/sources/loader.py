@@ -75,6 +75,10 @@ def load_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, run_id
         mapping, missing = source.match_headers(headers)
         if missing:
             raise FileRejected("colonnes obligatoires absentes : " + ", ".join(missing))
+        names = [mapping.get(h, h) for h in headers]
+        twice = sorted({n for n in names if names.count(n) > 1 and n in mapping.values()})
+        if twice:
+            raise FileRejected("colonnes présentes plusieurs fois : " + ", ".join(twice))
         report.read = len(raw) + len({r[0] for r in rejections.rows})
         good = validate(source, raw, mapping, known, today, rejections)
         good = first_duplicates(good, list(source.key), rejections,
@@ -139,12 +143,18 @@ def _delete_keys(con, table: str, keys: pd.DataFrame, key: list[str]) -> None:
 
 
 def _insert(con, table_name: str, frame: pd.DataFrame) -> None:
-    cols = schema.table(table_name).column_names
+    """Rows in the table's storage order (its key, for source tables): the order the dashboard
+    filters on, and a faster primary-key insert."""
+    table = schema.table(table_name)
+    cols = table.column_names
     data = frame.reindex(columns=cols)
     con.register("incoming_rows", data)
     try:
         names = ", ".join(f'"{c}"' for c in cols)
-        con.execute(f'INSERT INTO "{table_name}" ({names}) SELECT {names} FROM incoming_rows')  # noqa: S608
+        order = (" ORDER BY " + ", ".join(f'"{c}"' for c in table.order_by)
+                 if table.order_by else "")
+        con.execute(f'INSERT INTO "{table_name}" ({names}) '  # noqa: S608
+                    f"SELECT {names} FROM incoming_rows{order}")
     finally:
         con.unregister("incoming_rows")
 

@@ -20,5 +20,5 @@ PRESENCE = Source(
         F("heures", "float", "Gendarme-hours of presence", min=0, max=500),
     ),
     key=("code_commune", "date", "creneau", "brigade_id"),
-    example="code_commune;date;creneau;brigade_id;heures\n35001;2025-01-14;soiree;B35001;3,5",
+    example="code_commune;date;creneau;brigade_id;heures\n35001;2025-01-14;soiree;B35051;3,5",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,8 +17,8 @@ from etl.sources.base import Field, Source
 
 LINE = "_ligne"
 MISSING = "valeur obligatoire manquante"
-INSEE_RE = r"^(\d{5}|2[AB]\d{3})$"
-DEP_RE = r"^(\d{2}|2[AB]|97[1-6])$"
+INSEE_RE = r"^([0-9]{5}|2[AB][0-9]{3})$"
+DEP_RE = r"^([0-9]{2}|2[AB]|97[1-6])$"
 TRUE = {"oui", "o", "1", "true", "vrai", "yes", "y"}
 FALSE = {"non", "n", "0", "false", "faux", "no"}
 
@@ -42,7 +43,7 @@ class Rejections:
 
     def add(self, lines, column: str, reason: str, values) -> None:
         for ln, v in zip(lines, values, strict=True):
-            self.rows.append((int(ln), column, reason, "" if _isna(v) else str(v)[:200]))
+            self.rows.append((int(ln), column, reason, "" if _isna(v) else _show(v)[:200]))
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=["ligne", "colonne", "motif", "valeur"])
@@ -57,77 +58,159 @@ def _isna(v) -> bool:
 
 # --- reading ---------------------------------------------------------------------------------
 
+#: a byte that is not UTF-8, as decoded with errors="surrogateescape"
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
 def read_file(path: Path, rejections: Rejections) -> pd.DataFrame:
     """All columns as strings, plus the line number; CSV (`;` or `,`, UTF-8 with or without BOM)
     or Parquet. Undecodable lines and lines with a wrong number of fields are rejected."""
     if not path.is_file():
         raise FileRejected(f"fichier introuvable : {path}")
     if path.suffix.lower() == ".parquet":
-        try:
-            frame = pd.read_parquet(path)
-        except Exception as exc:  # noqa: BLE001 - any parquet error means an unreadable file
-            raise FileRejected(f"fichier Parquet illisible : {exc}") from exc
-        frame = frame.astype("string").astype(object).where(frame.notna(), None)
-        frame[LINE] = np.arange(2, len(frame) + 2)
-        return frame
+        return _read_parquet(path)
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    text = data.decode("utf-8", errors="surrogateescape")
-    lines = text.splitlines()
-    if not lines:
+    try:
+        text, clean = data.decode("utf-8"), True
+    except UnicodeDecodeError:
+        text, clean = data.decode("utf-8", errors="surrogateescape"), False
+    if not text.strip():
         raise FileRejected("fichier vide")
-    header_line = lines[0]
-    if _has_surrogates(header_line):
+    header_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]  # as the csv module ends lines
+    if _SURROGATE.search(header_line):
         raise FileRejected("en-tête illisible : le fichier n'est pas en UTF-8 (ré-exportez-le en "
                            "UTF-8, avec ou sans BOM)")
     sep = ";" if header_line.count(";") >= header_line.count(",") else ","
+    fast = _read_csv_fast(text, sep) if clean else None
+    if fast is not None:
+        return _drop_blank_rows(fast)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    header = [h.strip() for h in next(reader)]
     rows, numbers = [], []
     bad_encoding = 0
-    for row in reader:
-        ln = reader.line_num
-        if not row or all(not c.strip() for c in row):
-            continue
-        if any(_has_surrogates(c) for c in row):
-            bad_encoding += 1
-            rejections.add([ln], "*", "encodage invalide (UTF-8 attendu)",
-                           [sep.join(row).encode("utf-8", "surrogateescape")
-                            .decode("latin-1")])
-            continue
-        if len(row) != len(header):
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        ncol = len(header)
+        for row in reader:
+            # the common case first: right width, valid UTF-8 (blank rows are dropped below)
+            if len(row) == ncol and (clean or not _SURROGATE.search(sep.join(row))):
+                rows.append(row)
+                numbers.append(reader.line_num)
+                continue
+            ln = reader.line_num
+            if not row or all(not c.strip() for c in row):
+                continue
+            line = sep.join(row)
+            if not clean and _SURROGATE.search(line):
+                bad_encoding += 1
+                rejections.add([ln], "*", "encodage invalide (UTF-8 attendu)",
+                               [line.encode("utf-8", "surrogateescape").decode("latin-1")])
+                continue
             rejections.add([ln], "*", f"nombre de colonnes incorrect ({len(row)} au lieu de "
-                           f"{len(header)})", [sep.join(row)])
-            continue
-        rows.append(row)
-        numbers.append(ln)
+                           f"{ncol})", [line])
+    except csv.Error as exc:
+        raise FileRejected(f"fichier CSV illisible (ligne {reader.line_num}) : {exc}") from exc
     if bad_encoding and not rows:
         raise FileRejected("le fichier n'est pas en UTF-8 (ré-exportez-le en UTF-8)")
     frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame[LINE] = numbers
+    frame[LINE] = np.array(numbers, dtype=np.int64)
+    return _drop_blank_rows(frame)
+
+
+def _read_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
+    """The same reading with pandas' C parser, when it is the same: every record on one line and
+    of the header's width. None otherwise: the csv module then reads the file line by line, and
+    reports each bad line."""
+    if "\x00" in text:
+        return None
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=object,
+                            na_filter=False, skip_blank_lines=False, engine="c")
+    except Exception:  # noqa: BLE001 - any parser complaint: the line-by-line reader decides
+        return None
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    if len(table) != len(lines):  # a quoted line break, or "\r" line ends
+        return None
+    ncol = table.shape[1]
+    if ncol > 1:  # the parser pads a short line with empty cells: check those lines
+        for i in np.flatnonzero(table.iloc[:, -1].to_numpy() == ""):
+            line = lines[i]
+            if not line.strip():
+                continue  # a blank line, dropped as the csv module's reading drops it
+            width = (len(next(csv.reader([line], delimiter=sep))) if '"' in line
+                     else line.count(sep) + 1)
+            if width != ncol:
+                return None
+    header = [str(h).strip() for h in table.iloc[0]]
+    frame = pd.DataFrame(table.iloc[1:].to_numpy(), columns=header, dtype=object)
+    frame[LINE] = np.arange(2, len(table) + 1)
     return frame
 
 
-def _has_surrogates(s: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in s)
+def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    ncol = len(frame.columns) - 1
+    if ncol and len(frame):  # rows of empty cells (";;;"): the first column rules most out
+        blank = frame.iloc[:, 0].str.strip().eq("").to_numpy().copy()
+        for i in range(1, ncol):
+            if not blank.any():
+                break
+            blank[blank] = frame.iloc[blank, i].str.strip().eq("").to_numpy()
+        if blank.any():
+            frame = frame[~blank].reset_index(drop=True)
+    return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file as strings: dates as AAAA-MM-JJ (AAAA-MM-JJ HH:MM:SS when a column has
+    times; time zones converted to Paris time), numbers and booleans as written."""
+    try:
+        frame = pd.read_parquet(path)
+        out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+        for i, col in enumerate(frame.columns):
+            s = frame.iloc[:, i].reset_index(drop=True)
+            if isinstance(s.dtype, pd.DatetimeTZDtype):
+                s = s.dt.tz_convert("Europe/Paris").dt.tz_localize(None)
+            if pd.api.types.is_datetime64_any_dtype(s.dtype):
+                midnight = bool((s.dropna() == s.dropna().dt.normalize()).all())
+                s = s.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
+            s = s.astype("string")
+            out[str(col)] = s.astype(object).where(s.notna(), None)
+    except Exception as exc:  # noqa: BLE001 - any parquet error means an unreadable file
+        raise FileRejected(f"fichier Parquet illisible : {exc}") from exc
+    out[LINE] = np.arange(2, len(out) + 2)
+    return out
 
 
 # --- coercion --------------------------------------------------------------------------------
 
 NULL_TOKENS = ("", "NA", "N/A", "null", "NULL", "<NA>")
+#: integers beyond this are not exact once read as numbers: rejected
+MAX_INT = 2 ** 53
+_BOOLS = {**dict.fromkeys(TRUE, True), **dict.fromkeys(FALSE, False)}
 
 
-def _strip(s: pd.Series) -> pd.Series:
-    """Trimmed strings (object dtype), None for empty cells and the usual null tokens."""
+def _stripped(s: pd.Series) -> pd.Series:
+    """Trimmed strings (string dtype), <NA> for empty cells and the usual null tokens."""
     out = s.astype("string").str.strip()
-    out = out.where(~out.isin(NULL_TOKENS))
-    return out.astype(object).where(out.notna(), None)
+    return out.where(~out.isin(NULL_TOKENS).fillna(False))
+
+
+def _obj(s: pd.Series) -> pd.Series:
+    """Object dtype with None for missing values (what the checks and the inserts expect)."""
+    return s.astype(object).where(s.notna(), None)
+
+
+def _matches(s: pd.Series, regex: str) -> pd.Series:
+    return s.str.fullmatch(regex).fillna(False).astype(bool)
 
 
 def _parse_dates(s: pd.Series, with_time: bool) -> pd.Series:
     formats = (["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
-                "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"] if with_time else ["%Y-%m-%d", "%d/%m/%Y"])
+                "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%d/%m/%Y %H:%M:%S",
+                "%d/%m/%Y %H:%M"] if with_time else ["%Y-%m-%d", "%d/%m/%Y"])
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     rest = s.notna()
     for fmt in formats:
@@ -139,49 +222,66 @@ def _parse_dates(s: pd.Series, with_time: bool) -> pd.Series:
     return out
 
 
+def _per_distinct(convert, values: pd.Series):
+    """``convert(values)`` computed on one row per distinct value, then spread back to every row:
+    files repeat few values (communes, months, categories, counts). ``convert`` must treat each
+    value on its own and return Series (or tuples holding Series) aligned on its input."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) * 2 > len(values):  # mostly distinct values: nothing to gain
+        return convert(values)
+    seen, first = np.unique(codes, return_index=True)  # one row per value, missing ones too
+    out = convert(values.iloc[first].reset_index(drop=True))
+    where = np.searchsorted(seen, codes)
+
+    def spread(x):
+        return x.iloc[where].set_axis(values.index) if isinstance(x, pd.Series) else x
+    return tuple(spread(x) for x in out) if isinstance(out, tuple) else spread(out)
+
+
 def coerce_field(f: Field, raw: pd.Series) -> tuple[pd.Series, pd.Series, str]:
     """(typed values, mask of values that could not be read, French reason)."""
-    s = _strip(raw)
-    present = s.notna()
+    return _per_distinct(lambda values: _coerce(f, values), raw)
+
+
+def _coerce(f: Field, raw: pd.Series) -> tuple[pd.Series, pd.Series, str]:
+    st = _stripped(raw)
+    present = st.notna().astype(bool)
+    s = _obj(st)
     k = f.kind
     if k in ("text", "code", "brigade"):
         return s, pd.Series(False, index=s.index), ""
     if k == "insee":
         # Excel drops the leading zero of 01001: a 4-digit code is mended explicitly
-        v = s.map(lambda x: x.upper().zfill(5) if isinstance(x, str) and x.isdigit()
-                  and len(x) == 4 else (x.upper() if isinstance(x, str) else x))
-        bad = present & ~v.fillna("").str.match(INSEE_RE)
-        return v.where(~bad, None), bad, "code INSEE mal formé (5 caractères attendus)"
+        u = st.str.upper()
+        v = u.where(~_matches(u, "[0-9]{4}"), "0" + u)
+        bad = present & ~_matches(v, INSEE_RE)
+        return _obj(v.where(~bad)), bad, "code INSEE mal formé (5 caractères attendus)"
     if k == "departement":
-        v = s.map(lambda x: x.upper().zfill(2) if isinstance(x, str) and len(x) == 1 else
-                  (x.upper() if isinstance(x, str) else x))
-        bad = present & ~v.fillna("").str.match(DEP_RE)
-        return v.where(~bad, None), bad, "code de département mal formé"
+        u = st.str.upper()
+        v = u.where(u.str.len().ne(1).fillna(True).astype(bool), "0" + u)
+        bad = present & ~_matches(v, DEP_RE)
+        return _obj(v.where(~bad)), bad, "code de département mal formé"
     if k == "enum":  # case-insensitive, stored as declared
         canon = {e.lower(): e for e in f.enum or ()}
-        v = s.map(lambda x: canon.get(x.lower(), "!") if isinstance(x, str) else x)
-        bad = present & v.eq("!")
-        return v.where(~bad, None), bad, "valeur hors liste (" + ", ".join(f.enum or ()) + ")"
+        v = _obj(st.str.lower()).map(canon)
+        bad = present & v.isna()
+        return _obj(v.where(~bad)), bad, "valeur hors liste (" + ", ".join(f.enum or ()) + ")"
     if k == "list":
-        def norm(x):
-            if not isinstance(x, str):
-                return x
-            parts = [p.strip().lower() for p in x.split("|") if p.strip()]
-            return "|".join(parts) if parts and all(p in (f.enum or ()) for p in parts) else "!"
-        v = s.map(norm)
-        bad = present & v.eq("!")
-        return v.where(~bad, None), bad, "valeur hors liste (" + ", ".join(f.enum or ()) + ")"
+        def norm(x: str) -> str | None:
+            parts = list(dict.fromkeys(p.strip().lower() for p in x.split("|") if p.strip()))
+            return "|".join(parts) if parts and all(p in (f.enum or ()) for p in parts) else None
+        v = s.map({x: norm(x) for x in s.dropna().unique()})
+        bad = present & v.isna()
+        return _obj(v.where(~bad)), bad, "valeur hors liste (" + ", ".join(f.enum or ()) + ")"
     if k in ("int", "float"):
-        txt = s.map(lambda x: x.replace(",", ".").replace("\u202f", "").replace(" ", "")
-                    if isinstance(x, str) else x)
-        num = pd.to_numeric(txt, errors="coerce")
-        bad = present & num.isna()
+        txt = st.str.replace(",", ".", regex=False).str.replace(r"[\s\u202f\xa0]", "",
+                                                                regex=True)
+        num = pd.to_numeric(_obj(txt), errors="coerce").astype("float64")
+        bad = present & ~np.isfinite(num)  # unreadable, empty after cleaning, nan or inf
         if k == "int":
-            frac = num.notna() & (num != np.floor(num.fillna(0)))
-            bad |= frac
-            num = num.where(~frac)
-            return num.astype("Int64"), bad, "nombre entier attendu"
-        return num.astype("Float64"), bad, "nombre attendu"
+            bad |= present & ((num != np.floor(num)) | (num.abs() >= MAX_INT))
+            return num.where(~bad).astype("Int64"), bad, "nombre entier attendu"
+        return num.where(~bad).astype("Float64"), bad, "nombre attendu"
     if k in ("date", "datetime"):
         d = _parse_dates(s, with_time=(k == "datetime"))
         if k == "datetime":  # a plain date is accepted for a date-time (midnight)
@@ -189,14 +289,13 @@ def coerce_field(f: Field, raw: pd.Series) -> tuple[pd.Series, pd.Series, str]:
         bad = present & d.isna()
         label = "date attendue (AAAA-MM-JJ)" if k == "date" else "date et heure attendues"
         return (d.dt.normalize() if k == "date" else d), bad, label
-    if k == "month":
-        d = pd.to_datetime(s.where(s.fillna("").str.match(r"^\d{4}-\d{2}$")), format="%Y-%m",
-                           errors="coerce")
+    if k == "month":  # AAAA-MM, or the first day of the month (typed Parquet dates)
+        ok = _matches(st, r"[0-9]{4}-[0-9]{2}(-01)?")
+        d = pd.to_datetime(st.str.slice(0, 7).where(ok), format="%Y-%m", errors="coerce")
         bad = present & d.isna()
         return d, bad, "mois attendu (AAAA-MM)"
     if k == "bool":
-        low = s.map(lambda x: x.lower() if isinstance(x, str) else x)
-        v = low.map(lambda x: True if x in TRUE else (False if x in FALSE else None))
+        v = _obj(st.str.lower()).map(_BOOLS)
         bad = present & v.isna()
         return v.astype("boolean"), bad, "oui ou non attendu"
     raise ValueError(f"unknown kind {k}")
@@ -255,7 +354,8 @@ def validate(source: Source, raw: pd.DataFrame, mapping: dict[str, str], known: 
         if f.kind in refs and refs[f.kind][0]:
             unknown = col.notna() & ~col.isin(refs[f.kind][0]) & ~bad
             if unknown.any():
-                rejections.add(lines[unknown], f.name, refs[f.kind][1], col[unknown])
+                rejections.add(lines[unknown], f.name, refs[f.kind][1],
+                               frame.loc[unknown, f.name])
                 bad |= unknown
         if f.not_future and f.kind in ("date", "datetime", "month"):
             future = col.notna() & (col >= now) & ~bad
@@ -276,8 +376,12 @@ def validate(source: Source, raw: pd.DataFrame, mapping: dict[str, str], known: 
 
 def content_hash(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """A stable hash of each row's values: equal content, equal hash."""
-    h = pd.util.hash_pandas_object(frame[columns].astype("string"), index=False)
-    return h.map(lambda x: f"{x:016x}")
+    text = pd.DataFrame({c: _per_distinct(lambda v: v.astype("string"), frame[c])
+                         for c in columns}, index=frame.index).astype("string")
+    h = pd.util.hash_pandas_object(text, index=False).to_numpy()
+    # 16 hex digits per row, vectorised: the big-endian bytes of each hash, viewed 16 at a time
+    hexed = np.array([h.astype(">u8").tobytes().hex()]).view("U16") if len(h) else []
+    return pd.Series(hexed, index=frame.index, dtype=object)
 
 
 def first_duplicates(frame: pd.DataFrame, key: list[str], rejections: Rejections,
@@ -287,6 +391,8 @@ def first_duplicates(frame: pd.DataFrame, key: list[str], rejections: Rejections
     if not key:
         return frame
     frame = frame.assign(empreinte=content_hash(frame, columns))
+    if not frame.duplicated(key).any():  # the usual case: each key once
+        return frame
     exact = frame.duplicated(key + ["empreinte"], keep="first")
     frame = frame[~exact]
     dup = frame.duplicated(key, keep="first")
@@ -296,9 +402,17 @@ def first_duplicates(frame: pd.DataFrame, key: list[str], rejections: Rejections
             k = tuple(row[c] for c in key)
             kept = first_line.get(k if len(k) > 1 else k[0])
             rejections.add([row[LINE]], key[0], f"identifiant en double dans le fichier avec un "
-                           f"contenu différent (ligne {kept} gardée)", [" / ".join(map(str, k))])
+                           f"contenu différent (ligne {kept} gardée)",
+                           [" / ".join(map(_show, k))])
         frame = frame[~dup]
     return frame
+
+
+def _show(value) -> str:
+    """A key value as written in a file: dates without a midnight time."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.strftime("%Y-%m-%d")
+    return str(value)
 
 
 def top_reasons(rejections: pd.DataFrame, n: int = 3) -> str:

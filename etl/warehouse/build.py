@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +43,9 @@ class Reporter:
 
 
 def new_run_id() -> str:
-    return publish.utcnow().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    """Unique per run: UTC time to the microsecond, process and a random suffix."""
+    return (publish.utcnow().strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}-"
+            + secrets.token_hex(3))
 
 
 def build_warehouse(
