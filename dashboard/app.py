@@ -12,7 +12,7 @@ import flask
 from dash import dcc, html
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import auth, data
+from dashboard import auth, data, map_shapes
 from dashboard.provenance import provenance_label
 from etl.settings import Settings, get_settings
 
@@ -64,6 +64,7 @@ def _navbar() -> dbc.Navbar:
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
         for page in dash.page_registry.values()
+        if page.get("nav", True)  # a unit's profile page is reached from maps and tables
     ]
     return dbc.Navbar(
         dbc.Container(
@@ -151,5 +152,6 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
             log.warning("missing front-end file dashboard/assets/%s: run `make assets`", required)
     app.server.extensions[data.EXTENSION_KEY] = data.Warehouse(settings.warehouse_path)
     auth.init_auth(app.server, settings)
+    map_shapes.init_shapes(app.server)
     app.layout = _shell
     return app

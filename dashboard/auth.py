@@ -13,7 +13,7 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import flask
 from flask_wtf.csrf import CSRFProtect, generate_csrf
@@ -256,8 +256,8 @@ def init_auth(server: flask.Flask, settings: Settings) -> None:
             flask.session.pop(SESSION_KEY, None)
             if path.startswith("/_dash-") or path.startswith("/_reload-hash"):
                 return flask.Response("Authentification requise", status=401)
-            nxt = flask.request.full_path.rstrip("?")
-            return flask.redirect("/connexion?next=" + flask.request.script_root + nxt)
+            nxt = flask.request.script_root + flask.request.full_path.rstrip("?")
+            return flask.redirect("/connexion?next=" + quote(nxt, safe="/"))
         flask.g.user = user
         return None
 

@@ -83,11 +83,13 @@ def month_options(first: date, last: date) -> list[dict[str, str]]:
 
 
 def filter_bar(ids: FilterIds, options: list[dict[str, str]], scope: Scope, period: Period,
-               first_month: date, last_month: date) -> html.Div:
+               first_month: date, last_month: date, *, show_scope: bool = True) -> html.Div:
+    """``show_scope=False``: the period only (a unit's profile page, whose unit is its address's
+    own parameter)."""
     months = month_options(first_month, last_month)
     return html.Div(
         [
-            html.Div(
+            None if not show_scope else html.Div(
                 [
                     html.Label("Territoire", htmlFor=ids.scope,
                                className="form-label fw-semibold"),
@@ -122,10 +124,12 @@ def filter_bar(ids: FilterIds, options: list[dict[str, str]], scope: Scope, peri
     )
 
 
-def register_address_sync(ids: FilterIds, extra: tuple[tuple[str, str, str], ...] = ()) -> None:
+def register_address_sync(ids: FilterIds, extra: tuple[tuple[str, str, str], ...] = (),
+                          *, scope: bool = True) -> None:
     """A change of territory or period (or of ``extra`` inputs: (component id, property, query
-    parameter)) rewrites the address; other query parameters are kept."""
-    names = ["perimetre", "debut", "fin"] + [q for _, _, q in extra]
+    parameter)) rewrites the address; other query parameters are kept. ``scope=False`` for a
+    bar drawn without its territory."""
+    names = (["perimetre"] if scope else []) + ["debut", "fin"] + [q for _, _, q in extra]
     clientside_callback(
         """
         function (...values) {
@@ -144,7 +148,7 @@ def register_address_sync(ids: FilterIds, extra: tuple[tuple[str, str, str], ...
         }
         """.replace("NAMES", json.dumps(names)),
         Output(ids.address, "search"),
-        Input(ids.scope, "value"),
+        *([Input(ids.scope, "value")] if scope else []),
         Input(ids.start, "value"),
         Input(ids.end, "value"),
         *[Input(i, p) for i, p, _ in extra],

@@ -52,9 +52,10 @@ def kpis(client, departement):
 
 def test_unauthenticated_pages_redirect_and_dash_routes_answer_401(app):
     c = client_for(app)
-    r = c.get("/?departement=35")
+    r = c.get("/?departement=35&indicateur=effectif")
     assert r.status_code == 302
-    assert r.headers["Location"].startswith("/connexion?next=/")
+    # the whole address survives the sign-in (query encoded into `next`)
+    assert r.headers["Location"] == "/connexion?next=/%3Fdepartement%3D35%26indicateur%3Deffectif"
     for path in ("/_dash-layout", "/_dash-dependencies"):
         assert c.get(path).status_code == 401
     assert kpis(c, "35").status_code == 401

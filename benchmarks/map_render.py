@@ -1,0 +1,252 @@
+"""Time until the « Carte » page's map is drawn in headless Chromium, and what travels.
+
+Run: `.venv/bin/python benchmarks/map_render.py [--runs 5] [--departement 35]` against the
+published warehouse of `$PRESENCE_DATA_DIR` (default data/, the national demo warehouse). It
+starts `python -m dashboard` on a free port with a throw-away copy of the operational store
+holding a temporary analyst account (the real store is left untouched), signs in once, then
+opens each map several times in fresh tabs and prints, per map:
+
+- the time from navigation start to the map drawn (every unit's shape in the page's SVG), p50
+  over the runs and the first (cold) run, which includes building the geometry file;
+- the server time of the map callback and the sizes of its response and of the geometry file
+  (decoded and as transferred, gzipped);
+- the time to recolour the drawn map when only the indicator changes (a Dash Patch).
+
+Targets (issue « The dashboard »): a département's commune map ≤ 1.5 s, the national brigade map
+≤ 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from etl.settings import get_settings  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+LOGIN, PASSWORD = "benchmark.carte", "mot-de-passe-du-banc-d-essai"
+PERIOD = ""  # the default period: the last 12 months with facts
+
+#: JavaScript run in every page before its own scripts: records when plotly.js is ready and
+#: when the map's figure reaches it (milliseconds since the navigation started)
+MARKS = """
+window.__marks = {};
+(function tick() {
+    const m = window.__marks;
+    if (!m.plotly && window.Plotly) { m.plotly = performance.now(); }
+    const gd = document.querySelector('.map-graph .js-plotly-plot');
+    if (!m.figure && gd && gd.data && gd.data.length && gd.data[0].type === 'choropleth') {
+        m.figure = performance.now();
+    }
+    requestAnimationFrame(tick);
+})();
+"""
+#: JavaScript: once every location of the map's traces is drawn, the milliseconds since the
+#: navigation started (null until then)
+DRAWN = """
+(graph) => {
+    const gd = document.querySelector('#' + graph + ' .js-plotly-plot');
+    if (!gd || !gd.data || !gd.data.length || gd.data[0].type !== 'choropleth') { return null; }
+    const expected = gd.data.reduce((n, t) => n + t.locations.length, 0);
+    const drawn = document.querySelectorAll('#' + graph + ' path.choroplethlocation').length;
+    return expected > 0 && drawn === expected ? performance.now() : null;
+}
+"""
+RESOURCES = """
+() => performance.getEntriesByType('resource').map((e) => ({
+    name: e.name, duration: e.duration, transfer: e.transferSize, decoded: e.decodedBodySize,
+    start: e.startTime, end: e.responseEnd}))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _facts_rows(warehouse: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM facts_monthly").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def _mb(n: float | None) -> str:
+    return "—" if not n else f"{n / 1e6:.2f} MB"
+
+
+def _open_map(context, url: str, graph: str = "carte-carte", timeout_ms: int = 60_000) -> dict:
+    page = context.new_page()
+    try:
+        page.goto(url)
+        handle = page.wait_for_function(DRAWN, arg=graph, timeout=timeout_ms, polling="raf")
+        drawn_ms = handle.json_value()
+        marks = page.evaluate("() => window.__marks")
+        units = page.evaluate(f"() => document.querySelectorAll("
+                              f"'#{graph} path.choroplethlocation').length")
+        resources = page.evaluate(RESOURCES)
+        geo = [r for r in resources if "/geo/" in r["name"]]
+        callbacks = [r for r in resources if "_dash-update-component" in r["name"]]
+        biggest = max(callbacks, key=lambda r: r["decoded"] or 0) if callbacks else None
+        return {"drawn_s": drawn_ms / 1000, "units": units, "geo": geo[0] if geo else None,
+                "callback": biggest, "plotly_s": (marks.get("plotly") or 0) / 1000,
+                "figure_s": (marks.get("figure") or drawn_ms) / 1000}
+    finally:
+        page.close()
+
+
+def _recolour(context, url: str, option: str, label: str) -> float:
+    """Seconds from choosing another indicator to the map recoloured with it."""
+    page = context.new_page()
+    try:
+        page.goto(url)
+        page.wait_for_function(DRAWN, arg="carte-carte", timeout=60_000, polling="raf")
+        page.click("#carte-indicateur")
+        start = time.perf_counter()
+        page.get_by_role("option", name=option, exact=True).click()
+        page.wait_for_function(
+            "(label) => { const gd = document.querySelector('#carte-carte .js-plotly-plot');"
+            " return gd && gd.data && gd.data[0].name === label && "
+            "document.querySelectorAll('#carte-carte path.choroplethlocation').length === "
+            "gd.data[0].locations.length + gd.data[1].locations.length; }",
+            arg=label, timeout=60_000, polling="raf")
+        return time.perf_counter() - start
+    finally:
+        page.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--departement", default="35")
+    args = parser.parse_args()
+    settings = get_settings()
+    warehouse = settings.warehouse_path
+    if not warehouse.exists():
+        print(f"Entrepôt introuvable : {warehouse} (python -m etl build --demo d'abord)",
+              file=sys.stderr)
+        return 1
+    facts = _facts_rows(warehouse)
+    print(f"Entrepôt : {warehouse} ({facts:,} lignes de faits mensuels)".replace(",", " "))
+    if not facts:
+        print("  (sans faits : les unités sont dessinées en gris « aucune donnée », le dessin "
+              "coûte autant)")
+    dep = args.departement
+    cases = [
+        (f"communes du département {dep}",
+         f"/carte?perimetre=departement:{dep}&maille=commune{PERIOD}", 1.5, "carte-carte"),
+        ("brigades, France entière", f"/carte?perimetre=france&maille=brigade{PERIOD}", 3.0,
+         "carte-carte"),
+        ("départements, France entière",
+         f"/carte?perimetre=france&maille=departement{PERIOD}", None, "carte-carte"),
+        # the same Dash page start-up with a small map: what every page with a map pays
+        (f"référence : page Organisation ({dep})", f"/?departement={dep}", None,
+         "organisation-carte"),
+    ]
+    from playwright.sync_api import sync_playwright
+
+    from dashboard import auth
+    from etl.ops.store import get_engine
+
+    tmp = Path(tempfile.mkdtemp(prefix="map_render_"))
+    ops = tmp / "operations.sqlite"
+    real_ops = settings.data_dir / "operations.sqlite"
+    if real_ops.exists():
+        shutil.copy(real_ops, ops)
+    ops_url = f"sqlite:///{ops}"
+    auth.add_user(get_engine(ops_url), LOGIN, PASSWORD, "analyste")
+    port = _free_port()
+    env = os.environ | {"PRESENCE_DATA_DIR": str(settings.data_dir), "PRESENCE_OPS_URL": ops_url,
+                        "PRESENCE_HOST": "127.0.0.1", "PRESENCE_PORT": str(port)}
+    log = (tmp / "server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "dashboard"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/connexion", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    print((tmp / "server.log").read_text(), file=sys.stderr)
+                    return 1
+                time.sleep(0.3)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1280, "height": 1000},
+                                          locale="fr-FR")
+            context.add_init_script(MARKS)
+            page = context.new_page()
+            page.goto(base + "/connexion")
+            page.fill("#login", LOGIN)
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            page.close()
+            print(f"\n{'carte':<36} {'unités':>6} {'dessinée':>9} {'min':>6} {'max':>6} "
+                  f"{'1er':>6} {'cible':>5} {'plotly':>7} {'figure':>7} {'dessin':>7}  "
+                  "callback (serveur, JSON / gzip)   géométrie (JSON / gzip)")
+            for name, path, target, graph in cases:
+                runs = [_open_map(context, base + path, graph) for _ in range(args.runs)]
+                times = [r["drawn_s"] for r in runs]
+                warm = runs[1:] or runs
+                last = runs[-1]
+                cb, geo = last["callback"], runs[0]["geo"]
+                cb_time = statistics.median(r["callback"]["duration"] / 1000
+                                            for r in runs if r["callback"])
+                geo_text = (f"{_mb(geo['decoded'])} / {_mb(geo['transfer'])}"
+                            if geo and geo["transfer"] else "dans la figure")
+                plotly = statistics.median(r["plotly_s"] for r in warm)
+                figure = statistics.median(r["figure_s"] for r in warm)
+                drawing = statistics.median(r["drawn_s"] - r["figure_s"] for r in warm)
+                print(f"{name:<36} {last['units']:>6} "
+                      f"{statistics.median(r['drawn_s'] for r in warm):>8.2f}s "
+                      f"{min(times):>5.2f}s {max(times):>5.2f}s {times[0]:>5.2f}s "
+                      f"{'' if target is None else f'{target:.1f}s':>5} {plotly:>6.2f}s "
+                      f"{figure:>6.2f}s {drawing:>6.2f}s  "
+                      f"{cb_time:.2f}s, {_mb(cb['decoded'] if cb else None)} / "
+                      f"{_mb(cb['transfer'] if cb else None)}   {geo_text}")
+            print("\ndessinée : p50 du début de la navigation à la carte dessinée ; plotly : "
+                  "plotly.js prêt ; figure : la figure reçue par plotly.js ; dessin : de la "
+                  "figure reçue à la carte dessinée (géométrie comprise).")
+            print("\nRecoloriage (Patch, seul l'indicateur change) :")
+            for name, path, _target, _graph in cases[:2]:
+                spent = [_recolour(context, base + path,
+                                   "Élus — Consultations DCAS", "Consultations DCAS")
+                         for _ in range(max(2, args.runs // 2))]
+                print(f"  {name:<32} p50 {statistics.median(spent):.2f}s "
+                      f"(min {min(spent):.2f}s, max {max(spent):.2f}s)")
+            print(f"\np50 sur les passages 2 à {args.runs} (le 1er construit le fichier de "
+                  "géométrie côté serveur et remplit le cache du navigateur).")
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)  # the temporary account goes with its store
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,400 @@
+"""Queries of the « Carte » page: one row per map unit (commune, brigade or département) of a
+territory, pre-aggregated in DuckDB.
+
+Every query is parameterised (``$name``); the only SQL text assembled here are the territory's
+predicate (:meth:`Scope.commune_filter`: a column from a fixed table, its value a parameter)
+and the unit's key column, taken from :data:`UNIT_KEYS`, never from the browser.
+
+Operational indicators are computed over the communes of the gendarmerie zone (ZGN): a commune
+of the police zone has neither brigade, nor gendarmerie facts, nor DCAS. The SSMSI base covers
+every commune (police and gendarmerie). Personal data (``elu_contacts.telephone``) is never
+read here, and the SSMSI's département averages of 'ndiff' communes (``moyenne_dep_*``) are
+never selected: they are not the commune's figures.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+
+from dashboard.data import Warehouse
+from dashboard.scope import Period, Scope
+
+#: map unit -> column of ``communes`` (alias c) holding the unit's code
+UNIT_KEYS: dict[str, str] = {"commune": "c.code", "brigade": "c.brigade_id",
+                             "departement": "c.departement"}
+BURGLARY_INDICATOR = "Cambriolages de logement"
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def run(warehouse: Warehouse, sql: str, params: dict) -> pd.DataFrame:
+    """``sql`` with only the parameters it names (DuckDB refuses extra ones)."""
+    used = set(_PARAM.findall(sql))
+    return warehouse.query(sql, {k: v for k, v in params.items() if k in used})
+
+
+def _sql(template: str, scope: Scope, maille: str = "commune") -> tuple[str, dict]:
+    """``template`` with its ``/*scope*/`` and ``/*key*/`` markers filled in."""
+    predicate, params = scope.commune_filter("c")
+    return (template.replace("/*scope*/", predicate).replace("/*key*/", UNIT_KEYS[maille]),
+            params)
+
+
+#: the CTE ``u``: the ZGN communes of the territory, with their unit's code
+_ZGN = """
+        u AS (
+            SELECT c.code AS commune, /*key*/ AS code, c.population
+            FROM communes AS c
+            WHERE /*scope*/ AND c.zone = 'ZGN'
+        )"""
+
+
+def _zgn(template: str, scope: Scope, maille: str) -> tuple[str, dict]:
+    """``template`` whose ``/*zgn*/`` marker becomes the CTE ``u``."""
+    return _sql(template.replace("/*zgn*/", _ZGN), scope, maille)
+
+
+def _period_params(period: Period) -> dict:
+    return {"debut": period.start, "fin": period.end, "fin_excl": period.end_exclusive}
+
+
+# --- reference ---------------------------------------------------------------------------------
+
+def data_months(warehouse: Warehouse) -> tuple[date | None, date | None]:
+    """First and last month of recorded facts (None, None without facts)."""
+    frame = warehouse.query("SELECT min(mois) AS premier, max(mois) AS dernier "
+                            "FROM facts_monthly")
+    first, last = frame["premier"].iloc[0], frame["dernier"].iloc[0]
+    if pd.isna(first) or pd.isna(last):
+        return None, None
+    return pd.Timestamp(first).date(), pd.Timestamp(last).date()
+
+
+def scope_departement(warehouse: Warehouse, scope: Scope) -> str | None:
+    """The département a territory lies in; None for France or a région."""
+    if scope.level in ("france", "region"):
+        return None
+    if scope.level == "departement":
+        return scope.code
+    return warehouse.unit_departement(scope.level, scope.code or "")
+
+
+def scope_label(warehouse: Warehouse, scope: Scope) -> str:
+    """« France entière », « 35 — Ille-et-Vilaine », « Brigade de Bruz (35) », …"""
+    sql = {
+        "region": "SELECT 'Région ' || nom FROM regions WHERE code = $code",
+        "departement": "SELECT code || ' — ' || nom FROM departements WHERE code = $code",
+        "compagnie": "SELECT 'Compagnie de ' || nom || ' (' || departement || ')' "
+                     "FROM compagnies WHERE compagnie_id = $code",
+        "brigade": "SELECT 'Brigade de ' || nom || ' (' || departement || ')' "
+                   "FROM brigades WHERE brigade_id = $code",
+        "commune": "SELECT nom || ' (' || code || ')' FROM communes WHERE code = $code",
+    }.get(scope.level)
+    if sql is None:
+        return "France entière"
+    frame = warehouse.query(sql, {"code": scope.code})
+    return str(frame.iloc[0, 0]) if len(frame) else str(scope.code)
+
+
+def overseas_departements(warehouse: Warehouse) -> pd.DataFrame:
+    return warehouse.query("SELECT code, nom FROM departements WHERE outre_mer ORDER BY code")
+
+
+def ssmsi_choices(warehouse: Warehouse) -> pd.DataFrame:
+    """(indicateur, annee) pairs present in the communal SSMSI base."""
+    return warehouse.query("SELECT DISTINCT indicateur, annee FROM crime_annual "
+                           "ORDER BY indicateur, annee")
+
+
+# --- the units drawn -----------------------------------------------------------------------
+
+def units(warehouse: Warehouse, scope: Scope, maille: str) -> pd.DataFrame:
+    """code, nom, departement, population, zone and outre_mer of every unit of ``maille`` in
+    the territory. Brigades and départements count the population they serve (ZGN)."""
+    if maille == "commune":
+        template = """
+            SELECT c.code, c.nom, c.departement, c.population, c.zone, d.outre_mer
+            FROM communes AS c JOIN departements AS d ON d.code = c.departement
+            WHERE /*scope*/
+            ORDER BY c.code
+        """
+    elif maille == "brigade":
+        template = """
+            SELECT b.brigade_id AS code, b.nom, b.departement, b.population, 'ZGN' AS zone,
+                   d.outre_mer
+            FROM brigades AS b JOIN departements AS d ON d.code = b.departement
+            WHERE b.brigade_id IN (SELECT c.brigade_id FROM communes AS c WHERE /*scope*/)
+            ORDER BY b.brigade_id
+        """
+    else:
+        template = """
+            SELECT d.code, d.nom, d.code AS departement, d.population_zgn AS population,
+                   'ZGN' AS zone, d.outre_mer
+            FROM departements AS d
+            WHERE d.code IN (SELECT c.departement FROM communes AS c WHERE /*scope*/)
+            ORDER BY d.code
+        """
+    sql, params = _sql(template, scope, maille)
+    return run(warehouse, sql, params)
+
+
+# --- one query per source --------------------------------------------------------------------
+
+def facts(warehouse: Warehouse, scope: Scope, maille: str, period: Period, reference: Period,
+          categorie: str | None) -> pd.DataFrame:
+    """Recorded facts of each unit in ``period`` and in ``reference`` (one category, or all
+    when ``categorie`` is None), its ZGN population and, from the SSMSI base, its dwellings
+    (``logements``: null unless every commune has them)."""
+    sql, params = _zgn("""
+        WITH /*zgn*/,
+        f AS (
+            SELECT f.code_commune,
+                   sum(f.nombre) FILTER (WHERE f.mois BETWEEN $debut AND $fin) AS faits,
+                   sum(f.nombre) FILTER (WHERE f.mois BETWEEN $ref_debut AND $ref_fin)
+                       AS faits_reference
+            FROM facts_monthly AS f
+            WHERE f.code_commune IN (SELECT commune FROM u)
+              AND (f.mois BETWEEN $debut AND $fin OR f.mois BETWEEN $ref_debut AND $ref_fin)
+              AND ($categorie IS NULL OR f.categorie = $categorie)
+            GROUP BY f.code_commune
+        ),
+        l AS (
+            SELECT k.code_commune, arg_max(k.insee_log, k.annee) AS logements
+            FROM crime_annual AS k
+            WHERE k.indicateur = $cambriolages AND k.insee_log IS NOT NULL
+              AND k.code_commune IN (SELECT commune FROM u)
+            GROUP BY k.code_commune
+        )
+        SELECT u.code,
+               count(*) AS communes,
+               CAST(sum(u.population) AS BIGINT) AS population,
+               CAST(coalesce(sum(f.faits), 0) AS BIGINT) AS faits,
+               CAST(coalesce(sum(f.faits_reference), 0) AS BIGINT) AS faits_reference,
+               count(f.code_commune) AS communes_avec_faits,
+               CASE WHEN count(l.logements) = count(*) THEN sum(l.logements) END AS logements
+        FROM u
+        LEFT JOIN f ON f.code_commune = u.commune
+        LEFT JOIN l ON l.code_commune = u.commune
+        GROUP BY u.code
+    """, scope, maille)
+    params |= _period_params(period) | {
+        "ref_debut": reference.start, "ref_fin": reference.end, "categorie": categorie,
+        "cambriolages": BURGLARY_INDICATOR}
+    return run(warehouse, sql, params)
+
+
+def ssmsi_communes(warehouse: Warehouse, scope: Scope, maille: str, indicateur: str,
+                   annee: int) -> pd.DataFrame:
+    """The SSMSI figures of one indicator and year for every commune of the territory, with the
+    unit it belongs to (``code``). 'ndiff' rows keep their null count and rate."""
+    sql, params = _sql(
+        """
+        SELECT c.code AS commune, /*key*/ AS code, k.est_diffuse, k.nombre, k.taux_pour_mille,
+               k.insee_pop, k.insee_log
+        FROM communes AS c
+        LEFT JOIN crime_annual AS k
+               ON k.code_commune = c.code AND k.annee = $annee AND k.indicateur = $indicateur
+        WHERE /*scope*/
+        """, scope, maille)
+    return run(warehouse, sql, params | {"annee": annee, "indicateur": indicateur})
+
+
+def ssmsi_departements(warehouse: Warehouse, scope: Scope, indicateur: str, annee: int
+                       ) -> pd.DataFrame:
+    """The SSMSI departmental base for the départements of the territory (may be empty)."""
+    sql, params = _sql(
+        """
+        SELECT k.departement AS code, k.nombre, k.taux_pour_mille
+        FROM crime_departemental AS k
+        WHERE k.annee = $annee AND k.indicateur = $indicateur
+          AND k.departement IN (SELECT c.departement FROM communes AS c WHERE /*scope*/)
+        """, scope)
+    return run(warehouse, sql, params | {"annee": annee, "indicateur": indicateur})
+
+
+def dcas(warehouse: Warehouse, scope: Scope, maille: str, period: Period, theme: str
+         ) -> pd.DataFrame:
+    """DCAS consultations of each unit in the period: how many, how many name ``theme``, and
+    the élus' satisfaction (mean, number rated, number rating 4 or 5)."""
+    sql, params = _zgn("""
+        WITH /*zgn*/,
+        t AS (SELECT DISTINCT id_consultation FROM dcas_attentes WHERE theme = $theme),
+        k AS (
+            SELECT d.id_consultation, d.code_commune, d.satisfaction,
+                   t.id_consultation IS NOT NULL AS cite
+            FROM dcas_consultations AS d
+            LEFT JOIN t ON t.id_consultation = d.id_consultation
+            WHERE d.code_commune IN (SELECT commune FROM u)
+              AND d.date_consultation >= $debut AND d.date_consultation < $fin_excl
+        )
+        SELECT u.code,
+               count(k.id_consultation) AS consultations,
+               count(*) FILTER (WHERE k.cite) AS citant,
+               avg(k.satisfaction) AS satisfaction_moyenne,
+               count(k.satisfaction) AS notees,
+               count(*) FILTER (WHERE k.satisfaction >= 4) AS satisfaits
+        FROM u LEFT JOIN k ON k.code_commune = u.commune
+        GROUP BY u.code
+    """, scope, maille)
+    return run(warehouse, sql, params | _period_params(period) | {"theme": theme})
+
+
+def trainings(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd.DataFrame:
+    """Attendances of élus and agents of each unit's communes in the period, and how many of
+    its ZGN communes had at least one."""
+    sql, params = _zgn("""
+        WITH /*zgn*/,
+        t AS (
+            SELECT code_commune_participant AS commune, count(*) AS participants
+            FROM trainings
+            WHERE code_commune_participant IN (SELECT commune FROM u)
+              AND date_session >= $debut AND date_session < $fin_excl
+            GROUP BY code_commune_participant
+        )
+        SELECT u.code, count(*) AS communes,
+               CAST(coalesce(sum(t.participants), 0) AS BIGINT) AS participants,
+               count(t.commune) AS communes_couvertes
+        FROM u LEFT JOIN t ON t.commune = u.commune
+        GROUP BY u.code
+    """, scope, maille)
+    return run(warehouse, sql, params | _period_params(period))
+
+
+def cyber(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd.DataFrame:
+    """Cyber self-diagnostics: those made in the period (and how many were red), and the last
+    score of each commune diagnosed up to the period's end."""
+    sql, params = _zgn("""
+        WITH /*zgn*/,
+        d AS (
+            SELECT code_commune,
+                   count(*) FILTER (WHERE date_diagnostic >= $debut) AS diagnostics,
+                   count(*) FILTER (WHERE date_diagnostic >= $debut AND couleur = 'rouge')
+                       AS rouges,
+                   arg_max(score, date_diagnostic) AS dernier_score
+            FROM cyber_diagnostics
+            WHERE code_commune IN (SELECT commune FROM u) AND date_diagnostic < $fin_excl
+            GROUP BY code_commune
+        )
+        SELECT u.code, count(*) AS communes,
+               CAST(coalesce(sum(d.diagnostics), 0) AS BIGINT) AS diagnostics,
+               CAST(coalesce(sum(d.rouges), 0) AS BIGINT) AS rouges,
+               count(d.dernier_score) AS communes_diagnostiquees,
+               avg(d.dernier_score) AS score_moyen
+        FROM u LEFT JOIN d ON d.code_commune = u.commune
+        GROUP BY u.code
+    """, scope, maille)
+    return run(warehouse, sql, params | _period_params(period))
+
+
+def alerts(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd.DataFrame:
+    """Alerts sent to each unit's communes in the period, their SMS to the élus of those
+    communes and how many were delivered, and the median delay from facts to alert."""
+    sql, params = _zgn("""
+        WITH /*zgn*/,
+        a AS (
+            SELECT DISTINCT u.code, al.id_alerte,
+                   date_diff('minute', al.faits_le, al.cree_le) AS delai_min
+            FROM alert_communes AS ac
+            JOIN alerts AS al ON al.id_alerte = ac.id_alerte
+            JOIN u ON u.commune = ac.code_commune
+            WHERE al.cree_le >= $debut AND al.cree_le < $fin_excl AND al.statut = 'envoyee'
+        ),
+        m AS (
+            SELECT u.code, count(*) AS messages,
+                   count(*) FILTER (WHERE dl.etat = 'DELIVRD') AS remis
+            FROM alert_deliveries AS dl
+            JOIN elu_contacts AS e ON e.id_contact = dl.id_contact
+            JOIN u ON u.commune = e.code_commune
+            WHERE dl.id_alerte IN (SELECT id_alerte FROM a)
+            GROUP BY u.code
+        ),
+        s AS (
+            SELECT code, count(*) AS alertes, median(delai_min) AS delai_median_min
+            FROM a GROUP BY code
+        )
+        SELECT k.code, coalesce(s.alertes, 0) AS alertes, s.delai_median_min,
+               coalesce(m.messages, 0) AS messages, coalesce(m.remis, 0) AS remis
+        FROM (SELECT DISTINCT code FROM u) AS k
+        LEFT JOIN s ON s.code = k.code
+        LEFT JOIN m ON m.code = k.code
+    """, scope, maille)
+    return run(warehouse, sql, params | _period_params(period))
+
+
+def complaints(warehouse: Warehouse, scope: Scope, maille: str, period: Period
+               ) -> pd.DataFrame:
+    """Complaints from élus of each unit's communes, by date of the facts, in the period."""
+    sql, params = _zgn("""
+        WITH /*zgn*/,
+        p AS (
+            SELECT code_commune, count(*) AS plaintes
+            FROM complaints
+            WHERE code_commune IN (SELECT commune FROM u)
+              AND date_faits >= $debut AND date_faits < $fin_excl
+            GROUP BY code_commune
+        )
+        SELECT u.code, count(*) AS communes,
+               CAST(sum(u.population) AS BIGINT) AS population,
+               CAST(coalesce(sum(p.plaintes), 0) AS BIGINT) AS plaintes
+        FROM u LEFT JOIN p ON p.code_commune = u.commune
+        GROUP BY u.code
+    """, scope, maille)
+    return run(warehouse, sql, params | _period_params(period))
+
+
+def presence(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd.DataFrame:
+    """One row per ZGN commune of every brigade that serves the territory: its unit, brigade,
+    population, facts and presence hours in the period, the brigade's headcount, whether it lies
+    in the territory, and (column ``mois_presence``, the same on every row) the number of
+    months of the period with presence recorded in those brigades."""
+    sql, params = _sql(
+        """
+        WITH b AS (
+            SELECT DISTINCT c.brigade_id FROM communes AS c
+            WHERE /*scope*/ AND c.zone = 'ZGN' AND c.brigade_id IS NOT NULL
+        ),
+        u AS (
+            SELECT c.code AS commune, /*key*/ AS code, c.brigade_id, c.population,
+                   (/*scope*/) AS dans_perimetre
+            FROM communes AS c
+            WHERE c.zone = 'ZGN' AND c.brigade_id IN (SELECT brigade_id FROM b)
+        ),
+        f AS (
+            SELECT code_commune, sum(nombre) AS faits
+            FROM facts_monthly
+            WHERE code_commune IN (SELECT commune FROM u) AND mois BETWEEN $debut AND $fin
+            GROUP BY code_commune
+        ),
+        h AS (
+            SELECT code_commune, sum(heures) AS heures
+            FROM presence_hours
+            WHERE code_commune IN (SELECT commune FROM u)
+              AND date >= $debut AND date < $fin_excl
+            GROUP BY code_commune
+        ),
+        mp AS (
+            SELECT count(DISTINCT date_trunc('month', date)) AS mois_presence
+            FROM presence_hours
+            WHERE brigade_id IN (SELECT brigade_id FROM b)
+              AND date >= $debut AND date < $fin_excl
+        )
+        SELECT u.commune, u.code, u.brigade_id, u.population, u.dans_perimetre,
+               CAST(coalesce(f.faits, 0) AS BIGINT) AS faits,
+               coalesce(h.heures, 0.0) AS heures,
+               br.effectif, mp.mois_presence
+        FROM u
+        JOIN brigades AS br ON br.brigade_id = u.brigade_id
+        CROSS JOIN mp
+        LEFT JOIN f ON f.code_commune = u.commune
+        LEFT JOIN h ON h.code_commune = u.commune
+        """, scope, maille)
+    return run(warehouse, sql, params | _period_params(period))
+
+
+def compagnies(warehouse: Warehouse, departement: str | None) -> pd.DataFrame:
+    """The compagnies of a département (none for the national view: too many to list)."""
+    return warehouse.query(
+        "SELECT compagnie_id, nom, departement FROM compagnies "
+        "WHERE departement = $departement ORDER BY nom", {"departement": departement})

@@ -1,0 +1,238 @@
+"""Queries of the profile pages (« Fiche commune », « Fiche brigade »): everything recorded about
+the communes of one territory (``commune:<code>`` or ``brigade:<id>``), parameterised.
+
+The territory's predicate comes from :meth:`Scope.commune_filter` (a fixed column, its value a
+parameter). Élus' phone numbers are read only by :func:`contacts` with ``with_phone=True``,
+which the page asks for only for the roles allowed to see them. The SSMSI's département
+averages of 'ndiff' communes are never selected.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.data import Warehouse
+from dashboard.queries.carte import run
+from dashboard.scope import Period, Scope, add_months
+
+
+def _scoped(template: str, scope: Scope) -> tuple[str, dict]:
+    predicate, params = scope.commune_filter("c")
+    return template.replace("/*scope*/", predicate), params
+
+
+def _communes(template: str, scope: Scope) -> tuple[str, dict]:
+    """``template`` whose ``/*communes*/`` marker is the subquery of the territory's communes."""
+    return _scoped(template.replace(
+        "/*communes*/", "(SELECT c.code FROM communes AS c WHERE /*scope*/)"), scope)
+
+
+def _dates(period: Period) -> dict:
+    return {"debut": period.start, "fin": period.end, "fin_excl": period.end_exclusive}
+
+
+# --- identity cards ----------------------------------------------------------------------------
+
+def commune_card(warehouse: Warehouse, code: str) -> pd.DataFrame:
+    """The commune, its mairie's public contact, its département, brigade and compagnie."""
+    return warehouse.query(
+        """
+        SELECT c.code, c.nom, c.departement, d.nom AS departement_nom, c.population,
+               c.superficie_km2, c.densite, c.zone, c.outre_mer,
+               c.brigade_id, b.nom AS brigade_nom, b.telephone AS brigade_telephone,
+               b.adresse AS brigade_adresse, b.horaires_accueil AS brigade_horaires,
+               b.source AS brigade_source, c.compagnie_id, k.nom AS compagnie_nom,
+               c.mairie_adresse, c.mairie_telephone, c.mairie_email, c.mairie_site,
+               c.mairie_horaires
+        FROM communes AS c
+        JOIN departements AS d ON d.code = c.departement
+        LEFT JOIN brigades AS b ON b.brigade_id = c.brigade_id
+        LEFT JOIN compagnies AS k ON k.compagnie_id = c.compagnie_id
+        WHERE c.code = $code
+        """, {"code": code})
+
+
+def brigade_card(warehouse: Warehouse, brigade_id: str) -> pd.DataFrame:
+    """The brigade, its directory data (real units file only), compagnie, community, seat."""
+    return warehouse.query(
+        """
+        SELECT b.brigade_id, b.nom, b.departement, d.nom AS departement_nom, b.type, b.cob_id,
+               cob.nom AS cob_nom, b.compagnie_id, k.nom AS compagnie_nom, b.commune_siege,
+               s.nom AS siege_nom, b.effectif, b.population, b.superficie_km2, b.nb_communes,
+               b.telephone, b.adresse, b.horaires_accueil, b.source, d.outre_mer
+        FROM brigades AS b
+        JOIN departements AS d ON d.code = b.departement
+        LEFT JOIN compagnies AS k ON k.compagnie_id = b.compagnie_id
+        LEFT JOIN brigades AS cob ON cob.brigade_id = b.cob_id
+        LEFT JOIN communes AS s ON s.code = b.commune_siege
+        WHERE b.brigade_id = $brigade_id
+        """, {"brigade_id": brigade_id})
+
+
+def population(warehouse: Warehouse, scope: Scope) -> int:
+    sql, params = _scoped("SELECT coalesce(sum(c.population), 0) AS population "
+                          "FROM communes AS c WHERE /*scope*/", scope)
+    return int(run(warehouse, sql, params)["population"].iloc[0])
+
+
+# --- activity ----------------------------------------------------------------------------------
+
+def facts_by_month(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    """Facts per month and category, from 12 months before the period to its end."""
+    sql, params = _communes(
+        """
+        SELECT f.mois, f.categorie, CAST(sum(f.nombre) AS BIGINT) AS nombre
+        FROM facts_monthly AS f
+        WHERE f.code_commune IN /*communes*/ AND f.mois BETWEEN $depuis AND $fin
+        GROUP BY f.mois, f.categorie
+        ORDER BY f.mois, f.categorie
+        """, scope)
+    return run(warehouse, sql, params | _dates(period)
+               | {"depuis": add_months(period.start, -12)})
+
+
+def ssmsi(warehouse: Warehouse, scope: Scope) -> pd.DataFrame:
+    """The SSMSI base of the territory's communes, per year and indicator: counts and rates of
+    the diffused communes, and how many communes were not diffused ('ndiff')."""
+    sql, params = _communes(
+        """
+        SELECT k.annee, k.indicateur,
+               count(*) AS communes,
+               count(*) FILTER (WHERE k.est_diffuse = 'ndiff') AS non_diffusees,
+               CAST(sum(k.nombre) FILTER (WHERE k.est_diffuse = 'diff') AS BIGINT) AS nombre,
+               sum(k.insee_pop) FILTER (WHERE k.est_diffuse = 'diff') AS population,
+               sum(k.insee_log) FILTER (WHERE k.est_diffuse = 'diff') AS logements,
+               count(k.insee_log) FILTER (WHERE k.est_diffuse = 'diff') AS avec_logements,
+               count(*) FILTER (WHERE k.est_diffuse = 'diff') AS diffusees,
+               max(k.taux_pour_mille) FILTER (WHERE k.est_diffuse = 'diff') AS taux_publie
+        FROM crime_annual AS k
+        WHERE k.code_commune IN /*communes*/
+        GROUP BY k.annee, k.indicateur
+        ORDER BY k.annee DESC, k.indicateur
+        """, scope)
+    return run(warehouse, sql, params)
+
+
+def complaints(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    sql, params = _communes(
+        """
+        SELECT p.id_plainte, p.date_faits, p.date_depot, p.lieu_depot, p.code_commune,
+               c.nom AS commune, p.fonction_victime, p.infraction, p.statut
+        FROM complaints AS p JOIN communes AS c ON c.code = p.code_commune
+        WHERE p.code_commune IN /*communes*/
+          AND p.date_faits >= $debut AND p.date_faits < $fin_excl
+        ORDER BY p.date_faits DESC, p.id_plainte
+        """, scope)
+    return run(warehouse, sql, params | _dates(period))
+
+
+def alerts(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    """Alerts created in the period that targeted the territory, with their SMS delivery."""
+    sql, params = _communes(
+        """
+        WITH a AS (
+            SELECT DISTINCT ac.id_alerte FROM alert_communes AS ac
+            WHERE ac.code_commune IN /*communes*/
+        ),
+        m AS (
+            SELECT dl.id_alerte, count(*) AS messages,
+                   count(*) FILTER (WHERE dl.etat = 'DELIVRD') AS remis,
+                   median(date_diff('second', dl.soumis_le, dl.etat_le))
+                       FILTER (WHERE dl.etat = 'DELIVRD') AS remise_mediane_s
+            FROM alert_deliveries AS dl
+            WHERE dl.id_alerte IN (SELECT id_alerte FROM a)
+            GROUP BY dl.id_alerte
+        )
+        SELECT al.id_alerte, al.cree_le, al.faits_le, al.unite_auteur, al.categorie,
+               al.message, al.communes_ciblees, al.nb_destinataires, al.statut,
+               date_diff('minute', al.faits_le, al.cree_le) AS delai_min,
+               coalesce(m.messages, 0) AS messages, coalesce(m.remis, 0) AS remis,
+               m.remise_mediane_s
+        FROM alerts AS al
+        LEFT JOIN m ON m.id_alerte = al.id_alerte
+        WHERE al.id_alerte IN (SELECT id_alerte FROM a)
+          AND al.cree_le >= $debut AND al.cree_le < $fin_excl
+        ORDER BY al.cree_le DESC
+        """, scope)
+    return run(warehouse, sql, params | _dates(period))
+
+
+def dcas(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    sql, params = _communes(
+        """
+        SELECT d.id_consultation, d.date_consultation, d.code_commune, c.nom AS commune,
+               d.brigade_id, d.fonction_elu, d.canal, d.attentes, d.creneaux, d.priorite,
+               d.actions_suivi, d.statut, d.date_suivi, d.satisfaction
+        FROM dcas_consultations AS d JOIN communes AS c ON c.code = d.code_commune
+        WHERE d.code_commune IN /*communes*/
+          AND d.date_consultation >= $debut AND d.date_consultation < $fin_excl
+        ORDER BY d.date_consultation DESC, d.id_consultation
+        """, scope)
+    return run(warehouse, sql, params | _dates(period))
+
+
+def trainings(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    sql, params = _communes(
+        """
+        SELECT t.id_participation, t.id_session, t.theme, t.date_session,
+               t.code_commune_participant AS code_commune, c.nom AS commune,
+               t.fonction_participant, t.unite, t.code_commune_session
+        FROM trainings AS t JOIN communes AS c ON c.code = t.code_commune_participant
+        WHERE t.code_commune_participant IN /*communes*/
+          AND t.date_session >= $debut AND t.date_session < $fin_excl
+        ORDER BY t.date_session DESC, t.id_participation
+        """, scope)
+    return run(warehouse, sql, params | _dates(period))
+
+
+def immersions(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    sql, params = _communes(
+        """
+        SELECT i.id_immersion, i.date_immersion, i.code_commune, c.nom AS commune,
+               i.fonction_elu, i.type_unite, i.unite, i.duree_heures, i.note
+        FROM immersions AS i JOIN communes AS c ON c.code = i.code_commune
+        WHERE i.code_commune IN /*communes*/
+          AND i.date_immersion >= $debut AND i.date_immersion < $fin_excl
+        ORDER BY i.date_immersion DESC
+        """, scope)
+    return run(warehouse, sql, params | _dates(period))
+
+
+def diagnostics(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    """Every cyber self-diagnostic of the territory up to the period's end (the history)."""
+    sql, params = _communes(
+        """
+        SELECT g.id_diagnostic, g.date_diagnostic, g.code_commune, c.nom AS commune, g.score,
+               g.couleur, g.reponses_rouges, g.contact_specialiste
+        FROM cyber_diagnostics AS g JOIN communes AS c ON c.code = g.code_commune
+        WHERE g.code_commune IN /*communes*/ AND g.date_diagnostic < $fin_excl
+        ORDER BY g.date_diagnostic DESC, g.code_commune
+        """, scope)
+    return run(warehouse, sql, params | _dates(period))
+
+
+def presence_by_month(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    """Presence hours in the territory's communes per month and time slot."""
+    sql, params = _communes(
+        """
+        SELECT date_trunc('month', p.date) AS mois, p.creneau, sum(p.heures) AS heures
+        FROM presence_hours AS p
+        WHERE p.code_commune IN /*communes*/ AND p.date >= $debut AND p.date < $fin_excl
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        """, scope)
+    return run(warehouse, sql, params | _dates(period))
+
+
+def contacts(warehouse: Warehouse, scope: Scope, *, with_phone: bool) -> pd.DataFrame:
+    """Élus' alert contacts of the territory; the phone number only when ``with_phone``."""
+    phone = "e.telephone" if with_phone else "NULL"
+    sql, params = _communes(
+        """
+        SELECT e.id_contact, e.code_commune, c.nom AS commune, e.fonction, e.opt_in,
+               e.date_opt_in, /*phone*/ AS telephone
+        FROM elu_contacts AS e JOIN communes AS c ON c.code = e.code_commune
+        WHERE e.code_commune IN /*communes*/
+        ORDER BY c.nom, e.fonction, e.id_contact
+        """.replace("/*phone*/", phone), scope)
+    return run(warehouse, sql, params)

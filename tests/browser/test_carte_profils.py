@@ -1,0 +1,105 @@
+"""The « Carte » and profile pages in real headless Chromium: no console error, nothing fetched
+from outside, a département chosen in the filter bar redraws the map, a click on a commune opens
+its profile, a new indicator only recolours the map, and the CSV export downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from tests.browser.conftest import SCREENSHOTS, sign_in
+
+SHAPES = "#carte-carte path.choroplethlocation"
+
+
+def _shape_count(page, n: int, timeout: int = 15_000) -> None:
+    page.wait_for_function(f"() => document.querySelectorAll('{SHAPES}').length === {n}",
+                           timeout=timeout)
+
+
+def test_map_departement_choice_then_commune_profile(server, watched):
+    page = watched.page
+    geo_requests: list[str] = []
+    page.on("request", lambda r: geo_requests.append(r.url) if "/geo/" in r.url else None)
+    sign_in(page, server + "/carte", "analyste.test")
+    page.wait_for_selector(SHAPES, timeout=20_000)
+    _shape_count(page, 2)  # the two metropolitan départements; Martinique is linked above
+    assert page.locator("#carte-outre-mer").get_by_role("link", name="Martinique").count() == 1
+    assert page.locator("#carte-titre").inner_text().startswith("Départements — France entière")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "carte_france.png"), full_page=True)
+
+    page.click("#carte-perimetre")
+    page.get_by_role("option", name="35 — Ille-et-Vilaine").click()
+    page.wait_for_function(
+        "() => document.querySelector('#carte-titre')?.textContent"
+        ".startsWith('Communes — 35 — Ille-et-Vilaine')", timeout=15_000)
+    _shape_count(page, 6)  # 4 communes in the gendarmerie zone, 2 grey in the police zone
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["perimetre"] == ["departement:35"]
+    # the table follows once the map is drawn
+    page.wait_for_function(
+        "() => document.querySelectorAll('#carte-tableau-donnees tbody tr').length === 6",
+        timeout=15_000)
+    assert "Zone police nationale" in page.locator("#carte-legende-gris").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "carte_35_communes.png"), full_page=True)
+
+    # a new indicator recolours the same shapes: the geometry is not fetched again
+    fetched = len(geo_requests)
+    page.click("#carte-indicateur")
+    page.get_by_role("option", name="Élus — Élus satisfaits (DCAS, %)").click()
+    page.wait_for_function(
+        "() => document.querySelector('#carte-titre')?.textContent"
+        ".includes('Élus satisfaits')", timeout=15_000)
+    _shape_count(page, 6)
+    assert parse_qs(urlsplit(page.url).query)["indicateur"] == ["satisfaction"]
+    assert len(geo_requests) == fetched
+
+    # a click on Bruz (the first coloured commune) opens its profile
+    page.locator("#carte-carte").scroll_into_view_if_needed()
+    box = page.locator(SHAPES).nth(0).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.wait_for_selector("#fiche-commune-identite", timeout=15_000)
+    assert page.locator("#fiche-commune-identite").inner_text() == "Bruz (35047)"
+    assert urlsplit(page.url).path == "/commune"
+    page.wait_for_selector("#kpi-faits .kpi-value", timeout=15_000)
+    page.wait_for_selector("#fiche-commune-plaintes-tableau", timeout=15_000)
+    assert page.locator("#fiche-commune-plaintes-tableau tbody tr").count() == 3
+    page.screenshot(path=str(SCREENSHOTS / "fiche_commune.png"), full_page=True)
+    watched.assert_clean()
+
+
+def test_csv_export_of_the_map_and_brigade_profile(server, watched):
+    page = watched.page
+    sign_in(page, server + "/carte", "prefet.test")
+    page.wait_for_selector(SHAPES, timeout=20_000)
+    # (the sign-in page keeps only the first parameter of the address it returns to)
+    page.goto(server + "/carte?perimetre=departement:35&maille=brigade"
+              "&indicateur=faits_nombre&debut=2025-11&fin=2026-10")
+    page.wait_for_function(
+        "() => document.querySelector('#carte-titre')?.textContent"
+        ".startsWith('Brigades — 35')", timeout=20_000)
+    _shape_count(page, 2)
+    with page.expect_download(timeout=15_000) as info:
+        page.click("#carte-export")
+    download = info.value
+    assert download.suggested_filename == "carte_faits_nombre_brigade_departement_35.csv"
+    raw = Path(download.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Code", "Brigade", "Faits enregistrés (nombre)", "Rang", "Remarque"]
+    assert [r[1] for r in rows[1:]] == ["Bruz", "Saint-Aubin-du-Cormier"]
+    assert [r[3] for r in rows[1:]] == ["1", "2"]
+
+    page.get_by_role("link", name="Bruz").first.click()
+    page.wait_for_selector("#fiche-brigade-identite", timeout=15_000)
+    page.wait_for_selector("#fiche-brigade-communes-tableau", timeout=15_000)
+    communes = page.locator("#fiche-brigade-communes-tableau").inner_text()
+    assert "Bruz" in communes and "Chartres-de-Bretagne" in communes
+    assert "+336" not in page.content()  # a prefect never sees élus' phone numbers
+    page.screenshot(path=str(SCREENSHOTS / "fiche_brigade.png"), full_page=True)
+    watched.assert_clean()
