@@ -45,16 +45,16 @@ def _user_menu() -> html.Div | None:
     user = auth.current_user() if flask.has_request_context() else None
     if user is None:
         return None
-    scope = "national" if user.national else (f"département {user.departement}" +
-                                              (f", brigade {user.brigade_id}"
+    scope = "national" if user.national else (f"dép. {user.departement}" +
+                                              (f", {user.brigade_id}"
                                                if user.brigade_id else ""))
     return html.Form(
         [
-            html.Span(f"{user.login} — {auth.ROLES[user.role].split(' (')[0]} ({scope})",
-                      className="navbar-text me-2 small"),
+            html.Span(f"{user.login} ({scope})", title=auth.ROLES[user.role],
+                      className="navbar-text me-2 small text-nowrap"),
             dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
             html.Button("Se déconnecter", type="submit",
-                        className="btn btn-sm btn-outline-light"),
+                        className="btn btn-sm btn-outline-light text-nowrap"),
         ],
         action="/deconnexion", method="POST", className="d-flex align-items-center ms-3",
     )
@@ -69,7 +69,9 @@ def _navbar() -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand(TITLE, href=dash.get_relative_path("/"), className="fw-semibold"),
+                # the full title is the page's <title>; the bar keeps room for the menu
+                dbc.NavbarBrand("Présents pour les élus", href=dash.get_relative_path("/"),
+                                className="fw-semibold"),
                 dbc.Nav(links, navbar=True, className="ms-auto"),
                 _user_menu(),
             ],
