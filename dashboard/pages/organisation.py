@@ -43,7 +43,7 @@ class Ids:
 
 def _graph_config() -> dict:
     return {
-        # the geo map's base topojson, served locally: without it Plotly asks cdn.plot.ly
+        # the geo map's base topojson, served locally: without it Plotly fetches it online
         "topojsonURL": dash.get_asset_url("vendor/topojson/"),
         "displaylogo": False,
         "scrollZoom": False,  # scrolling the page must not zoom the map

@@ -23,6 +23,7 @@ from etl.sources.validate import (
 )
 from etl.warehouse import schema
 from etl.warehouse.publish import utcnow
+from etl.warehouse.tables import ident
 
 
 @dataclass
@@ -136,8 +137,8 @@ def _upsert(con, source: Source, good: pd.DataFrame, path: Path, run_id: str, sy
 def _delete_keys(con, table: str, keys: pd.DataFrame, key: list[str]) -> None:
     con.register("deleted_keys", keys)
     try:
-        on = " AND ".join(f'"{table}"."{k}" = d."{k}"' for k in key)
-        con.execute(f'DELETE FROM "{table}" USING deleted_keys d WHERE {on}')  # noqa: S608
+        on = " AND ".join(f"{ident(table)}.{ident(k)} = d.{ident(k)}" for k in key)
+        con.execute(f"DELETE FROM {ident(table)} USING deleted_keys d WHERE {on}")  # noqa: S608
     finally:
         con.unregister("deleted_keys")
 
@@ -150,10 +151,10 @@ def _insert(con, table_name: str, frame: pd.DataFrame) -> None:
     data = frame.reindex(columns=cols)
     con.register("incoming_rows", data)
     try:
-        names = ", ".join(f'"{c}"' for c in cols)
-        order = (" ORDER BY " + ", ".join(f'"{c}"' for c in table.order_by)
+        names = ", ".join(ident(c) for c in cols)
+        order = (" ORDER BY " + ", ".join(ident(c) for c in table.order_by)
                  if table.order_by else "")
-        con.execute(f'INSERT INTO "{table_name}" ({names}) '  # noqa: S608
+        con.execute(f"INSERT INTO {ident(table_name)} ({names}) "  # noqa: S608
                     f"SELECT {names} FROM incoming_rows{order}")
     finally:
         con.unregister("incoming_rows")

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from etl.warehouse import schema
+from etl.warehouse.tables import ident
 
 BUILDING_SUFFIX = ".building"
 
@@ -122,7 +123,8 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
             [t.name]).fetchall()}
         for c in t.columns:
             if c.name not in have:
-                con.execute(f'ALTER TABLE "{t.name}" ADD COLUMN "{c.name}" {c.sql_type}')
+                con.execute(f"ALTER TABLE {ident(t.name)} ADD COLUMN {ident(c.name)} "
+                            f"{c.sql_type}")
 
 
 def _finish(con: duckdb.DuckDBPyConnection, tmp: Path, published: Path) -> None:

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def ident(name: str) -> str:
+    """A declared table or column name, double-quoted for SQL. Only names matching
+    ``IDENTIFIER`` pass: SQL text is never assembled from a value read from a file or a user."""
+    if not IDENTIFIER.match(name):
+        raise ValueError(f"not a declared SQL identifier: {name!r}")
+    return f'"{name}"'
 
 
 @dataclass(frozen=True)
@@ -22,6 +33,10 @@ class Table:
     primary_key: tuple[str, ...] = ()
     #: storage order: the dashboard filters on these first (DuckDB zone maps prune row groups)
     order_by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in (self.name, *(c.name for c in self.columns)):
+            ident(name)
 
     @property
     def column_names(self) -> list[str]:

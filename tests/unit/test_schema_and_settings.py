@@ -55,3 +55,16 @@ def test_settings_from_environment(monkeypatch, tmp_path):
     assert s.ops_url == f"sqlite:///{tmp_path / 'operations.sqlite'}"
     monkeypatch.setenv("PRESENCE_DATA_DIR", "relative")
     assert get_settings().data_dir == PROJECT_ROOT / "relative"
+
+
+def test_sql_identifiers_are_checked_at_declaration():
+    import pytest
+
+    from etl.warehouse.tables import Column, Table, ident
+
+    assert ident("communes") == '"communes"'
+    for bad in ('x"; DROP TABLE communes; --', "Communes", "a b", ""):
+        with pytest.raises(ValueError):
+            ident(bad)
+    with pytest.raises(ValueError):
+        Table("t", "", "", (Column('c"', "VARCHAR", ""),))
