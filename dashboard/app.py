@@ -19,9 +19,12 @@ from etl.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: plotly.js built by `make assets` from the npm package (dashboard/plotly_bundle.js)
+PLOTLY_BUNDLE = "vendor/plotly-presence.min.js"
 TITLE = "Présents pour les élus — tableau de bord territorial"
 
-# <html lang="fr"> (RGAA: the page language must be declared); the rest is Dash's default page
+# <html lang="fr"> (RGAA: the page language must be declared); the rest is Dash's default page,
+# plus plotly.js: see index_string()
 INDEX_STRING = """<!DOCTYPE html>
 <html lang="fr">
     <head>
@@ -29,6 +32,17 @@ INDEX_STRING = """<!DOCTYPE html>
         <title>{%title%}</title>
         {%favicon%}
         {%css%}
+        <link rel="preload" href="PLOTLY_URL" as="script">
+        <script>
+            Object.defineProperty(window, "_dashPlotlyJSURL", {
+                get: function () { return "PLOTLY_URL"; }, set: function () {}});
+            document.addEventListener("DOMContentLoaded", function () {
+                var script = document.createElement("script");
+                script.src = "PLOTLY_URL";
+                script.async = true;
+                document.head.appendChild(script);
+            });
+        </script>
     </head>
     <body>
         {%app_entry%}
@@ -39,6 +53,18 @@ INDEX_STRING = """<!DOCTYPE html>
         </footer>
     </body>
 </html>"""
+
+
+def index_string(plotly_url: str) -> str:
+    """The page around Dash's scripts. plotly.js is our own build with only the traces drawn
+    here (1.4 MB instead of 4.8 MB; `make assets`). It is downloaded at once (preload) and run
+    when the page's scripts have run (DOMContentLoaded), so that its half-second of parsing
+    overlaps the requests for the layout and the first callbacks instead of delaying them;
+    dcc.Graph then finds ``window.Plotly``. Should a graph be mounted first, dcc.Graph loads
+    ``window._dashPlotlyJSURL``, which is pinned to the same file (never the full bundle)."""
+    if '"' in plotly_url or "<" in plotly_url:
+        raise ValueError(f"unexpected asset URL: {plotly_url!r}")
+    return INDEX_STRING.replace("PLOTLY_URL", plotly_url)
 
 
 def _user_menu() -> html.Div | None:
@@ -145,11 +171,12 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         serve_locally=True,
         title=TITLE,
         update_title=None,
-        index_string=INDEX_STRING,
         compress=True,  # flask-compress: callback and layout JSON (maps) travel gzipped
     )
     app.config.external_stylesheets.append(app.get_asset_url("vendor/bootstrap.min.css"))
-    for required in ("vendor/bootstrap.min.css", "vendor/topojson/world_110m.json"):
+    app.index_string = index_string(app.get_asset_url(PLOTLY_BUNDLE))
+    for required in ("vendor/bootstrap.min.css", "vendor/topojson/world_110m.json",
+                     PLOTLY_BUNDLE):
         if not (PACKAGE_DIR / "assets" / required).exists():
             log.warning("missing front-end file dashboard/assets/%s: run `make assets`", required)
     app.server.extensions[data.EXTENSION_KEY] = data.Warehouse(settings.warehouse_path)

@@ -168,7 +168,7 @@ def contact_list(items: list[tuple[str, object]]) -> html.Dl:
 
 # --- sections --------------------------------------------------------------------------------
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "locale": "fr",
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 
 

@@ -20,7 +20,7 @@ FLAG = "#c0392b"
 
 
 def graph_config(filename: str) -> dict:
-    return {"displaylogo": False, "scrollZoom": False,
+    return {"displaylogo": False, "scrollZoom": False, "locale": "fr",
             "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
             "toImageButtonOptions": {"filename": filename}}
 

@@ -86,6 +86,7 @@ def _graph_config() -> dict:
     return {
         "topojsonURL": dash.get_asset_url("vendor/topojson/"),
         "displaylogo": False,
+        "locale": "fr",  # registered in our plotly.js build (dashboard/assets_src)
         "scrollZoom": False,
         "modeBarButtonsToRemove": ["select2d", "lasso2d"],
         "toImageButtonOptions": {"filename": "carte"},

@@ -46,6 +46,7 @@ def _graph_config() -> dict:
         # the geo map's base topojson, served locally: without it Plotly fetches it online
         "topojsonURL": dash.get_asset_url("vendor/topojson/"),
         "displaylogo": False,
+        "locale": "fr",  # registered in our plotly.js build (dashboard/assets_src)
         "scrollZoom": False,  # scrolling the page must not zoom the map
         "modeBarButtonsToRemove": ["select2d", "lasso2d"],
         "toImageButtonOptions": {"filename": "organisation_territoriale"},

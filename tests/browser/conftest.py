@@ -105,11 +105,14 @@ class Watched:
         self.page = page
         self.outside: list[str] = []
         self.errors: list[str] = []
+        self.full_plotly: list[str] = []  # the dashboard serves its own, smaller plotly.js
         page.route("**/*", self._route)
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
 
     def _route(self, route):
+        if urlsplit(route.request.url).path.endswith("/plotly.min.js"):
+            self.full_plotly.append(route.request.url)
         if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
             route.continue_()
         else:
@@ -119,6 +122,7 @@ class Watched:
     def assert_clean(self):
         assert self.outside == [], f"requests left 127.0.0.1: {self.outside}"
         assert self.errors == [], f"console errors: {self.errors}"
+        assert self.full_plotly == [], f"the full plotly.js was fetched: {self.full_plotly}"
 
 
 @pytest.fixture

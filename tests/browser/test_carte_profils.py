@@ -31,11 +31,17 @@ def test_map_departement_choice_then_commune_profile(server, watched):
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "carte_france.png"), full_page=True)
 
-    page.click("#carte-perimetre")
-    page.get_by_role("option", name="35 — Ille-et-Vilaine").click()
+    # with the keyboard: the page is rendered again for the new address, and the focus comes
+    # back to the territory's control instead of the top of the page (RGAA)
+    page.focus("#carte-perimetre")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.type("Ille-et-Vilaine")
+    page.keyboard.press("Enter")
     page.wait_for_function(
         "() => document.querySelector('#carte-titre')?.textContent"
         ".startsWith('Communes — 35 — Ille-et-Vilaine')", timeout=15_000)
+    page.wait_for_function("() => document.activeElement?.closest('#carte-perimetre')",
+                           timeout=5_000)
     _shape_count(page, 6)  # 4 communes in the gendarmerie zone, 2 grey in the police zone
     query = parse_qs(urlsplit(page.url).query)
     assert query["perimetre"] == ["departement:35"]
@@ -66,6 +72,8 @@ def test_map_departement_choice_then_commune_profile(server, watched):
     page.wait_for_selector("#fiche-commune-identite", timeout=15_000)
     assert page.locator("#fiche-commune-identite").inner_text() == "Bruz (35047)"
     assert urlsplit(page.url).path == "/commune"
+    # another page: its title takes the focus, as after a page load
+    page.wait_for_function("() => document.activeElement?.tagName === 'H1'", timeout=5_000)
     page.wait_for_selector("#kpi-faits .kpi-value", timeout=15_000)
     page.wait_for_selector("#fiche-commune-plaintes-tableau", timeout=15_000)
     assert page.locator("#fiche-commune-plaintes-tableau tbody tr").count() == 3
