@@ -7,7 +7,9 @@ holding a temporary analyst account (the real store is left untouched), signs in
 opens each map several times in fresh tabs and prints, per map:
 
 - the time from navigation start to the map drawn (every unit's shape in the page's SVG), p50
-  over the runs and the first (cold) run, which includes building the geometry file;
+  over the runs and the first (cold) run, which includes building the geometry file — in a new
+  tab (a new renderer process: the pessimistic case), then in a tab that showed another page
+  of the dashboard, and from choosing a département in the filter bar of the national map;
 - the server time of the map callback and the sizes of its response and of the geometry file
   (decoded and as transferred, gzipped);
 - the time to recolour the drawn map when only the indicator changes (a Dash Patch).
@@ -87,12 +89,29 @@ def _facts_rows(warehouse: Path) -> int:
         con.close()
 
 
+def _departement_label(warehouse: Path, code: str) -> str:
+    """The territory dropdown's label of a département (« 35 — Ille-et-Vilaine »)."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        nom = con.execute("SELECT nom FROM departements WHERE code = $code",
+                          {"code": code}).fetchall()[0][0]
+    finally:
+        con.close()
+    return f"{code} — {nom}"
+
+
 def _mb(n: float | None) -> str:
     return "—" if not n else f"{n / 1e6:.2f} MB"
 
 
-def _open_map(context, url: str, graph: str = "carte-carte", timeout_ms: int = 60_000) -> dict:
-    page = context.new_page()
+def _open_map(context, url: str, graph: str = "carte-carte", timeout_ms: int = 60_000,
+              page=None) -> dict:
+    """One load of ``url``: in a new tab (a new renderer process, the pessimistic case), or in
+    ``page``, a tab that showed another page of the dashboard (as a user following a link)."""
+    own = page is None
+    page = context.new_page() if own else page
     try:
         page.goto(url)
         handle = page.wait_for_function(DRAWN, arg=graph, timeout=timeout_ms, polling="raf")
@@ -107,6 +126,48 @@ def _open_map(context, url: str, graph: str = "carte-carte", timeout_ms: int = 6
         return {"drawn_s": drawn_ms / 1000, "units": units, "geo": geo[0] if geo else None,
                 "callback": biggest, "plotly_s": (marks.get("plotly") or 0) / 1000,
                 "figure_s": (marks.get("figure") or drawn_ms) / 1000}
+    finally:
+        if own:
+            page.close()
+
+
+def _same_tab(context, base: str, url: str, graph: str, runs: int) -> list[float]:
+    """Seconds to the map drawn when ``url`` is opened in a tab that showed the méthodologie
+    page (the renderer process and its compiled scripts are warm)."""
+    page = context.new_page()
+    try:
+        times = []
+        for _ in range(runs):
+            page.goto(base + "/methodologie")
+            page.wait_for_selector("h1")
+            times.append(_open_map(context, url, graph, page=page)["drawn_s"])
+        return times
+    finally:
+        page.close()
+
+
+def _choose_departement(context, base: str, dep_label: str, start_from: str) -> float:
+    """Seconds from choosing a département in the Carte page's filter bar, on the commune map
+    of ``start_from``, to the chosen département's commune map drawn (the router renders the
+    page again; plotly.js is already there)."""
+    page = context.new_page()
+    try:
+        page.goto(base + f"/carte?perimetre=departement:{start_from}&maille=commune")
+        page.wait_for_function(DRAWN, arg="carte-carte", timeout=60_000, polling="raf")
+        page.click("#carte-perimetre")
+        page.keyboard.type(dep_label.split(" — ", 1)[1])  # the list shows its first options
+        option = page.get_by_role("option", name=dep_label, exact=True)
+        option.wait_for()
+        start = time.perf_counter()
+        option.click()
+        page.wait_for_function(
+            "(label) => { const gd = document.querySelector('#carte-carte .js-plotly-plot');"
+            " const title = document.querySelector('#carte-titre');"
+            " return title && title.textContent.includes(label) && gd && gd.data && "
+            "gd.data[0].locations && gd.data[0].locations.length + gd.data[1].locations.length"
+            " === document.querySelectorAll('#carte-carte path.choroplethlocation').length; }",
+            arg=dep_label, timeout=60_000, polling="raf")
+        return time.perf_counter() - start
     finally:
         page.close()
 
@@ -224,6 +285,20 @@ def main() -> int:
                       f"{figure:>6.2f}s {drawing:>6.2f}s  "
                       f"{cb_time:.2f}s, {_mb(cb['decoded'] if cb else None)} / "
                       f"{_mb(cb['transfer'] if cb else None)}   {geo_text}")
+            print("\nMême onglet (après la page Méthodologie) :")
+            for name, path, target, graph in cases[:3]:
+                times = _same_tab(context, base, base + path, graph, args.runs)
+                warm = times[1:] or times
+                print(f"  {name:<32} p50 {statistics.median(warm):.2f}s "
+                      f"(min {min(times):.2f}s, max {max(times):.2f}s)"
+                      + (f", cible {target:.1f}s" if target else ""))
+            label = _departement_label(warehouse, dep)
+            other = "22" if dep != "22" else "35"
+            spent = [_choose_departement(context, base, label, other)
+                     for _ in range(max(2, args.runs // 2))]
+            print(f"\nChoix du département {dep} dans la barre de filtres (depuis la carte des "
+                  f"communes du {other}) : p50 {statistics.median(spent):.2f}s "
+                  f"(min {min(spent):.2f}s, max {max(spent):.2f}s)")
             print("\ndessinée : p50 du début de la navigation à la carte dessinée ; plotly : "
                   "plotly.js prêt ; figure : la figure reçue par plotly.js ; dessin : de la "
                   "figure reçue à la carte dessinée (géométrie comprise).")

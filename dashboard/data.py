@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "presence_warehouse"
 GEOJSON_CACHE_SIZE = 64
+REFERENCE_CACHE_SIZE = 256
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -51,6 +52,8 @@ class Warehouse:
         self._signature: tuple[int, int, int, int] | None = None
         self._in_flight = 0
         self._geojson: OrderedDict[tuple, dict] = OrderedDict()
+        self._reference: OrderedDict[tuple, tuple] = OrderedDict()
+        self._reference_lock = threading.Lock()
 
     # --- connection ------------------------------------------------------------------------
     @contextmanager
@@ -106,6 +109,25 @@ class Warehouse:
             version = self._signature
             return cursor.execute(sql, params or {}).df(), version
 
+    def query_reference(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        """:meth:`query` for the small lists every page reads (départements, a département's
+        brigades, the months with data…): kept per warehouse file, so that a newly published
+        one is read again. The caller gets its own copy."""
+        key = (sql, tuple(sorted((params or {}).items())))
+        current = _signature(self.path)
+        with self._reference_lock:
+            hit = self._reference.get(key)
+        if hit is not None and hit[0] == current:
+            return hit[1].copy()
+        frame, version = self._query_versioned(sql, params)
+        if version == current:
+            with self._reference_lock:
+                self._reference[key] = (version, frame)
+                self._reference.move_to_end(key)
+                while len(self._reference) > REFERENCE_CACHE_SIZE:
+                    self._reference.popitem(last=False)
+        return frame.copy()
+
     @property
     def version(self) -> tuple[int, int, int, int] | None:
         """Identity of the file last opened (device, inode, mtime, size)."""
@@ -134,7 +156,7 @@ class Warehouse:
 
     # --- reference tables ------------------------------------------------------------------
     def departements(self) -> pd.DataFrame:
-        return self.query(
+        return self.query_reference(
             """
             SELECT code, nom, region, region_nom, outre_mer, population, population_zgn,
                    superficie_km2, nb_communes, nb_communes_zgn, nb_brigades, nb_compagnies,
@@ -145,7 +167,7 @@ class Warehouse:
         )
 
     def brigades(self, departement: str) -> pd.DataFrame:
-        return self.query(
+        return self.query_reference(
             """
             SELECT brigade_id, nom, departement, compagnie_id, type, commune_siege, effectif,
                    population, superficie_km2, nb_communes, source

@@ -51,14 +51,14 @@ def scope_options(user, departements: pd.DataFrame, compagnies: pd.DataFrame,
     if user.national:
         opts.append({"label": LEVEL_LABELS["france"], "value": "france"})
         regions = departements.drop_duplicates("region").sort_values("region_nom")
-        opts += [{"label": f"Région — {r.region_nom}", "value": f"region:{r.region}"}
-                 for r in regions.itertuples()]
-        opts += [{"label": f"{d.code} — {d.nom}", "value": f"departement:{d.code}"}
-                 for d in departements.itertuples()]
+        opts += [{"label": f"Région — {nom}", "value": f"region:{code}"}
+                 for code, nom in zip(regions["region"], regions["region_nom"], strict=True)]
+        opts += [{"label": f"{code} — {nom}", "value": f"departement:{code}"}
+                 for code, nom in zip(departements["code"], departements["nom"], strict=True)]
     elif user.role in ("prefet", "commandant"):
         mine = departements[departements["code"] == user.departement]
-        opts += [{"label": f"{d.code} — {d.nom}", "value": f"departement:{d.code}"}
-                 for d in mine.itertuples()]
+        opts += [{"label": f"{code} — {nom}", "value": f"departement:{code}"}
+                 for code, nom in zip(mine["code"], mine["nom"], strict=True)]
     if not user.national and user.role != "brigade":
         comp = compagnies[compagnies["departement"] == user.departement]
         brig = brigades[brigades["departement"] == user.departement]
@@ -66,10 +66,12 @@ def scope_options(user, departements: pd.DataFrame, compagnies: pd.DataFrame,
         comp, brig = compagnies, brigades
     else:
         comp, brig = compagnies.iloc[0:0], brigades[brigades["brigade_id"] == user.brigade_id]
-    opts += [{"label": f"Compagnie de {c.nom} ({c.departement})",
-              "value": f"compagnie:{c.compagnie_id}"} for c in comp.itertuples()]
-    opts += [{"label": f"Brigade de {b.nom} ({b.departement})", "value": f"brigade:{b.brigade_id}"}
-             for b in brig.itertuples()]
+    opts += [{"label": f"Compagnie de {nom} ({dep})", "value": f"compagnie:{code}"}
+             for code, nom, dep in zip(comp["compagnie_id"], comp["nom"], comp["departement"],
+                                       strict=True)]
+    opts += [{"label": f"Brigade de {nom} ({dep})", "value": f"brigade:{code}"}
+             for code, nom, dep in zip(brig["brigade_id"], brig["nom"], brig["departement"],
+                                       strict=True)]
     return opts
 
 

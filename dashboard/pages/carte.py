@@ -214,6 +214,14 @@ def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, c
     maille = carte_view.pick_maille(scope, maille)
     choices = Choices.parse(_first(categorie), _first(comparaison), _first(theme),
                             _first(ssmsi), _first(annee), ssmsi_offered)
+    view = {"perimetre": scope.to_param(), "maille": maille, **period.params()}
+    settings = [indicator.key, choices.categorie, choices.comparaison, choices.theme,
+                choices.ssmsi, choices.annee]
+    # the map comes with the page (one request less, and plotly.js draws it at once instead
+    # of a placeholder first); the callback below redraws it for a new indicator
+    shown = _map_outputs(view, settings) if user is not None else \
+        (empty_figure("Chargement de la carte…"), None, None, None, None, None)
+    figure, title, info, legend, caption, drawn = shown
     mailles = [{"label": carte_view.MAILLE_LABELS[m], "value": m}
                for m in carte_view.mailles_for(scope)]
     return html.Div(
@@ -243,18 +251,17 @@ def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, c
             _controls(indicator, choices, ssmsi_offered),
             html.Section(
                 [
-                    html.H2(id=Ids.title, className="h5 mt-2"),
-                    html.Div(id=Ids.info),
+                    html.H2(title, id=Ids.title, className="h5 mt-2"),
+                    html.Div(info, id=Ids.info),
                     html.Figure(
                         [
                             dcc.Loading(
-                                dcc.Graph(id=Ids.map, config=_graph_config(),
-                                          figure=empty_figure("Chargement de la carte…"),
+                                dcc.Graph(id=Ids.map, config=_graph_config(), figure=figure,
                                           className="map-graph"),
                                 delay_show=300,
                             ),
-                            html.Div(id=Ids.legend),
-                            html.Figcaption(id=Ids.caption,
+                            html.Div(legend, id=Ids.legend),
+                            html.Figcaption(caption, id=Ids.caption,
                                             className="small text-body-secondary"),
                         ],
                         className="mb-2",
@@ -285,9 +292,8 @@ def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, c
                 ],
                 **{"aria-labelledby": Ids.title},
             ),
-            dcc.Store(id=Ids.view, data={"perimetre": scope.to_param(), "maille": maille,
-                                         **period.params()}),
-            dcc.Store(id=Ids.drawn),
+            dcc.Store(id=Ids.view, data=view),
+            dcc.Store(id=Ids.drawn, data=drawn),
             dcc.Store(id=Ids.ready),
             dcc.Location(id=Ids.silent_address, refresh=False),
             dcc.Location(id=Ids.navigation, refresh="callback-nav"),
@@ -386,9 +392,18 @@ def _failure(exc: Exception) -> str:
     Input(Ids.indicator, "value"),
     *[Input(Ids.controls[c], "value") for c in CONTROLS],
     State(Ids.drawn, "data"),
+    prevent_initial_call=True,  # the page's layout comes with its map
 )
 def _update_map(view, indicateur, categorie, comparaison, theme, ssmsi, annee, drawn):
-    settings = [indicateur, categorie, comparaison, theme, ssmsi, annee]
+    recolour = ctx.triggered_id not in (None, Ids.view)
+    return _map_outputs(view, [indicateur, categorie, comparaison, theme, ssmsi, annee],
+                        drawn if recolour else None)
+
+
+def _map_outputs(view, settings: list, drawn: dict | None = None) -> tuple:
+    """The map's figure, title, information, grey legend, caption and drawn geometry. Given
+    the geometry already ``drawn`` in the browser, a map of the same shapes is a Patch that
+    only recolours them."""
     try:
         shown, period, warehouse = _map(view, *settings)
     except (data.WarehouseUnavailable, duckdb.Error) as exc:
@@ -401,8 +416,7 @@ def _update_map(view, indicateur, categorie, comparaison, theme, ssmsi, annee, d
     g = shown.geometry
     url = map_shapes.url_for(g.couche, g.niveau, g.zone, warehouse)
     # a new indicator on the map already drawn: recolour it, the shapes stay in the browser
-    recolour = (ctx.triggered_id not in (None, Ids.view) and isinstance(drawn, dict)
-                and drawn.get("url") == url)
+    recolour = isinstance(drawn, dict) and drawn.get("url") == url
     figure = carte_view.map_patch(shown, url) if recolour else carte_view.map_figure(shown, url)
     info = components.empty_state(shown.info, tone="info") if shown.info else None
     # what is drawn, for the table (which follows the map: the map is drawn first)
@@ -520,7 +534,6 @@ clientside_callback(
     """.replace("MAP", Ids.map),
     Output(Ids.ready, "data"),
     Input(Ids.drawn, "data"),
-    prevent_initial_call=True,
 )
 
 # A click on a unit: a département opens its communes; a commune or a brigade its profile.

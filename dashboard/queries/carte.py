@@ -64,8 +64,8 @@ def _period_params(period: Period) -> dict:
 
 def data_months(warehouse: Warehouse) -> tuple[date | None, date | None]:
     """First and last month of recorded facts (None, None without facts)."""
-    frame = warehouse.query("SELECT min(mois) AS premier, max(mois) AS dernier "
-                            "FROM facts_monthly")
+    frame = warehouse.query_reference("SELECT min(mois) AS premier, max(mois) AS dernier "
+                                      "FROM facts_monthly")
     first, last = frame["premier"].iloc[0], frame["dernier"].iloc[0]
     if pd.isna(first) or pd.isna(last):
         return None, None
@@ -104,8 +104,8 @@ def overseas_departements(warehouse: Warehouse) -> pd.DataFrame:
 
 def ssmsi_choices(warehouse: Warehouse) -> pd.DataFrame:
     """(indicateur, annee) pairs present in the communal SSMSI base."""
-    return warehouse.query("SELECT DISTINCT indicateur, annee FROM crime_annual "
-                           "ORDER BY indicateur, annee")
+    return warehouse.query_reference("SELECT DISTINCT indicateur, annee FROM crime_annual "
+                                     "ORDER BY indicateur, annee")
 
 
 # --- the units drawn -----------------------------------------------------------------------
@@ -395,6 +395,6 @@ def presence(warehouse: Warehouse, scope: Scope, maille: str, period: Period) ->
 
 def compagnies(warehouse: Warehouse, departement: str | None) -> pd.DataFrame:
     """The compagnies of a département (none for the national view: too many to list)."""
-    return warehouse.query(
+    return warehouse.query_reference(
         "SELECT compagnie_id, nom, departement FROM compagnies "
         "WHERE departement = $departement ORDER BY nom", {"departement": departement})
