@@ -132,11 +132,13 @@ class MapIndicator:
 INDICATORS: tuple[MapIndicator, ...] = (
     MapIndicator("faits_taux", "Faits enregistrés pour 1 000 habitants", "Délinquance",
                  "faits", "worse", 1, controls=(CATEGORIE,),
-                 description="faits enregistrés par la gendarmerie sur la période, rapportés "
-                 "à la population (aux logements pour les cambriolages quand ils sont connus)"),
+                 description="faits enregistrés sur la période (police et gendarmerie : "
+                 "toutes les communes du territoire, celles de la brigade pour une brigade), "
+                 "rapportés à leur population (aux logements pour les cambriolages quand ils "
+                 "sont connus)"),
     MapIndicator("faits_nombre", "Faits enregistrés (nombre)", "Délinquance", "faits", "worse",
                  0, controls=(CATEGORIE,),
-                 description="faits enregistrés par la gendarmerie sur la période"),
+                 description="faits enregistrés sur la période (police et gendarmerie)"),
     MapIndicator("faits_evolution", "Évolution des faits enregistrés (%)", "Délinquance",
                  "faits", "diverging", 1, "change", controls=(CATEGORIE, COMPARAISON),
                  description="variation du nombre de faits par rapport à la période de "
@@ -146,13 +148,14 @@ INDICATORS: tuple[MapIndicator, ...] = (
                  description="base communale du SSMSI (police et gendarmerie), taux pour "
                  "1 000 habitants, pour 1 000 logements pour les cambriolages"),
     MapIndicator("plaintes", "Atteintes aux élus (plaintes)", "Élus", "plaintes", "worse", 0,
-                 description="plaintes d'élus de la période, par date des faits"),
+                 description="plaintes d'élus de la période, par date des faits (de dépôt "
+                 "quand elle est inconnue)"),
     MapIndicator("alertes", "Alertes SMS envoyées", "Élus", "alertes", "neutral", 0,
                  description="alertes envoyées aux élus, par commune ciblée"),
     MapIndicator("taux_remise", "SMS d'alerte remis (%)", "Élus", "alertes", "better", 1,
                  "percent", fixed_range=(0, 100),
-                 description="part des SMS d'alerte de la période remis au destinataire "
-                 "(accusé DELIVRD)"),
+                 description="part des SMS des alertes de la période, envoyés aux élus des "
+                 "communes, remis au destinataire (accusé DELIVRD)"),
     MapIndicator("delai_alerte", "Délai médian des faits à l'alerte", "Élus", "alertes",
                  "worse", 0, "minutes",
                  description="médiane du délai entre les faits et la création de l'alerte"),
@@ -423,7 +426,7 @@ def facts_values(indicator: MapIndicator, raw: pd.DataFrame, choices: Choices,
             out_label = "Cambriolages de logement pour 1 000 logements"
         else:
             frame["base"] = raw["population"]
-            details["base"] = "Population (zone gendarmerie)"
+            details["base"] = "Population"
             if burglary:
                 out_label = "Cambriolages de logement pour 1 000 habitants"
                 notes.append("Le nombre de logements n'est pas connu pour toutes les communes : "

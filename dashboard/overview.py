@@ -160,7 +160,7 @@ def _measures() -> tuple[Measure, ...]:
         Measure("taux_remise", "SMS d'alerte remis", SECTION_ELUS, "share",
                 lambda f: share(f.get("messages_remis"), f.get("messages")),
                 lambda f, s: (f"{format_number(f.get('messages_remis'))} remis (DELIVRD) sur "
-                              f"{format_number(f.get('messages'))}"),
+                              f"{format_number(f.get('messages'))} adressés aux élus"),
                 "carte:taux_remise"),
         Measure("delai_alerte", "Délai médian des faits à l'alerte", SECTION_ELUS, "minutes",
                 _get("delai_median_min"),

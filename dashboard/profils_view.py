@@ -319,6 +319,8 @@ def _queries() -> dict[str, Callable[[Profile], object]]:
         "trainings_by_commune": lambda p: qc.trainings(p.warehouse, p.scope, "commune",
                                                        p.period),
         "cyber_by_commune": lambda p: qc.cyber(p.warehouse, p.scope, "commune", p.period),
+        # the SMS delivery of the territory, counted as on the Carte and overview pages
+        "sms": lambda p: qc.alerts(p.warehouse, p.scope, p.scope.level, p.period),
     }
 
 
@@ -397,8 +399,10 @@ class Profile:
         rate = safe_ratio(faits, self.population)
         alerts = self.alerts
         sent = alerts[alerts["statut"] == "envoyee"] if len(alerts) else alerts
-        delivered = safe_ratio(sent["remis"].sum(), sent["messages"].sum()) if len(sent) \
-            else None
+        # SMS_RULE: the SMS of the period's alerts to the élus of the territory's communes
+        sms = self._get("sms")
+        delivered = safe_ratio(int(sms["remis"].sum()), int(sms["messages"].sum())) \
+            if len(sms) else None
         dcas = self.dcas
         rated = dcas["satisfaction"].dropna() if len(dcas) else pd.Series(dtype="float64")
         satisfied = safe_ratio(int((rated >= 4).sum()), len(rated))
@@ -422,7 +426,7 @@ class Profile:
             Kpi("plaintes", "Plaintes d'élus", format_number(len(self.complaints)),
                 "atteintes aux élus, par date des faits"),
             Kpi("alertes", "Alertes SMS envoyées", format_number(len(sent)),
-                f"SMS remis : {format_percent(delivered)}"),
+                f"SMS remis aux élus : {format_percent(delivered)}"),
             Kpi("dcas", "Consultations DCAS", format_number(len(dcas)),
                 f"élus satisfaits : {format_percent(satisfied)}"),
             Kpi("formations", "Participations aux formations",

@@ -120,12 +120,33 @@ def layout(**_query) -> html.Div:
     ], className="mb-4"))
 
     sections.append(html.Section([
+        html.H2("Règles de calcul communes à toutes les pages", className="h5"),
+        html.Ul([html.Li(t) for t in COUNTING_RULES], id="methodologie-regles"),
+    ], className="mb-4"))
+
+    sections.append(html.Section([
         html.H2("Dictionnaire des données", className="h5"),
         html.P("Tables de l'entrepôt, leurs colonnes et leur source. Formats des fichiers à "
                "charger : voir la documentation des formats (docs/formats.md)."),
         *[_table_doc(t) for t in schema.TABLES],
     ], className="mb-4"))
     return html.Div(sections)
+
+
+#: how the figures that several pages show are counted (FACTS_RULE, SMS_RULE and
+#: COMPLAINTS_RULE in dashboard/queries; tests/unit/test_carte_profils_app.py checks that the
+#: overview, the map and the profiles agree)
+COUNTING_RULES = (
+    "Faits enregistrés et taux pour 1 000 habitants : toutes les communes du territoire, "
+    "zone police comprise, et toute leur population ; une brigade ou une compagnie compte ses "
+    "propres communes (zone gendarmerie).",
+    "Plaintes d'élus : par date des faits, ou de dépôt quand elle est inconnue.",
+    "Alertes : celles envoyées sur la période qui visent au moins une commune du territoire.",
+    "SMS d'alerte remis : les SMS des alertes envoyées sur la période, adressés aux élus des "
+    "communes du territoire, avec un accusé de remise (DELIVRD).",
+    "Indicateurs de l'opération (consultations DCAS, formations, autodiagnostics, présence) : "
+    "communes de la zone gendarmerie ; celles de la zone police apparaissent en gris.",
+)
 
 
 def _history_table(history: pd.DataFrame) -> html.Div:

@@ -56,6 +56,22 @@ def _zgn(template: str, scope: Scope, maille: str) -> tuple[str, dict]:
     return _sql(template.replace("/*zgn*/", _ZGN), scope, maille)
 
 
+#: FACTS_RULE: recorded facts (SSMSI-like, police and gendarmerie zones alike) count every
+#: commune of the territory, and its whole population, as the overview page does; a brigade
+#: (or a compagnie) covers its own communes, which are in the gendarmerie zone
+_ALL = """
+        u AS (
+            SELECT c.code AS commune, /*key*/ AS code, c.population
+            FROM communes AS c
+            WHERE /*scope*/ AND /*key*/ IS NOT NULL
+        )"""
+
+
+def _every_commune(template: str, scope: Scope, maille: str) -> tuple[str, dict]:
+    """``template`` whose ``/*all*/`` marker becomes the CTE ``u`` of FACTS_RULE."""
+    return _sql(template.replace("/*all*/", _ALL), scope, maille)
+
+
 def _period_params(period: Period) -> dict:
     return {"debut": period.start, "fin": period.end, "fin_excl": period.end_exclusive}
 
@@ -145,10 +161,11 @@ def units(warehouse: Warehouse, scope: Scope, maille: str) -> pd.DataFrame:
 def facts(warehouse: Warehouse, scope: Scope, maille: str, period: Period, reference: Period,
           categorie: str | None) -> pd.DataFrame:
     """Recorded facts of each unit in ``period`` and in ``reference`` (one category, or all
-    when ``categorie`` is None), its ZGN population and, from the SSMSI base, its dwellings
-    (``logements``: null unless every commune has them)."""
-    sql, params = _zgn("""
-        WITH /*zgn*/,
+    when ``categorie`` is None), its population and, from the SSMSI base, its dwellings
+    (``logements``: null unless every commune has them). Every commune counts, police zone
+    included (FACTS_RULE)."""
+    sql, params = _every_commune("""
+        WITH /*all*/,
         f AS (
             SELECT f.code_commune,
                    sum(f.nombre) FILTER (WHERE f.mois BETWEEN $debut AND $fin) AS faits,
@@ -302,12 +319,15 @@ def alerts(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> p
             WHERE al.cree_le >= $debut AND al.cree_le < $fin_excl AND al.statut = 'envoyee'
         ),
         m AS (
+            -- SMS_RULE: the SMS of the alerts sent in the period to the élus of the unit's
+            -- communes (as the overview and profile pages count them)
             SELECT u.code, count(*) AS messages,
                    count(*) FILTER (WHERE dl.etat = 'DELIVRD') AS remis
             FROM alert_deliveries AS dl
+            JOIN alerts AS al ON al.id_alerte = dl.id_alerte
             JOIN elu_contacts AS e ON e.id_contact = dl.id_contact
             JOIN u ON u.commune = e.code_commune
-            WHERE dl.id_alerte IN (SELECT id_alerte FROM a)
+            WHERE al.cree_le >= $debut AND al.cree_le < $fin_excl AND al.statut = 'envoyee'
             GROUP BY u.code
         ),
         s AS (
@@ -325,14 +345,16 @@ def alerts(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> p
 
 def complaints(warehouse: Warehouse, scope: Scope, maille: str, period: Period
                ) -> pd.DataFrame:
-    """Complaints from élus of each unit's communes, by date of the facts, in the period."""
+    """Complaints from élus of each unit's communes in the period (COMPLAINTS_RULE)."""
     sql, params = _zgn("""
         WITH /*zgn*/,
         p AS (
+            -- COMPLAINTS_RULE: by date of the facts, or of the filing when it is unknown
             SELECT code_commune, count(*) AS plaintes
             FROM complaints
             WHERE code_commune IN (SELECT commune FROM u)
-              AND date_faits >= $debut AND date_faits < $fin_excl
+              AND coalesce(date_faits, CAST(date_depot AS DATE)) >= $debut
+              AND coalesce(date_faits, CAST(date_depot AS DATE)) < $fin_excl
             GROUP BY code_commune
         )
         SELECT u.code, count(*) AS communes,

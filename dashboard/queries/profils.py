@@ -120,8 +120,10 @@ def complaints(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFra
                c.nom AS commune, p.fonction_victime, p.infraction, p.statut
         FROM complaints AS p JOIN communes AS c ON c.code = p.code_commune
         WHERE p.code_commune IN /*communes*/
-          AND p.date_faits >= $debut AND p.date_faits < $fin_excl
-        ORDER BY p.date_faits DESC, p.id_plainte
+          -- COMPLAINTS_RULE: by date of the facts, or of the filing when it is unknown
+          AND coalesce(p.date_faits, CAST(p.date_depot AS DATE)) >= $debut
+          AND coalesce(p.date_faits, CAST(p.date_depot AS DATE)) < $fin_excl
+        ORDER BY coalesce(p.date_faits, CAST(p.date_depot AS DATE)) DESC, p.id_plainte
         """, scope)
     return run(warehouse, sql, params | _dates(period))
 

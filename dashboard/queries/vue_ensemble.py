@@ -77,23 +77,26 @@ al AS (
       AND a.id_alerte IN (SELECT ac.id_alerte FROM alert_communes AS ac
                           JOIN sc ON sc.code = ac.code_commune)
 ),
-msg AS (
-    SELECT d.id_alerte, count(*) AS messages,
-           count(*) FILTER (WHERE d.etat = 'DELIVRD') AS remis
-    FROM alert_deliveries AS d
-    WHERE d.id_alerte IN (SELECT id_alerte FROM al)
-    GROUP BY d.id_alerte
-),
 alp AS (
     SELECT p.periode, count(*) AS alertes,
            count(*) FILTER (WHERE al.cree_le >= al.faits_le) AS alertes_datees,
            quantile_cont(epoch(al.cree_le - al.faits_le) / 60.0, 0.5)
-               FILTER (WHERE al.cree_le >= al.faits_le) AS delai_median_min,
-           coalesce(sum(msg.messages), 0) AS messages,
-           coalesce(sum(msg.remis), 0) AS messages_remis
+               FILTER (WHERE al.cree_le >= al.faits_le) AS delai_median_min
     FROM al
     JOIN periods AS p ON al.cree_le >= p.debut AND al.cree_le < p.fin
-    LEFT JOIN msg ON msg.id_alerte = al.id_alerte
+    GROUP BY p.periode
+),
+msg AS (
+    -- SMS_RULE: the SMS of the alerts sent in the period to the élus of the territory's
+    -- communes (as the Carte and profile pages count them)
+    SELECT p.periode, count(*) AS messages,
+           count(*) FILTER (WHERE d.etat = 'DELIVRD') AS messages_remis
+    FROM alert_deliveries AS d
+    JOIN alerts AS a ON a.id_alerte = d.id_alerte
+    JOIN elu_contacts AS e ON e.id_contact = d.id_contact
+    JOIN sc ON sc.code = e.code_commune
+    JOIN periods AS p ON a.cree_le >= p.debut AND a.cree_le < p.fin
+    WHERE a.statut = 'envoyee'
     GROUP BY p.periode
 ),
 dc AS (
@@ -144,8 +147,8 @@ SELECT p.periode,
        coalesce(alp.alertes, 0) AS alertes,
        coalesce(alp.alertes_datees, 0) AS alertes_datees,
        alp.delai_median_min,
-       coalesce(alp.messages, 0) AS messages,
-       coalesce(alp.messages_remis, 0) AS messages_remis,
+       coalesce(msg.messages, 0) AS messages,
+       coalesce(msg.messages_remis, 0) AS messages_remis,
        coalesce(dc.dcas, 0) AS dcas,
        coalesce(dc.dcas_notees, 0) AS dcas_notees,
        coalesce(dc.dcas_satisfaits, 0) AS dcas_satisfaits,
@@ -158,6 +161,7 @@ SELECT p.periode,
 FROM periods AS p
 LEFT JOIN pl USING (periode)
 LEFT JOIN alp USING (periode)
+LEFT JOIN msg USING (periode)
 LEFT JOIN dc USING (periode)
 LEFT JOIN fo USING (periode)
 LEFT JOIN cy USING (periode)

@@ -132,14 +132,19 @@ def test_commune_map_of_a_departement_values_ranks_and_grey_police_zone(app):
     response = response_of(map_call(client_for(app), VIEW_35))
     figure = response["carte-carte"]["figure"]
     coloured, grey = figure["data"]
-    assert coloured["locations"] == ["35047", "35066", "35142", "35253"]
-    assert grey["locations"] == ["35115", "35238"]  # Fougères and Rennes: police zone
-    assert {c[1] for c in grey["customdata"]} == {"Zone police nationale"}
+    # recorded facts cover every commune, police zone included (FACTS_RULE)
+    assert coloured["locations"] == ["35047", "35066", "35115", "35142", "35238", "35253"]
+    assert grey["locations"] == []
     bruz = coloured["locations"].index("35047")
     assert coloured["z"][bruz] == pytest.approx(facts_of(app, "35047") / 18_500 * 1000)
     ranks = {loc: data[2] for loc, data in zip(coloured["locations"], coloured["customdata"],
                                                strict=True)}
-    assert ranks["35142"] == "1er sur 4"  # Javené, the highest rate
+    highest = coloured["locations"][coloured["z"].index(max(coloured["z"]))]
+    assert ranks[highest] == "1er sur 6"
+    # an operational indicator: the police zone has no DCAS, Fougères and Rennes are grey
+    dcas = response_of(map_call(client_for(app), VIEW_35, "dcas"))["carte-carte"]["figure"]
+    assert dcas["data"][1]["locations"] == ["35115", "35238"]
+    assert {c[1] for c in dcas["data"][1]["customdata"]} == {"Zone police nationale"}
     assert coloured["geojson"].startswith("/geo/commune/departement/35.json?v=")
     drawn = response["carte-dessin"]["data"]
     assert drawn["url"] == coloured["geojson"]
@@ -149,6 +154,55 @@ def test_commune_map_of_a_departement_values_ranks_and_grey_police_zone(app):
     assert "/commune?code=35047&debut=2025-11&fin=2026-10" in table
     assert table.count('"Tr"') == 7  # header and 6 communes
     assert table_call(client_for(app), drawn, "toutes").count('"Tr"') == 7
+
+
+def test_one_rule_per_figure_on_the_overview_map_and_profile(app, tmp_path):
+    """FACTS_RULE and SMS_RULE: one territory gets the same recorded facts, population and SMS
+    delivery on the Vue d'ensemble, the Carte (national map of départements, a département's
+    brigades) and the brigade profile — also for an alert on Bruz (35) whose SMS also went,
+    undelivered, to an élu of the Morbihan (56): it counts where its recipient is."""
+    import shutil
+    from datetime import date
+
+    from dashboard.data import Warehouse
+    from dashboard.profils_view import QUERIES
+    from dashboard.queries import carte as qc
+    from dashboard.queries import vue_ensemble as qv
+    from dashboard.scope import Period, Scope
+
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(app.warehouse_path, path)
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO alert_deliveries SELECT 'M-56', id_alerte, 'CT-56003-1', "
+                "soumis_le, 'UNDELIV', etat_le, synthetique, fichier, run_id, 'x' "
+                "FROM alert_deliveries WHERE id_message = 'M-0'")
+    con.close()
+    warehouse = Warehouse(path)
+    period = Period.parse("2025-11", "2026-10", date(2026, 10, 1))
+    periods = {"courante": period, "precedente": period, "annee_precedente": period}
+    cases = [(Scope.parse("france"), "departement", Scope.parse("departement:35"), "35"),
+             (Scope.parse("france"), "departement", Scope.parse("departement:56"), "56"),
+             (Scope.parse("departement:35"), "brigade", Scope.parse("brigade:B35047"),
+              "B35047")]
+    expected_sms = {"35": (1, 1), "56": (2, 0), "B35047": (1, 1)}
+    try:
+        for map_scope, maille, scope, code in cases:
+            facts = qc.facts(warehouse, map_scope, maille, period, period.year_before(),
+                             None).set_index("code").loc[code]
+            overview = qv.monthly_facts(warehouse, scope, period.start, period.end_exclusive)
+            assert facts["faits"] == overview["nombre"].sum() > 0
+            assert facts["population"] == qv.scope_figures(warehouse, scope)["population"]
+            sms = qc.alerts(warehouse, map_scope, maille, period).set_index("code").loc[code]
+            figures = qv.period_figures(warehouse, scope, periods)["courante"]
+            assert (sms["messages"], sms["remis"]) == (figures["messages"],
+                                                       figures["messages_remis"])
+            assert (sms["messages"], sms["remis"]) == expected_sms[code]
+        profile = type("P", (), {"warehouse": warehouse, "scope": Scope.parse("brigade:B35047"),
+                                 "period": period})()
+        on_profile = QUERIES["sms"](profile).iloc[0]
+        assert (on_profile["messages"], on_profile["remis"]) == (sms["messages"], sms["remis"])
+    finally:
+        warehouse.close()
 
 
 def test_geometry_route_gzipped_cached_and_scoped(app):
@@ -262,19 +316,26 @@ def test_layout_of_another_departement_shows_a_french_refusal(app):
     assert "Morbihan" not in layout
 
 
-def test_map_csv_export_has_every_unit(app):
+def _export(app, indicator: str) -> tuple[str, list[list[str]]]:
     response = response_of(post(
         client_for(app), [("carte-telechargement", "data")], [("carte-export", "n_clicks", 1)],
-        [("carte-vue", "data", VIEW_35), ("carte-indicateur", "value", "faits_nombre"),
+        [("carte-vue", "data", VIEW_35), ("carte-indicateur", "value", indicator),
          *[(f"carte-{c}", "value", None) for c in CONTROLS]]))
     download = response["carte-telechargement"]["data"]
-    assert download["filename"] == "carte_faits_nombre_commune_departement_35.csv"
     import base64
 
     raw = base64.b64decode(download["content"]).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(raw), delimiter=";"))
+    return download["filename"], list(csv.reader(io.StringIO(raw), delimiter=";"))
+
+
+def test_map_csv_export_has_every_unit(app):
+    filename, rows = _export(app, "faits_nombre")
+    assert filename == "carte_faits_nombre_commune_departement_35.csv"
     assert rows[0] == ["Code", "Commune", "Faits enregistrés (nombre)", "Rang", "Remarque"]
-    assert rows[1] == ["35047", "Bruz", str(facts_of(app, "35047")), "1", ""]
+    # Rennes, in the police zone, has the most recorded facts (FACTS_RULE)
+    assert rows[1] == ["35238", "Rennes", str(facts_of(app, "35238")), "1", ""]
+    assert len(rows) == 7 and all(r[3] for r in rows[1:])
+    _filename, rows = _export(app, "dcas")
     assert [r[0] for r in rows[1:]][-2:] == ["35115", "35238"]
     assert rows[-1][-1] == "Zone police nationale"
 
@@ -323,7 +384,7 @@ def test_commune_profile_figures_and_sections(app):
     response = response_of(profile_call(client, "commune", COMMUNE_VIEW))
     kpis = text(response["fiche-commune-chiffres"])
     assert f'"{facts_of(app, "35047")}"' in kpis
-    assert "SMS remis : 100,0" in kpis
+    assert "SMS remis aux élus : 100,0" in kpis
     sections = text(response["fiche-commune-sections"])
     for title in ("Faits enregistrés par mois", "Délinquance enregistrée (SSMSI)",
                   "Plaintes d'élus", "Alertes SMS", "Attentes exprimées (DCAS)",

@@ -32,4 +32,6 @@ def test_methodology_page(tmp_path, monkeypatch):
     for table in ("communes", "brigades", "facts_monthly", "quarantine", "load_runs"):
         assert table in text
     assert "Paramètres du modèle d'organisation" in text
+    assert "Règles de calcul communes à toutes les pages" in text
+    assert "adressés aux élus des communes du territoire" in text
     assert client.get("/methodologie").status_code == 200
