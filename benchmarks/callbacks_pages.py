@@ -40,7 +40,49 @@ def tendances(callback_body, dep: str) -> list[tuple[str, str, dict]]:
     return out
 
 
-PAGES = [vue_ensemble, tendances]
+CARTE = [("carte-carte", "figure"), ("carte-titre", "children"), ("carte-info", "children"),
+         ("carte-legende-gris", "children"), ("carte-legende", "children"),
+         ("carte-dessin", "data")]
+CARTE_CONTROLS = ("categorie", "comparaison", "theme", "ssmsi", "annee")
+
+
+def carte(callback_body, dep: str) -> list[tuple[str, str, dict]]:
+    """The map callback (the first map of a page comes with its layout; this one redraws it
+    for a new indicator): facts per 1,000 inhabitants and DCAS satisfaction."""
+    out = []
+    for label, scope, maille in (("national", "france", "brigade"),
+                                 ("national", "france", "departement"),
+                                 ("département", f"departement:{dep}", "commune"),
+                                 ("département", f"departement:{dep}", "brigade")):
+        for indicator in ("faits_taux", "satisfaction"):
+            inputs = [("carte-vue", "data", {"perimetre": scope, "maille": maille}),
+                      ("carte-indicateur", "value", indicator),
+                      *[(f"carte-{c}", "value", None) for c in CARTE_CONTROLS]]
+            out.append((f"carte: {maille}s, {indicator}", label,
+                        callback_body(CARTE, inputs, [("carte-dessin", "data", None)])))
+    return out
+
+
+def profils(callback_body, dep: str) -> list[tuple[str, str, dict]]:
+    """The commune and brigade profiles' figures and sections (a département's unit: the
+    profiles have no national scope). For Ille-et-Vilaine in the demo warehouse: Vitré, and
+    the brigade of Pacé (10 communes, 62,000 inhabitants: among the département's largest)."""
+    commune, brigade = ("35360", "B35210") if dep == "35" else (None, None)
+    if commune is None:
+        return []
+    return [
+        ("profil commune: chiffres et sections", "département",
+         callback_body([("fiche-commune-chiffres", "children"),
+                        ("fiche-commune-sections", "children")],
+                       [("fiche-commune-vue", "data", {"perimetre": f"commune:{commune}"})])),
+        ("profil brigade: chiffres et sections", "département",
+         callback_body([("fiche-brigade-chiffres", "children"),
+                        ("fiche-brigade-sections", "children")],
+                       [("fiche-brigade-vue", "data", {"perimetre": f"brigade:{brigade}"})])),
+    ]
+
+
+PAGES = [vue_ensemble, tendances, carte, profils]
 
 
 def cases(callback_body, dep: str) -> list[tuple[str, str, dict]]:

@@ -308,25 +308,15 @@ def _queries() -> dict[str, Callable[[Profile], object]]:
         "contacts": lambda p: q.contacts(p.warehouse, p.scope, with_phone=may_see_phones(p.user)),
         # every ZGN commune of the brigades concerned, for the expected presence
         "presence_rows": lambda p: qc.presence(p.warehouse, p.scope, "commune", p.period),
-        # the brigade's communes, one row each
-        "units": lambda p: qc.units(p.warehouse, p.scope, "commune"),
-        "facts_by_commune": lambda p: qc.facts(p.warehouse, p.scope, "commune", p.period,
-                                               p.period.year_before(), None),
-        "complaints_by_commune": lambda p: qc.complaints(p.warehouse, p.scope, "commune",
-                                                         p.period),
-        "dcas_by_commune": lambda p: qc.dcas(p.warehouse, p.scope, "commune", p.period,
-                                             "cambriolages"),
-        "trainings_by_commune": lambda p: qc.trainings(p.warehouse, p.scope, "commune",
-                                                       p.period),
-        "cyber_by_commune": lambda p: qc.cyber(p.warehouse, p.scope, "commune", p.period),
+        # the brigade's communes, one row each, with their figures
+        "communes_table": per("communes_table"),
         # the SMS delivery of the territory, counted as on the Carte and overview pages
         "sms": lambda p: qc.alerts(p.warehouse, p.scope, p.scope.level, p.period),
     }
 
 
 QUERIES = _queries()
-BY_COMMUNE = ("units", "facts_by_commune", "complaints_by_commune", "dcas_by_commune",
-              "trainings_by_commune", "cyber_by_commune")
+BY_COMMUNE = ("communes_table",)
 PREFETCH_THREADS = 4
 
 
@@ -634,17 +624,7 @@ class Profile:
             "brigades, des commandants de groupement et des administrateurs.")
 
     def _communes(self) -> Section:
-        units = self._get("units")
-        parts = [
-            self._get("facts_by_commune")[["code", "faits"]],
-            self._get("complaints_by_commune")[["code", "plaintes"]],
-            self._get("dcas_by_commune")[["code", "consultations"]],
-            self._get("trainings_by_commune")[["code", "participants"]],
-            self._get("cyber_by_commune")[["code", "score_moyen"]],
-        ]
-        table = units[["code", "nom", "population"]]
-        for part in parts:
-            table = table.merge(part, on="code", how="left")
+        table = self._get("communes_table")
         hours = self.presence_values("commune").frame
         if len(hours):
             table = table.merge(hours[["code", "heures", "value"]].rename(

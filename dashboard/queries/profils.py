@@ -75,6 +75,57 @@ def population(warehouse: Warehouse, scope: Scope) -> int:
     return int(run(warehouse, sql, params)["population"].iloc[0])
 
 
+def communes_table(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    """One row per commune of the territory (a brigade's communes), in one query: recorded
+    facts, complaints from élus (COMPLAINTS_RULE), DCAS consultations and training
+    attendances of the period, and the last cyber score up to its end."""
+    sql, params = _scoped(
+        """
+        WITH u AS (SELECT c.code, c.nom, c.population FROM communes AS c WHERE /*scope*/),
+        f AS (
+            SELECT code_commune AS code, sum(nombre) AS faits FROM facts_monthly
+            WHERE code_commune IN (SELECT code FROM u) AND mois BETWEEN $debut AND $fin
+            GROUP BY code_commune
+        ),
+        p AS (
+            SELECT code_commune AS code, count(*) AS plaintes FROM complaints
+            WHERE code_commune IN (SELECT code FROM u)
+              AND coalesce(date_faits, CAST(date_depot AS DATE)) >= $debut
+              AND coalesce(date_faits, CAST(date_depot AS DATE)) < $fin_excl
+            GROUP BY code_commune
+        ),
+        d AS (
+            SELECT code_commune AS code, count(*) AS consultations FROM dcas_consultations
+            WHERE code_commune IN (SELECT code FROM u)
+              AND date_consultation >= $debut AND date_consultation < $fin_excl
+            GROUP BY code_commune
+        ),
+        t AS (
+            SELECT code_commune_participant AS code, count(*) AS participants FROM trainings
+            WHERE code_commune_participant IN (SELECT code FROM u)
+              AND date_session >= $debut AND date_session < $fin_excl
+            GROUP BY code_commune_participant
+        ),
+        y AS (
+            SELECT code_commune AS code, arg_max(score, date_diagnostic) AS score_moyen
+            FROM cyber_diagnostics
+            WHERE code_commune IN (SELECT code FROM u) AND date_diagnostic < $fin_excl
+            GROUP BY code_commune
+        )
+        SELECT u.code, u.nom, u.population,
+               CAST(coalesce(f.faits, 0) AS BIGINT) AS faits,
+               coalesce(p.plaintes, 0) AS plaintes,
+               coalesce(d.consultations, 0) AS consultations,
+               coalesce(t.participants, 0) AS participants,
+               y.score_moyen
+        FROM u
+        LEFT JOIN f USING (code) LEFT JOIN p USING (code) LEFT JOIN d USING (code)
+        LEFT JOIN t USING (code) LEFT JOIN y USING (code)
+        ORDER BY u.nom
+        """, scope)
+    return run(warehouse, sql, params | _dates(period))
+
+
 # --- activity ----------------------------------------------------------------------------------
 
 def facts_by_month(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:

