@@ -154,12 +154,12 @@ def _choose_departement(context, base: str, dep_label: str, start_from: str) -> 
     try:
         page.goto(base + f"/carte?perimetre=departement:{start_from}&maille=commune")
         page.wait_for_function(DRAWN, arg="carte-carte", timeout=60_000, polling="raf")
-        page.click("#carte-perimetre")
+        page.focus("#carte-perimetre")
+        page.keyboard.press("ArrowDown")
         page.keyboard.type(dep_label.split(" — ", 1)[1])  # the list shows its first options
-        option = page.get_by_role("option", name=dep_label, exact=True)
-        option.wait_for()
+        page.get_by_role("option", name=dep_label, exact=True).wait_for()
         start = time.perf_counter()
-        option.click()
+        page.keyboard.press("Enter")
         page.wait_for_function(
             "(label) => { const gd = document.querySelector('#carte-carte .js-plotly-plot');"
             " const title = document.querySelector('#carte-titre');"
