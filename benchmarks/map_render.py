@@ -121,7 +121,9 @@ def _open_map(context, url: str, graph: str = "carte-carte", timeout_ms: int = 6
                               f"'#{graph} path.choroplethlocation').length")
         resources = page.evaluate(RESOURCES)
         geo = [r for r in resources if "/geo/" in r["name"]]
-        callbacks = [r for r in resources if "_dash-update-component" in r["name"]]
+        # the map comes with the page's layout (or, on other pages, with a callback)
+        callbacks = [r for r in resources
+                     if "_dash-update-component" in r["name"] or "_dash-layout" in r["name"]]
         biggest = max(callbacks, key=lambda r: r["decoded"] or 0) if callbacks else None
         return {"drawn_s": drawn_ms / 1000, "units": units, "geo": geo[0] if geo else None,
                 "callback": biggest, "plotly_s": (marks.get("plotly") or 0) / 1000,
@@ -264,7 +266,7 @@ def main() -> int:
             page.close()
             print(f"\n{'carte':<36} {'unités':>6} {'dessinée':>9} {'min':>6} {'max':>6} "
                   f"{'1er':>6} {'cible':>5} {'plotly':>7} {'figure':>7} {'dessin':>7}  "
-                  "callback (serveur, JSON / gzip)   géométrie (JSON / gzip)")
+                  "figure (requête, JSON / gzip)   géométrie (JSON / gzip)")
             for name, path, target, graph in cases:
                 runs = [_open_map(context, base + path, graph) for _ in range(args.runs)]
                 times = [r["drawn_s"] for r in runs]
