@@ -39,6 +39,17 @@ def _kpi_label(k: Kpi):
     return dcc.Link(k.label, href=k.href, title=f"{k.label} : voir le détail")
 
 
+def wire(tag: str, children=None, **props) -> dict:
+    """An ``html.<tag>`` element in Dash's wire format: the dict ``html.<tag>(children,
+    **props).to_plotly_json()`` would give, without building the component object (12 µs
+    each). For the cells and rows of long tables, where it halves the time of a profile's
+    tables; not for elements that callbacks use (no ids here)."""
+    if children is not None:
+        props["children"] = children
+    return {"type": tag, "namespace": "dash_html_components",
+            "props": {k: v for k, v in props.items() if v is not None}}
+
+
 def data_table(frame: pd.DataFrame, columns: dict[str, str], caption: str,
                decimals: dict[str, int] | None = None, table_id: str | None = None) -> html.Table:
     """A plain HTML table (caption, header cells with scope) as the text alternative of a chart.
@@ -58,12 +69,12 @@ def data_table(frame: pd.DataFrame, columns: dict[str, str], caption: str,
         for position, (column, value) in enumerate(zip(columns, record, strict=True)):
             if column in numeric:
                 text = format_number(value, decimals.get(column, 0))
-                cells.append(html.Td(text, className="text-end"))
+                cells.append(wire("Td", text, className="text-end"))
             elif position == 0:
-                cells.append(html.Th(str(value), scope="row"))
+                cells.append(wire("Th", str(value), scope="row"))
             else:
-                cells.append(html.Td("" if value is None else str(value)))
-        rows.append(html.Tr(cells))
+                cells.append(wire("Td", "" if value is None else str(value)))
+        rows.append(wire("Tr", cells))
     extra = {"id": table_id} if table_id else {}
     return html.Table(
         [html.Caption(caption), header, html.Tbody(rows)],

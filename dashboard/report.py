@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
+from dashboard.components import wire
 from dashboard.formatting import format_number
 
 #: rows of an on-page table; the CSV export always holds every row
@@ -35,14 +36,14 @@ def linked_table(frame: pd.DataFrame, columns: dict[str, str], caption: str, *,
         for position, (column, value) in enumerate(zip(columns, record, strict=True)):
             if column in numeric:
                 text = format_number(value, decimals.get(column, 0))
-                cells.append(html.Td(text, className="text-end"))
+                cells.append(wire("Td", text, className="text-end"))
                 continue
             text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) \
                 else str(value)
             content = dcc.Link(text, href=hrefs[column][i]) if column in hrefs and text else text
-            cells.append(html.Th(content, scope="row") if position == 0
-                         else html.Td(content))
-        rows.append(html.Tr(cells))
+            cells.append(wire("Th", content, scope="row") if position == 0
+                         else wire("Td", content))
+        rows.append(wire("Tr", cells))
     extra = {"id": table_id} if table_id else {}
     note = None
     if len(frame) > max_rows:

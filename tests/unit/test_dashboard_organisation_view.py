@@ -80,8 +80,29 @@ def test_components_render_an_accessible_table_and_cards(warehouse):
     caption, head, body = table.children
     assert caption.children == shown.caption
     assert all(th.scope == "col" for th in head.children.children)
-    first_row = body.children[0].children
-    assert first_row[0].scope == "row" and first_row[0].children == "35"
-    assert first_row[-1].children == "11,1"
+    # the rows travel in Dash's wire format (components.wire), as html.Tr(...) would
+    first_row = body.children[0]["props"]["children"]
+    assert body.children[0]["type"] == "Tr"
+    assert first_row[0] == {"type": "Th", "namespace": "dash_html_components",
+                            "props": {"children": "35", "scope": "row"}}
+    assert first_row[-1]["props"] == {"children": "11,1", "className": "text-end"}
     cards = kpi_cards(view.scope_kpis(warehouse, None)[1])
     assert len(cards.children) == 8
+
+
+def test_wire_elements_are_what_dash_components_serialise_to():
+    import json
+
+    from dash import html
+    from plotly.utils import PlotlyJSONEncoder
+
+    from dashboard.components import wire
+
+    def as_json(obj):
+        return json.loads(json.dumps(obj, cls=PlotlyJSONEncoder))
+
+    assert as_json(wire("Td", "12,5", className="text-end")) == as_json(
+        html.Td("12,5", className="text-end"))
+    assert as_json(wire("Tr", [wire("Th", "Rennes", scope="row")])) == as_json(
+        html.Tr([html.Th("Rennes", scope="row")]))
+    assert wire("Td", "x", className=None)["props"] == {"children": "x"}
