@@ -78,6 +78,14 @@ def index_string(plotly_url: str) -> str:
     return INDEX_STRING.replace("PLOTLY_URL", plotly_url)
 
 
+def _versioned_asset_url(app: dash.Dash, path: str) -> str:
+    """The asset's address with its modification time, as Dash writes its own assets': the
+    address changes with the file, so the browser may keep it a year (auth.IMMUTABLE)."""
+    file = PACKAGE_DIR / "assets" / path
+    url = app.get_asset_url(path)
+    return f"{url}?m={file.stat().st_mtime:.0f}" if file.exists() else url
+
+
 def _user_menu() -> html.Div | None:
     user = auth.current_user() if flask.has_request_context() else None
     if user is None:
@@ -184,12 +192,12 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,
         compress=True,  # flask-compress: callback and layout JSON (maps) travel gzipped
     )
-    app.config.external_stylesheets.append(app.get_asset_url("vendor/bootstrap.min.css"))
-    app.index_string = index_string(app.get_asset_url(PLOTLY_BUNDLE))
     for required in ("vendor/bootstrap.min.css", "vendor/topojson/world_110m.json",
                      PLOTLY_BUNDLE):
         if not (PACKAGE_DIR / "assets" / required).exists():
             log.warning("missing front-end file dashboard/assets/%s: run `make assets`", required)
+    app.config.external_stylesheets.append(_versioned_asset_url(app, "vendor/bootstrap.min.css"))
+    app.index_string = index_string(_versioned_asset_url(app, PLOTLY_BUNDLE))
     app.server.extensions[data.EXTENSION_KEY] = data.Warehouse(settings.warehouse_path)
     auth.init_auth(app.server, settings)
     map_shapes.init_shapes(app.server)

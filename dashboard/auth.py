@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import flask
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import escape
 from sqlalchemy import Engine, select, update
@@ -39,6 +40,12 @@ NATIONAL_ROLES = ("analyste", "admin")
 HASH_METHOD = "scrypt"
 #: paths served without a session (sign-in page, static files Dash needs to draw it)
 PUBLIC_PREFIXES = ("/connexion", "/assets/", "/_favicon.ico")
+#: static files: the same bytes for every user. Their responses leave the session cookie alone
+#: (see _StaticFilesSessionInterface) so that the browser's cache keeps them.
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
+#: a year: for static files whose address changes with their content (Dash's fingerprints,
+#: ``?m=`` modification times of the assets)
+IMMUTABLE = "public, max-age=31536000, immutable"
 MAX_FAILURES, LOCK_SECONDS = 5, 15 * 60
 SESSION_KEY = "login"
 
@@ -232,8 +239,23 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+class _StaticFilesSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except that responses serving static files neither
+    refresh the cookie nor add ``Vary: Cookie``. A permanent session is otherwise re-signed,
+    with a new timestamp, on every response: each script would then vary with a cookie that
+    changes every second, and the browser would download Dash's 1.5 MB of scripts (and
+    compile them) again on every page opened in a new tab. The session is still checked for
+    those files (the guard); it is only not written back."""
+
+    def save_session(self, app, session, response) -> None:
+        if flask.request.path.startswith(STATIC_PREFIXES):
+            return
+        super().save_session(app, session, response)
+
+
 def init_auth(server: flask.Flask, settings: Settings) -> None:
     engine = get_engine(settings.ops_url)
+    server.session_interface = _StaticFilesSessionInterface()
     server.config.update(
         SECRET_KEY=secret_key(settings),
         PRESENCE_OPS_ENGINE=engine,
@@ -266,9 +288,12 @@ def init_auth(server: flask.Flask, settings: Settings) -> None:
 
     @server.after_request
     def _csrf_cookie(response):
+        static = flask.request.path.startswith(STATIC_PREFIXES)
         # Dash's front end sends this cookie back as the X-CSRFToken header on every callback
-        if flask.g.get("user") is not None:
+        if flask.g.get("user") is not None and not static:
             response.set_cookie("_csrf_token", generate_csrf(), samesite="Lax", httponly=False)
+        if static and response.status_code == 200 and flask.request.args.get("m"):
+            response.headers["Cache-Control"] = IMMUTABLE  # the address changes with the file
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -130,6 +130,30 @@ def test_dash_callbacks_need_the_csrf_header(app):
     assert kpis(c, "35").status_code == 400
 
 
+def test_static_files_are_kept_by_the_browser_and_leave_the_session_alone(app):
+    """Scripts and styles carry neither the session cookie nor ``Vary: Cookie`` (the session
+    is re-signed on every other response, so either would make the browser download and
+    compile Dash's scripts again in every new tab); pages and callbacks still refresh it."""
+    assert client_for(app).get(
+        "/_dash-component-suites/dash/deps/react@18.3.1.min.js").status_code == 401
+    c = client_for(app, "analyste")
+    page = c.get("/carte")
+    assert any(h.startswith("session=") for h in page.headers.getlist("Set-Cookie"))
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', page.get_data(as_text=True))
+    assets = re.findall(r'(?:src|href)="(/assets/[^"]+\?m=[^"]+)"', page.get_data(as_text=True))
+    assert len(scripts) >= 8 and any("plotly-presence" in a for a in assets), assets
+    assert any("bootstrap.min.css" in a for a in assets)
+    for url in scripts + assets:
+        r = c.get(url)
+        assert r.status_code == 200, url
+        assert "Set-Cookie" not in r.headers, url
+        assert "cookie" not in r.headers.get("Vary", "").lower(), url
+        assert "max-age=31536000" in r.headers["Cache-Control"], url
+    # an asset asked without its version is revalidated, not kept
+    assert "max-age" not in c.get("/assets/style.css").headers.get("Cache-Control", "")
+    assert any(h.startswith("session=") for h in kpis(c, "35").headers.getlist("Set-Cookie"))
+
+
 def test_disabled_account_is_out_at_once(app):
     c = client_for(app, "analyste")
     assert kpis(c, "35").status_code == 200
