@@ -8,8 +8,11 @@ opens each map several times in fresh tabs and prints, per map:
 
 - the time from navigation start to the map drawn (every unit's shape in the page's SVG), p50
   over the runs and the first (cold) run, which includes building the geometry file — in a new
-  tab (a new renderer process: the pessimistic case), then in a tab that showed another page
-  of the dashboard, and from choosing a département in the filter bar of the national map;
+  tab (a new renderer process) of an everyday browser profile (a profile folder on disk: the
+  browser keeps the scripts and their compiled code, as a prefect's browser does after the
+  first visit), then in a new tab of a private window (nothing compiled is kept: the
+  pessimistic case), in a tab that showed another page of the dashboard, and from choosing a
+  département in the filter bar of a département's map;
 - the server time of the map callback and the sizes of its response and of the geometry file
   (decoded and as transferred, gzipped);
 - the time to recolour the drawn map when only the indicator changes (a Dash Patch).
@@ -108,7 +111,7 @@ def _mb(n: float | None) -> str:
 
 def _open_map(context, url: str, graph: str = "carte-carte", timeout_ms: int = 60_000,
               page=None) -> dict:
-    """One load of ``url``: in a new tab (a new renderer process, the pessimistic case), or in
+    """One load of ``url``: in a new tab (a new renderer process), or in
     ``page``, a tab that showed another page of the dashboard (as a user following a link)."""
     own = page is None
     page = context.new_page() if own else page
@@ -131,6 +134,44 @@ def _open_map(context, url: str, graph: str = "carte-carte", timeout_ms: int = 6
     finally:
         if own:
             page.close()
+
+
+def _sign_in(context, base: str) -> None:
+    context.add_init_script(MARKS)
+    page = context.new_page()
+    page.goto(base + "/connexion")
+    page.fill("#login", LOGIN)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    page.close()
+
+
+def _new_tabs(context, base: str, cases: list[tuple], runs_count: int) -> None:
+    """Print, per map, its times when opened ``runs_count`` times, each in a new tab."""
+    print(f"{'carte':<36} {'unités':>6} {'dessinée':>9} {'min':>6} {'max':>6} "
+          f"{'1er':>6} {'cible':>5} {'plotly':>7} {'figure':>7} {'dessin':>7}  "
+          "figure (requête, JSON / gzip)   géométrie (JSON / gzip)")
+    for name, path, target, graph in cases:
+        runs = [_open_map(context, base + path, graph) for _ in range(runs_count)]
+        times = [r["drawn_s"] for r in runs]
+        warm = runs[1:] or runs
+        last = runs[-1]
+        cb, geo = last["callback"], runs[0]["geo"]
+        cb_time = statistics.median(r["callback"]["duration"] / 1000
+                                    for r in runs if r["callback"])
+        geo_text = (f"{_mb(geo['decoded'])} / {_mb(geo['transfer'])}"
+                    if geo and geo["transfer"] else "dans la figure")
+        plotly = statistics.median(r["plotly_s"] for r in warm)
+        figure = statistics.median(r["figure_s"] for r in warm)
+        drawing = statistics.median(r["drawn_s"] - r["figure_s"] for r in warm)
+        print(f"{name:<36} {last['units']:>6} "
+              f"{statistics.median(r['drawn_s'] for r in warm):>8.2f}s "
+              f"{min(times):>5.2f}s {max(times):>5.2f}s {times[0]:>5.2f}s "
+              f"{'' if target is None else f'{target:.1f}s':>5} {plotly:>6.2f}s "
+              f"{figure:>6.2f}s {drawing:>6.2f}s  "
+              f"{cb_time:.2f}s, {_mb(cb['decoded'] if cb else None)} / "
+              f"{_mb(cb['transfer'] if cb else None)}   {geo_text}")
 
 
 def _same_tab(context, base: str, url: str, graph: str, runs: int) -> list[float]:
@@ -253,40 +294,23 @@ def main() -> int:
                     return 1
                 time.sleep(0.3)
         with sync_playwright() as p:
+            options = {"viewport": {"width": 1280, "height": 1000}, "locale": "fr-FR"}
+            # an everyday profile: a folder on disk, where the browser keeps its HTTP cache
+            # and the code it compiled from the scripts (V8's code cache)
+            context = p.chromium.launch_persistent_context(
+                tmp / "profil", executable_path=CHROMIUM, args=CHROMIUM_ARGS, **options)
+            _sign_in(context, base)
+            print("\nNouvel onglet, profil de navigateur habituel (scripts et code compilé "
+                  "gardés d'une visite à l'autre) :")
+            _new_tabs(context, base, cases, args.runs)
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 1280, "height": 1000},
-                                          locale="fr-FR")
-            context.add_init_script(MARKS)
-            page = context.new_page()
-            page.goto(base + "/connexion")
-            page.fill("#login", LOGIN)
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_load_state("networkidle")
-            page.close()
-            print(f"\n{'carte':<36} {'unités':>6} {'dessinée':>9} {'min':>6} {'max':>6} "
-                  f"{'1er':>6} {'cible':>5} {'plotly':>7} {'figure':>7} {'dessin':>7}  "
-                  "figure (requête, JSON / gzip)   géométrie (JSON / gzip)")
-            for name, path, target, graph in cases:
-                runs = [_open_map(context, base + path, graph) for _ in range(args.runs)]
-                times = [r["drawn_s"] for r in runs]
-                warm = runs[1:] or runs
-                last = runs[-1]
-                cb, geo = last["callback"], runs[0]["geo"]
-                cb_time = statistics.median(r["callback"]["duration"] / 1000
-                                            for r in runs if r["callback"])
-                geo_text = (f"{_mb(geo['decoded'])} / {_mb(geo['transfer'])}"
-                            if geo and geo["transfer"] else "dans la figure")
-                plotly = statistics.median(r["plotly_s"] for r in warm)
-                figure = statistics.median(r["figure_s"] for r in warm)
-                drawing = statistics.median(r["drawn_s"] - r["figure_s"] for r in warm)
-                print(f"{name:<36} {last['units']:>6} "
-                      f"{statistics.median(r['drawn_s'] for r in warm):>8.2f}s "
-                      f"{min(times):>5.2f}s {max(times):>5.2f}s {times[0]:>5.2f}s "
-                      f"{'' if target is None else f'{target:.1f}s':>5} {plotly:>6.2f}s "
-                      f"{figure:>6.2f}s {drawing:>6.2f}s  "
-                      f"{cb_time:.2f}s, {_mb(cb['decoded'] if cb else None)} / "
-                      f"{_mb(cb['transfer'] if cb else None)}   {geo_text}")
+            private = browser.new_context(**options)
+            _sign_in(private, base)
+            print("\nNouvel onglet, fenêtre de navigation privée (rien de compilé n'est gardé "
+                  ": le cas pessimiste) :")
+            _new_tabs(private, base, cases, args.runs)
+            private.close()
+            browser.close()
             print("\nMême onglet (après la page Méthodologie) :")
             for name, path, target, graph in cases[:3]:
                 times = _same_tab(context, base, base + path, graph, args.runs)
@@ -313,7 +337,7 @@ def main() -> int:
                       f"(min {min(spent):.2f}s, max {max(spent):.2f}s)")
             print(f"\np50 sur les passages 2 à {args.runs} (le 1er construit le fichier de "
                   "géométrie côté serveur et remplit le cache du navigateur).")
-            browser.close()
+            context.close()
     finally:
         server.terminate()
         try:
