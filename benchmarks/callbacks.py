@@ -41,24 +41,31 @@ def callback_body(outputs, inputs, state=()):
     }
 
 
+def page_body(path: str, search: str = "") -> dict:
+    """The page router's callback (Dash pages): the page at ``path`` + ``search`` rendered on
+    the server, as a browser asks for it when the address changes."""
+    return callback_body([("_pages_content", "children"), ("_pages_store", "data")],
+                         [("_pages_location", "pathname", path),
+                          ("_pages_location", "search", search)])
+
+
 def cases(app) -> list[tuple[str, str, dict]]:
     """(name, scope label, request body) for every callback we time, built from the callbacks
     the pages registered (so a renamed id fails loudly here)."""
     out = []
-    org_map = [("organisation-carte-titre", "children"), ("organisation-carte", "figure"),
-               ("organisation-carte-legende", "children"), ("organisation-tableau", "children")]
     org_kpis = [("organisation-perimetre", "children"), ("organisation-kpis", "children")]
     for label, dep in (("national", None), ("département", DEP)):
         state = {"departement": dep, "indicateur": None}
-        out.append(("organisation: carte", label,
-                    callback_body(org_map, [("organisation-vue", "data", state)])))
+        # the map, its caption and its table come with the page
+        out.append(("organisation: page (carte comprise)", label,
+                    page_body("/", f"?departement={dep}" if dep else "")))
         out.append(("organisation: chiffres clés", label,
                     callback_body(org_kpis, [("organisation-vue", "data", state)])))
     try:
         from benchmarks import callbacks_pages  # optional: pages added later register theirs
     except ImportError:
         return out
-    return out + callbacks_pages.cases(callback_body, DEP)
+    return out + callbacks_pages.cases(callback_body, page_body, DEP)
 
 
 def main() -> None:

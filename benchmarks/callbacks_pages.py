@@ -85,5 +85,15 @@ def profils(callback_body, dep: str) -> list[tuple[str, str, dict]]:
 PAGES = [vue_ensemble, tendances, carte, profils]
 
 
-def cases(callback_body, dep: str) -> list[tuple[str, str, dict]]:
-    return [case for page in PAGES for case in page(callback_body, dep)]
+def carte_page(page_body, dep: str) -> list[tuple[str, str, dict]]:
+    """The Carte page rendered by the router, with its first map (facts per 1,000 inhabitants
+    over the default period)."""
+    return [("carte: page (1re carte comprise)", label, page_body("/carte", search))
+            for label, search in (("national", "?perimetre=france&maille=brigade"),
+                                  ("département",
+                                   f"?perimetre=departement:{dep}&maille=commune"))]
+
+
+def cases(callback_body, page_body, dep: str) -> list[tuple[str, str, dict]]:
+    return ([case for page in PAGES for case in page(callback_body, dep)]
+            + carte_page(page_body, dep))

@@ -18,11 +18,12 @@ BLUES = [[0.0, "#c6dbef"], [0.5, "#4292c6"], [1.0, "#08306b"]]
 SEPARATORS = ",\u202f"  # decimal comma, narrow no-break space between thousands
 
 
-def choropleth_figure(geojson: dict, codes: Sequence[str], names: Sequence[str],
+def choropleth_figure(geojson: dict | str, codes: Sequence[str], names: Sequence[str],
                       values: Sequence[float | None], value_texts: Sequence[str],
                       indicator_label: str, *, decimals: int = 0,
                       metropolitan: bool = True) -> go.Figure:
-    """Units coloured by one indicator, with hover « name — value ».
+    """Units coloured by one indicator, with hover « name — value »; ``geojson`` is the
+    shapes, or the URL Plotly fetches them from.
 
     ``metropolitan`` picks a Lambert-like conic projection centred on France; overseas
     départements, near the equator, are drawn in Mercator.

@@ -58,13 +58,22 @@ class MapView:
     def decimals(self) -> dict[str, int]:
         return {i.key: i.decimals for i in indicators.indicators_for(self.level)}
 
-    def figure(self) -> go.Figure:
+    @property
+    def shapes_layer(self) -> tuple[str, str, str]:
+        """(couche, niveau, zone) of the map's shapes, as dashboard.map_shapes serves them."""
+        if self.level == NATIONAL:
+            return "departement", "national", "france"
+        return "brigade", "departement", self.departement
+
+    def figure(self, shapes_url: str | None = None) -> go.Figure:
+        """The map; its shapes inline, or by ``shapes_url`` (the file of
+        :attr:`shapes_layer`, which the browser then keeps across pages and visits)."""
         if self.message or self.map_message:
             return figures.empty_figure(self.message or self.map_message or "")
         drawn = self.frame[self.frame["code"].isin({f["id"] for f in self.geojson["features"]})]
         key = self.indicator.key
         return figures.choropleth_figure(
-            self.geojson,
+            shapes_url or self.geojson,
             codes=drawn["code"].tolist(),
             names=(drawn["code"] + " — " + drawn["nom"]).tolist()
             if self.level == NATIONAL else drawn["nom"].tolist(),

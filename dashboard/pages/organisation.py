@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 import duckdb
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from dashboard import auth, components, data, indicators
+from dashboard import auth, components, data, indicators, map_shapes
 from dashboard import organisation_view as view
 from dashboard.export import to_csv_bytes
 from dashboard.figures import empty_figure
@@ -111,9 +111,17 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
     codes = {o["value"] for o in options}
     selected = departement if departement in codes else None
     if departement and selected is None and problem is None:
-        problem = view.unknown_departement(str(departement)) + " La carte nationale est affichée."
+        problem = view.unknown_departement(str(departement)) + (
+            " La carte nationale est affichée." if user.national else "")
     level = indicators.DEPARTEMENT if selected else indicators.NATIONAL
     indicator = indicators.pick_indicator(level, indicateur)
+    if validating:
+        map_title, figure, map_caption, table = "Carte", empty_figure(""), "", None
+    elif not user.may_see_departement(selected):  # a scoped role whose département is missing
+        map_title, figure, map_caption, table = ("Carte", empty_figure(problem or ""), "",
+                                                 None)
+    else:
+        map_title, figure, map_caption, table = _map_outputs(selected, indicator.key)
     dropdown_labels = {"search": "Rechercher", "clear_search": "Effacer la recherche",
                        "clear_selection": "Revenir à la France entière",
                        "no_options_found": "Aucun département trouvé"}
@@ -168,16 +176,12 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
                         ],
                         className="row g-3 mb-3 filters",
                     ),
-                    html.H2(id=Ids.map_title, className="h5"),
+                    html.H2(map_title, id=Ids.map_title, className="h5"),
                     html.Figure(
                         [
-                            dcc.Loading(
-                                dcc.Graph(id=Ids.map, config=_graph_config(),
-                                          figure=empty_figure("Chargement de la carte…"),
-                                          className="map-graph"),
-                                delay_show=300,
-                            ),
-                            html.Figcaption(id=Ids.map_caption,
+                            dcc.Graph(id=Ids.map, config=_graph_config(), figure=figure,
+                                      className="map-graph"),
+                            html.Figcaption(map_caption, id=Ids.map_caption,
                                             className="small text-body-secondary"),
                         ],
                         className="mb-3",
@@ -190,8 +194,7 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
                         ],
                         className="d-flex justify-content-end mb-2",
                     ),
-                    dcc.Loading(html.Div(id=Ids.table, className="table-responsive"),
-                                delay_show=300),
+                    html.Div(table, id=Ids.table, className="table-responsive"),
                 ],
                 **{"aria-labelledby": Ids.map_title},
             ),
@@ -227,19 +230,11 @@ def _update_kpis(state):
     return f"Chiffres clés — {heading}", components.kpi_cards(kpis)
 
 
-@callback(
-    Output(Ids.map_title, "children"),
-    Output(Ids.map, "figure"),
-    Output(Ids.map_caption, "children"),
-    Output(Ids.table, "children"),
-    Input(Ids.shown, "data"),
-)
-def _update_map(state):
-    state = state or {}
-    auth.check_departement(state.get("departement"))
+def _map_outputs(departement: str | None, indicateur: str | None):
+    """The map's title, figure, caption and table of figures, drawn with the page: a new
+    département or indicator is a new address, which renders the page again."""
     try:
-        shown = view.map_view(data.get_warehouse(), state.get("departement"),
-                              state.get("indicateur"))
+        shown = view.map_view(data.get_warehouse(), departement, indicateur)
     except (data.WarehouseUnavailable, duckdb.Error) as exc:
         message = _failure(exc)
         return "Carte", empty_figure(message), "", components.empty_state(message)
@@ -248,7 +243,8 @@ def _update_map(state):
                 components.empty_state(shown.message))
     table = components.data_table(shown.frame, shown.columns, shown.caption,
                                   decimals=shown.decimals, table_id=f"{Ids.table}-donnees")
-    return shown.title, shown.figure(), shown.figure_caption, table
+    figure = shown.figure(map_shapes.url_for(*shown.shapes_layer, data.get_warehouse()))
+    return shown.title, figure, shown.figure_caption, table
 
 
 @callback(

@@ -135,6 +135,12 @@ def watched(browser):
     context.close()
 
 
+def address(page) -> str:
+    """The tab's address as the page sees it. A page router's ``history.pushState`` reaches
+    Playwright's ``page.url`` a moment later: reading it right after a map is drawn races."""
+    return page.evaluate("() => window.location.href")
+
+
 def sign_in(page, url: str, login: str, password: str = "mot-de-passe-de-test") -> None:
     """Open ``url``: the sign-in page comes first, then the page asked for."""
     page.goto(url)

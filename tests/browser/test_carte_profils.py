@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tests.browser.conftest import SCREENSHOTS, sign_in
+from tests.browser.conftest import SCREENSHOTS, address, sign_in
 
 SHAPES = "#carte-carte path.choroplethlocation"
 
@@ -43,7 +43,7 @@ def test_map_departement_choice_then_commune_profile(server, watched):
     page.wait_for_function("() => document.activeElement?.closest('#carte-perimetre')",
                            timeout=5_000)
     _shape_count(page, 6)  # facts: every commune, police zone included
-    query = parse_qs(urlsplit(page.url).query)
+    query = parse_qs(urlsplit(address(page)).query)
     assert query["perimetre"] == ["departement:35"]
     # the table follows once the map is drawn
     page.wait_for_function(
@@ -60,7 +60,7 @@ def test_map_departement_choice_then_commune_profile(server, watched):
         ".includes('Élus satisfaits')", timeout=15_000)
     _shape_count(page, 6)  # 4 communes in the gendarmerie zone, 2 grey in the police zone
     assert "Zone police nationale" in page.locator("#carte-legende-gris").inner_text()
-    assert parse_qs(urlsplit(page.url).query)["indicateur"] == ["satisfaction"]
+    assert parse_qs(urlsplit(address(page)).query)["indicateur"] == ["satisfaction"]
     assert len(geo_requests) == fetched
 
     # a click on Bruz (the first coloured commune) opens its profile
@@ -71,7 +71,7 @@ def test_map_departement_choice_then_commune_profile(server, watched):
     page.mouse.click(x, y)
     page.wait_for_selector("#fiche-commune-identite", timeout=15_000)
     assert page.locator("#fiche-commune-identite").inner_text() == "Bruz (35047)"
-    assert urlsplit(page.url).path == "/commune"
+    assert urlsplit(address(page)).path == "/commune"
     # another page: its title takes the focus, as after a page load
     page.wait_for_function("() => document.activeElement?.tagName === 'H1'", timeout=5_000)
     page.wait_for_selector("#kpi-faits .kpi-value", timeout=15_000)

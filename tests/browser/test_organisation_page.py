@@ -7,13 +7,19 @@ import io
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.browser.conftest import SCREENSHOTS, sign_in
+from tests.browser.conftest import SCREENSHOTS, address, sign_in
 
 MAP_SHAPES = "#organisation-carte path.choroplethlocation"
 
 
 def _shapes(page) -> int:
     return page.locator(MAP_SHAPES).count()
+
+
+def _kpi(page, key: str, value: str) -> None:
+    page.wait_for_function(
+        "([key, value]) => document.querySelector(`#kpi-${key} .kpi-value`)?.textContent "
+        "=== value", arg=[key, value], timeout=10_000)
 
 
 def test_sign_in_then_national_map_then_departement_drill_down(server, watched):
@@ -26,7 +32,7 @@ def test_sign_in_then_national_map_then_departement_drill_down(server, watched):
     page.wait_for_selector(MAP_SHAPES, timeout=20_000)
     # metropolitan départements only; Martinique is reached from the list
     assert _shapes(page) == 2
-    assert page.locator("#kpi-communes .kpi-value").inner_text() == "12"
+    _kpi(page, "communes", "12")  # the key figures follow the map (their own callback)
     assert "organisation de la gendarmerie modélisée" in page.locator("#provenance").inner_text()
     rows = page.locator("#organisation-tableau-donnees tbody tr")
     assert rows.count() == 3  # the table also lists the overseas département
@@ -42,10 +48,10 @@ def test_sign_in_then_national_map_then_departement_drill_down(server, watched):
         f"() => document.querySelectorAll('{MAP_SHAPES}').length === 2 && "
         "document.querySelectorAll('#organisation-tableau-donnees tbody tr').length === 2",
         timeout=10_000)
-    assert urlsplit(page.url).query == "departement=35"
+    assert urlsplit(address(page)).query == "departement=35"
     table = page.locator("#organisation-tableau-donnees").inner_text()
     assert "Bruz" in table and "Saint-Aubin-du-Cormier" in table
-    assert page.locator("#kpi-brigades .kpi-value").inner_text() == "2"
+    _kpi(page, "brigades", "2")
     page.screenshot(path=str(SCREENSHOTS / "organisation_35.png"), full_page=True)
 
     # Back returns to the national map (the address was pushed, not replaced) ...
@@ -53,7 +59,7 @@ def test_sign_in_then_national_map_then_departement_drill_down(server, watched):
     page.wait_for_function(
         "() => document.querySelector('#organisation-carte-titre')"
         "?.textContent.startsWith('Départements')", timeout=10_000)
-    assert urlsplit(page.url).query == ""
+    assert urlsplit(address(page)).query == ""
     # ... where a click on a département opens its brigades
     page.wait_for_selector(MAP_SHAPES, timeout=10_000)
     # Plotly's geo layer catches the mouse above the shapes: click where Morbihan is drawn
@@ -64,7 +70,7 @@ def test_sign_in_then_national_map_then_departement_drill_down(server, watched):
     page.wait_for_function(
         "() => document.querySelector('#organisation-carte-titre')"
         "?.textContent.startsWith('Brigades — 56')", timeout=10_000)
-    assert urlsplit(page.url).query == "departement=56"
+    assert urlsplit(address(page)).query == "departement=56"
     watched.assert_clean()
 
 
@@ -80,7 +86,7 @@ def test_shared_link_opens_overseas_departement_and_exports_csv(server, watched)
     page.wait_for_function(
         "() => document.querySelector('#organisation-carte-titre')"
         "?.textContent.endsWith('Effectif')", timeout=10_000)
-    assert urlsplit(page.url).query == "departement=972&indicateur=effectif"
+    assert urlsplit(address(page)).query == "departement=972&indicateur=effectif"
 
     with page.expect_download(timeout=10_000) as download_info:
         page.click("#organisation-export")

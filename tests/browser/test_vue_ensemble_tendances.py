@@ -8,11 +8,11 @@ import io
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tests.browser.conftest import SCREENSHOTS, sign_in
+from tests.browser.conftest import SCREENSHOTS, address, sign_in
 
 
 def _query(page) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(page.url).query)
+    return parse_qs(urlsplit(address(page)).query)
 
 
 def _csv(download) -> list[list[str]]:

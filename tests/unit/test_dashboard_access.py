@@ -120,8 +120,14 @@ def test_page_of_a_scoped_role_shows_only_its_departement(app):
 
         flask.g.user = auth.User("prefet35", "prefet", "35")
         text = str(page.layout(departement="56").to_plotly_json())
+        # a préfet whose département the warehouse does not hold sees no national map
+        flask.g.user = auth.User("prefet29", "prefet", "29")
+        elsewhere = str(page.layout().to_plotly_json())
     assert "pas dans votre périmètre" in text
     assert "'value': '35'" in text and "Morbihan" not in text
+    assert "Brigades — 35 Ille-et-Vilaine" in text  # the map comes with the page: its own
+    assert "Département inconnu" in elsewhere and "nationale" not in elsewhere
+    assert not any(name in elsewhere for name in ("Ille-et-Vilaine", "Morbihan", "Martinique"))
 
 
 def test_dash_callbacks_need_the_csrf_header(app):

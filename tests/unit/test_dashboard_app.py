@@ -62,8 +62,32 @@ def _update(client, outputs, inputs, state=()):
     return response.get_json()["response"]
 
 
-MAP_OUTPUTS = [("organisation-carte-titre", "children"), ("organisation-carte", "figure"),
-               ("organisation-carte-legende", "children"), ("organisation-tableau", "children")]
+def _page(client, path: str, search: str = "") -> str:
+    """The page at ``path`` + ``search`` as Dash's page router renders it for the signed-in
+    user (the router is a callback, like any other), as text with its accents."""
+    response = _update(client, [("_pages_content", "children"), ("_pages_store", "data")],
+                       [("_pages_location", "pathname", path),
+                        ("_pages_location", "search", search)])
+    return json.dumps(response["_pages_content"]["children"], ensure_ascii=False)
+
+
+def _figure(page: str, graph_id: str) -> dict:
+    """The figure of the graph ``graph_id`` in a rendered page (its JSON text)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == graph_id and "figure" in node["props"]:
+                found.append(node["props"]["figure"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(page))
+    assert len(found) == 1, f"{graph_id}: {len(found)} graphs"
+    return found[0]
 
 
 def test_index_is_french_and_loads_nothing_from_a_cdn(client):
@@ -93,21 +117,27 @@ def test_footer_reads_the_organisation_source(client):
             "organisation de la gendarmerie modélisée") in _text(client.get("/_dash-layout"))
 
 
-def test_map_callback_with_a_departement(client):
-    shown = {"departement": "35", "indicateur": "effectif"}
-    response = _update(client, MAP_OUTPUTS, [("organisation-vue", "data", shown)])
-    title = response["organisation-carte-titre"]["children"]
-    assert title == "Brigades — 35 Ille-et-Vilaine — Effectif"
-    figure = response["organisation-carte"]["figure"]
+def test_map_comes_with_the_page_for_a_departement(client):
+    page = _page(client, "/", "?departement=35&indicateur=effectif")
+    assert '"children": "Brigades — 35 Ille-et-Vilaine — Effectif", "id": "organisation-carte-' \
+           'titre"' in page
+    figure = _figure(page, "organisation-carte")
     assert figure["data"][0]["type"] == "choropleth"
     assert figure["data"][0]["locations"] == ["B35047", "B35253"]
+    # the shapes by URL: the browser keeps the file across pages and visits
+    assert figure["data"][0]["geojson"].startswith("/geo/brigade/departement/35.json?v=")
+    shapes = client.get(figure["data"][0]["geojson"]).get_json()
+    assert sorted(f["id"] for f in shapes["features"]) == ["B35047", "B35253"]
+    assert "organisation-tableau-donnees" in page  # its table of figures (RGAA)
+    national = _figure(_page(client, "/"), "organisation-carte")
+    assert sorted(national["data"][0]["locations"]) == ["35", "56"]  # 972: outre-mer links
+    assert national["data"][0]["geojson"].startswith("/geo/departement/national/france.json")
 
 
 def test_forged_departement_gets_a_french_message(client):
-    forged = {"departement": "'; DROP TABLE brigades; --", "indicateur": "x"}
-    response = _update(client, MAP_OUTPUTS, [("organisation-vue", "data", forged)])
-    table = json.dumps(response["organisation-tableau"]["children"], ensure_ascii=False)
-    assert "Département inconnu" in table
+    page = _page(client, "/", "?departement=%27%3B+DROP+TABLE+brigades%3B+--&indicateur=x")
+    assert "Département inconnu" in page and "La carte nationale est affichée." in page
+    assert _figure(page, "organisation-carte")["data"][0]["type"] == "choropleth"
 
 
 def test_csv_export_callback(client):
