@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from etl.sources.base import Field as F
-from etl.sources.base import Source
+from etl.sources.base import Ref, Source
 from etl.warehouse.tables import Column, Table
 
 ALERT_CATEGORIES = ("cambriolages", "vols", "degradations", "depots_sauvages", "rodeos",
@@ -96,8 +96,12 @@ DLR = Source(
     "last delivery state.",
     fields=(
         F("id_message", "code", "Gateway message id"),
-        F("id_alerte", "code", "Alert"),
-        F("id_contact", "code", "Recipient (elu_contacts.id_contact)"),
+        F("id_alerte", "code", "Alert",
+          ref=Ref("alerts", "id_alerte", "alerte inconnue (table alerts : chargez les alertes "
+                  "avant leurs accusés de réception)")),
+        F("id_contact", "code", "Recipient",
+          ref=Ref("elu_contacts", "id_contact", "destinataire inconnu (table elu_contacts : "
+                  "chargez les contacts avant les accusés de réception)")),
         F("soumis_le", "datetime", "Submitted to the gateway", not_future=True),
         F("etat", "enum", "Delivery state (DLR)", enum=DLR_STATES),
         F("etat_le", "datetime", "Time of that state", required=False, not_future=True),

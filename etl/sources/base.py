@@ -41,6 +41,16 @@ META_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A column whose values must already be in another table's column (a parent row loaded
+    before, e.g. the alert an SMS delivery report belongs to); else ``reason`` (French)."""
+
+    table: str
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Field:
     """One column of a source file and of its warehouse table."""
 
@@ -58,6 +68,8 @@ class Field:
     header_regex: str | None = None
     #: dates and times must not be after the load
     not_future: bool = False
+    #: the parent row each value points to
+    ref: Ref | None = None
 
     @property
     def sql_type(self) -> str:
@@ -71,6 +83,8 @@ class Field:
             lo = "" if self.min is None else f"≥ {self.min:g}"
             hi = "" if self.max is None else f"≤ {self.max:g}"
             text += " (" + " et ".join(x for x in (lo, hi) if x) + ")"
+        if self.ref:
+            text += f" ; doit exister dans `{self.ref.table}.{self.ref.column}`"
         return text
 
 

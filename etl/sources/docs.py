@@ -80,6 +80,10 @@ def formats_markdown(sources: dict[str, Source] | None = None) -> str:
            "hors bornes, inconnue du référentiel, date future, identifiant en double) va en "
            "quarantaine (table `quarantine` : ligne, colonne, motif en français) ; les autres "
            "lignes du fichier sont chargées.",
+           "- Lignes filles : une colonne marquée « doit exister dans `table.colonne` » désigne "
+           "une ligne déjà chargée (l'alerte et le destinataire d'un accusé de réception) ; "
+           "chargez donc les contacts et les alertes avant les accusés, sinon ceux-ci vont en "
+           "quarantaine. Recharger le fichier ensuite les charge.",
            "- Recharger le même fichier ne change rien ; une réexportation corrigée remplace les "
            "lignes de même clé. Chaque chargement est tracé dans `load_runs`.", "",
            "## Sources", ""]

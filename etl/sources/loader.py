@@ -54,12 +54,20 @@ class FileReport:
 
 
 def known_codes(con: duckdb.DuckDBPyConnection) -> Known:
+    """The reference codes, and the parent keys the sources' ``Ref`` fields point to, as the
+    warehouse being built holds them now (read again before each source: parents first)."""
+    from etl.sources.registry import SOURCES
+
     def col(sql: str) -> set[str]:
         return {r[0] for r in con.execute(sql).fetchall()}
 
+    refs = {(f.ref.table, f.ref.column) for s in SOURCES.values() for f in s.fields if f.ref}
     return Known(communes=col("SELECT code FROM communes"),
                  departements=col("SELECT code FROM departements"),
-                 brigades=col("SELECT brigade_id FROM brigades"))
+                 brigades=col("SELECT brigade_id FROM brigades"),
+                 # identifiers from the declarations, checked when each Table is declared
+                 parents={(t, c): col(f"SELECT DISTINCT {ident(c)} FROM {ident(t)}")  # noqa: S608
+                          for t, c in sorted(refs)})
 
 
 def load_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, run_id: str,

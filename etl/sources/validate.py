@@ -34,6 +34,8 @@ class Known:
     communes: set[str] = field(default_factory=set)
     departements: set[str] = field(default_factory=set)
     brigades: set[str] = field(default_factory=set)
+    #: (table, column) → the values already there, for the fields declared with a ``Ref``
+    parents: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -357,6 +359,12 @@ def validate(source: Source, raw: pd.DataFrame, mapping: dict[str, str], known: 
                 rejections.add(lines[unknown], f.name, refs[f.kind][1],
                                frame.loc[unknown, f.name])
                 bad |= unknown
+        if f.ref is not None:  # strict: a row whose parent is not loaded yet is an orphan
+            parents = known.parents.get((f.ref.table, f.ref.column), set())
+            orphan = col.notna() & ~col.isin(parents) & ~bad
+            if orphan.any():
+                rejections.add(lines[orphan], f.name, f.ref.reason, frame.loc[orphan, f.name])
+                bad |= orphan
         if f.not_future and f.kind in ("date", "datetime", "month"):
             future = col.notna() & (col >= now) & ~bad
             if future.any():

@@ -118,7 +118,8 @@ SPECS: dict[str, Spec] = {
         bad=((3, "soumis_le", FUTURE), (4, "etat", OUT_OF_LIST + "ENROUTE,"),
              (5, "id_message", DUPLICATE), (6, "*", ENCODING), (7, "*", columns(4, 6)),
              (8, "etat_le", "accusé de réception antérieur à l'envoi"),
-             (9, "soumis_le", "date et heure attendues")),
+             (9, "soumis_le", "date et heure attendues"), (10, "id_alerte", "alerte inconnue"),
+             (11, "id_contact", "destinataire inconnu")),
         missing=("id_contact", "etat"),
         corrected_where="id_message = 'M000003'",
         corrected_column="etat", corrected_value="DELIVRD"),
@@ -213,7 +214,16 @@ def table_of(source: str) -> str:
     return SOURCES[source].table
 
 
+#: sources whose rows point to rows of other sources (``Ref`` fields): the fixtures of those
+#: parents (good.csv) are loaded first, as `build` loads them
+PARENTS = {"dlr": ("contacts", "alerts")}
+
+
 def load(settings, source: str, *names: str):
+    for parent in PARENTS.get(source, ()):
+        if not count(settings, table_of(parent)):
+            [r] = load_into_published(settings, parent, [DATA / parent / "good.csv"])
+            assert r.ok and not r.quarantined, r.line()
     return load_into_published(settings, source, [DATA / source / n for n in names])
 
 
@@ -323,6 +333,24 @@ def test_every_load_is_recorded_in_load_runs(settings, source):
 
 
 # --- child tables ------------------------------------------------------------------------------
+
+def test_delivery_reports_loaded_before_their_alerts_wait_in_quarantine(settings):
+    """Orphans are quarantined with the reason; once the alerts and contacts are loaded, the
+    same file loads fully and its quarantine rows go."""
+    path = DATA / "dlr" / "good.csv"
+    n = data_lines(path)
+    [r] = load_into_published(settings, "dlr", [path])
+    assert (r.loaded, r.quarantined) == (0, n)
+    reasons = sql(settings, "SELECT DISTINCT colonne, motif FROM quarantine WHERE source = 'dlr'")
+    assert [(c, m.split(" (")[0]) for c, m in reasons] == [("id_alerte", "alerte inconnue")]
+    [r] = load(settings, "dlr", "good.csv")  # the parents first, then the same file again
+    assert (r.loaded, r.quarantined) == (n, 0), r.line()
+    assert count(settings, "quarantine", "source = 'dlr'") == 0
+    orphans = sql(settings, "SELECT count(*) FROM alert_deliveries d WHERE NOT EXISTS (SELECT 1 "
+                  "FROM alerts a WHERE a.id_alerte = d.id_alerte) OR NOT EXISTS (SELECT 1 "
+                  "FROM elu_contacts c WHERE c.id_contact = d.id_contact)")
+    assert orphans == [(0,)]
+
 
 def test_alert_targets_follow_a_corrected_alert(settings):
     load(settings, "alerts", "good.csv")

@@ -68,3 +68,18 @@ def test_sql_identifiers_are_checked_at_declaration():
             ident(bad)
     with pytest.raises(ValueError):
         Table("t", "", "", (Column('c"', "VARCHAR", ""),))
+
+
+def test_every_parent_reference_points_to_a_source_loaded_before():
+    """A ``Ref`` names a declared table and column, filled by a source that `build` loads
+    earlier (the registry's order), so that a demo or national build has no orphans."""
+    from etl.sources.registry import SOURCES
+
+    order = list(SOURCES)
+    refs = [(name, f) for name, s in SOURCES.items() for f in s.fields if f.ref]
+    assert {(n, f.name) for n, f in refs} == {("dlr", "id_alerte"), ("dlr", "id_contact")}
+    for name, f in refs:
+        parent = next(s for s in SOURCES.values() if s.table == f.ref.table)
+        assert f.ref.column in parent.key, (name, f.name)
+        assert order.index(parent.name) < order.index(name), (name, parent.name)
+        assert f"doit exister dans `{f.ref.table}.{f.ref.column}`" in f.doc_type()

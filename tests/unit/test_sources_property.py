@@ -163,6 +163,8 @@ def assert_declaration_holds(con, source: Source, known) -> None:
                 assert (num <= f.max).all(), (f.name, list(v))
         if f.not_future:
             assert (pd.to_datetime(v) < TOMORROW).all(), (f.name, list(v))
+        if f.ref is not None:  # loaded rows have their parent
+            assert v.isin(known.parents[(f.ref.table, f.ref.column)]).all(), (f.name, list(v))
     assert not df.duplicated(list(source.key)).any()
     if source.name == "alerts":
         targets = con.execute("SELECT id_alerte, code_commune FROM alert_communes").df()

@@ -10,7 +10,7 @@ import pytest
 
 from etl.settings import PROJECT_ROOT
 from etl.sources import validate
-from etl.sources.loader import load_file
+from etl.sources.loader import known_codes, load_file
 from etl.sources.registry import SOURCES
 from etl.sources.validate import Rejections, content_hash, read_file
 from tests.sources_fixture import memory_warehouse
@@ -18,8 +18,21 @@ from tests.sources_fixture import memory_warehouse
 TODAY = date(2025, 6, 30)
 
 
-def load(tmp_path, source: str, content: str | bytes | pd.DataFrame, name: str = "f.csv"):
+def _load_parents(con, tmp_path) -> None:
+    """The contact and the alert of the sources' examples: the parents of a delivery report."""
+    for name in ("contacts", "alerts"):
+        path = tmp_path / f"parent_{name}.csv"
+        path.write_text(SOURCES[name].example + "\n", encoding="utf-8")
+        report = load_file(con, SOURCES[name], path, "run", known_codes(con), today=TODAY)
+        assert report.loaded == 1, report.line()
+
+
+def load(tmp_path, source: str, content: str | bytes | pd.DataFrame, name: str = "f.csv",
+         parents: bool = False):
     con, known = memory_warehouse()
+    if parents:
+        _load_parents(con, tmp_path)
+        known = known_codes(con)
     path = tmp_path / name
     if isinstance(content, pd.DataFrame):
         content.to_parquet(path, index=False)
@@ -117,8 +130,26 @@ def test_insee_codes_are_ascii(tmp_path, value, loaded):
 
 def test_sub_second_csv_times_and_french_dates(tmp_path):
     con, r = load(tmp_path, "dlr", "id_message;id_alerte;id_contact;soumis_le;etat;etat_le\n"
-                  "M1;A1;C1;2025-01-14 18:06:10.250;DELIVRD;14/01/2025 18:07\n")
+                  "M1;AL-2025-00042;CT-35001-1;2025-01-14 18:06:10.250;DELIVRD;14/01/2025 "
+                  "18:07\n", parents=True)
     assert (r.loaded, r.quarantined) == (1, 0), quarantine(con)
+
+
+def test_delivery_reports_point_to_a_loaded_alert_and_recipient(tmp_path):
+    head = "id_message;id_alerte;id_contact;soumis_le;etat;etat_le\n"
+    rows = ("M1;AL-2025-00042;CT-35001-1;2025-01-14 18:06:10;DELIVRD;\n"
+            "M2;AL-2099-00001;CT-35001-1;2025-01-14 18:06:10;DELIVRD;\n"
+            "M3;AL-2025-00042;CT-99999-9;2025-01-14 18:06:10;DELIVRD;\n")
+    con, r = load(tmp_path, "dlr", head + rows, parents=True)
+    assert (r.loaded, r.quarantined) == (1, 2)
+    assert [(q[0], q[1], q[2].split(" (")[0], q[3]) for q in quarantine(con)] == [
+        (3, "id_alerte", "alerte inconnue", "AL-2099-00001"),
+        (4, "id_contact", "destinataire inconnu", "CT-99999-9")]
+    assert "chargez les alertes avant" in quarantine(con)[0][2]
+    # loaded before their alerts, delivery reports are orphans: none loads, each says why
+    con, r = load(tmp_path, "dlr", head + rows)
+    assert (r.loaded, r.quarantined) == (0, 3)
+    assert {q[1] for q in quarantine(con)} == {"id_alerte"}
 
 
 def test_unreadable_csv_is_refused_not_raised(tmp_path):
