@@ -26,7 +26,7 @@ import pandas as pd
 from dash import Patch
 
 from dashboard.figures import SEPARATORS
-from dashboard.formatting import MISSING, THOUSANDS, format_number
+from dashboard.formatting import MINUS, MISSING, THOUSANDS, format_number
 from dashboard.scope import Period, Scope
 from etl.sources.categories import CATEGORIES, PER_DWELLING
 from etl.sources.dcas import THEMES
@@ -630,9 +630,6 @@ def presence_values(indicator: MapIndicator, raw: pd.DataFrame,
 
 
 # --- formatting ------------------------------------------------------------------------------
-
-MINUS = "\u2212"
-
 
 def format_value(value: object, indicator: MapIndicator) -> str:
     """The value as the hover and the table show it."""

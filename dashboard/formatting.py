@@ -8,6 +8,8 @@ from numbers import Real
 #: French typography groups thousands with a narrow no-break space (as Intl.NumberFormat 'fr-FR')
 THOUSANDS = "\u202f"
 MISSING = "—"
+#: the minus sign (not the hyphen): screen readers say « moins »
+MINUS = "\u2212"
 
 
 def _is_missing(value: object) -> bool:
@@ -21,13 +23,15 @@ def _is_missing(value: object) -> bool:
 
 
 def format_number(value: object, decimals: int = 0) -> str:
-    """``1234567.5`` → ``'1 234 567,5'`` (narrow no-break spaces); missing → ``'—'``."""
+    """``1234567.5`` → ``'1 234 567,5'`` (narrow no-break spaces), ``-31.94`` → ``'−31,9'``
+    with one decimal (a minus sign, and no « −0,0 »); missing → ``'—'``."""
     if _is_missing(value):
         return MISSING
     if not isinstance(value, Real):
         raise TypeError(f"not a number: {value!r}")
-    text = f"{float(value):,.{decimals}f}"
-    return text.replace(",", THOUSANDS).replace(".", ",")
+    text = f"{abs(float(value)):,.{decimals}f}".replace(",", THOUSANDS).replace(".", ",")
+    negative = float(value) < 0 and any(c not in "0," for c in text)
+    return MINUS + text if negative else text
 
 
 def format_percent(share: object, decimals: int = 1) -> str:

@@ -5,13 +5,28 @@ import math
 import pandas as pd
 import pytest
 
-from dashboard.formatting import MISSING, THOUSANDS, format_number, format_percent, safe_ratio
+from dashboard.formatting import (
+    MINUS,
+    MISSING,
+    THOUSANDS,
+    format_number,
+    format_percent,
+    safe_ratio,
+)
 
 
 def test_thousands_are_grouped_with_narrow_no_break_spaces():
     assert format_number(1_234_567) == f"1{THOUSANDS}234{THOUSANDS}567"
     assert format_number(999) == "999"
-    assert format_number(-1500) == f"-1{THOUSANDS}500"
+    assert format_number(-1500) == f"{MINUS}1{THOUSANDS}500"
+
+
+def test_negative_numbers_take_a_minus_sign_and_zero_has_none():
+    assert MINUS == "\u2212"  # what screen readers read « moins » (not the hyphen)
+    assert format_number(-31.94, 1) == f"{MINUS}31,9"
+    assert format_number(-0.04, 1) == "0,0"
+    assert format_number(-0.4) == "0"
+    assert format_number(-0.06, 1) == f"{MINUS}0,1"
 
 
 def test_decimal_comma():
