@@ -200,7 +200,9 @@ def _choose_departement(context, base: str, dep_label: str, start_from: str) -> 
         page.focus("#carte-perimetre")
         page.keyboard.press("ArrowDown")
         page.keyboard.type(dep_label.split(" — ", 1)[1])  # the list shows its first options
-        page.get_by_role("option", name=dep_label, exact=True).wait_for()
+        page.wait_for_function(  # Enter once the list is filtered, as a person would
+            "(label) => { const o = document.querySelectorAll('.dash-dropdown-option'); "
+            "return o.length === 1 && o[0].textContent === label; }", arg=dep_label)
         start = time.perf_counter()
         page.keyboard.press("Enter")
         page.wait_for_function(

@@ -14,6 +14,13 @@ from tests.browser.conftest import SCREENSHOTS, address, sign_in
 SHAPES = "#carte-carte path.choroplethlocation"
 
 
+#: JavaScript: the open dropdown lists one option, ``label``
+ONLY_OPTION = """(label) => {
+    const options = document.querySelectorAll('.dash-dropdown-option');
+    return options.length === 1 && options[0].textContent === label;
+}"""
+
+
 def _shape_count(page, n: int, timeout: int = 15_000) -> None:
     page.wait_for_function(f"() => document.querySelectorAll('{SHAPES}').length === {n}",
                            timeout=timeout)
@@ -36,6 +43,9 @@ def test_map_departement_choice_then_commune_profile(server, watched):
     page.focus("#carte-perimetre")
     page.keyboard.press("ArrowDown")
     page.keyboard.type("Ille-et-Vilaine")
+    # as a person would: Enter once the list shows what was typed for (pressed while the
+    # dropdown still filters, Enter can pick an option of the unfiltered list)
+    page.wait_for_function(ONLY_OPTION, arg="35 — Ille-et-Vilaine", timeout=5_000)
     page.keyboard.press("Enter")
     page.wait_for_function(
         "() => document.querySelector('#carte-titre')?.textContent"
