@@ -10,6 +10,23 @@ from dash import dcc, html
 from dashboard.formatting import format_number
 from dashboard.kpi import Kpi
 
+#: Dash's dropdown texts (its search box, its clear buttons' accessible names), in French: the
+#: defaults are English
+DROPDOWN_LABELS = {
+    "select_all": "Tout sélectionner",
+    "deselect_all": "Tout désélectionner",
+    "selected_count": "{num_selected} sélectionnés",
+    "search": "Rechercher",
+    "clear_search": "Effacer la recherche",
+    "clear_selection": "Effacer la sélection",
+    "no_options_found": "Aucun résultat",
+}
+
+
+def dropdown(*, labels: dict[str, str] | None = None, **props) -> dcc.Dropdown:
+    """A ``dcc.Dropdown`` speaking French; ``labels`` overrides some of its texts."""
+    return dcc.Dropdown(labels=DROPDOWN_LABELS | (labels or {}), **props)
+
 
 def kpi_cards(kpis: Sequence[Kpi]) -> html.Div:
     """A responsive grid of cards; each is a <dl> pair so screen readers tie label and value."""

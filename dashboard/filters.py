@@ -15,6 +15,7 @@ from datetime import date
 import pandas as pd
 from dash import Input, Output, clientside_callback, dcc, html
 
+from dashboard import components
 from dashboard.scope import LEVEL_LABELS, Period, Scope, add_months
 
 
@@ -95,25 +96,25 @@ def filter_bar(ids: FilterIds, options: list[dict[str, str]], scope: Scope, peri
                 [
                     html.Label("Territoire", htmlFor=ids.scope,
                                className="form-label fw-semibold"),
-                    dcc.Dropdown(id=ids.scope, options=options, value=scope.to_param(),
-                                 clearable=False, maxHeight=360,
-                                 placeholder="Choisir un territoire"),
+                    components.dropdown(id=ids.scope, options=options, value=scope.to_param(),
+                                        clearable=False, maxHeight=360,
+                                        placeholder="Choisir un territoire"),
                 ],
                 className="col-md-6",
             ),
             html.Div(
                 [
                     html.Label("Du mois", htmlFor=ids.start, className="form-label fw-semibold"),
-                    dcc.Dropdown(id=ids.start, options=months,
-                                 value=period.start.strftime("%Y-%m"), clearable=False),
+                    components.dropdown(id=ids.start, options=months,
+                                        value=period.start.strftime("%Y-%m"), clearable=False),
                 ],
                 className="col-md-3",
             ),
             html.Div(
                 [
                     html.Label("au mois", htmlFor=ids.end, className="form-label fw-semibold"),
-                    dcc.Dropdown(id=ids.end, options=months,
-                                 value=period.end.strftime("%Y-%m"), clearable=False),
+                    components.dropdown(id=ids.end, options=months,
+                                        value=period.end.strftime("%Y-%m"), clearable=False),
                 ],
                 className="col-md-3",
             ),

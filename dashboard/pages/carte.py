@@ -107,8 +107,8 @@ def _select(control: str, options: list[dict], value, label: str) -> html.Div:
     return html.Div(
         [
             html.Label(label, htmlFor=Ids.controls[control], className="form-label fw-semibold"),
-            dcc.Dropdown(id=Ids.controls[control], options=options, value=value,
-                         clearable=False),
+            components.dropdown(id=Ids.controls[control], options=options, value=value,
+                                clearable=False),
         ],
         id=Ids.control_boxes[control], className="col-md-3",
     )
@@ -125,8 +125,8 @@ def _controls(indicator, choices: Choices, ssmsi_offered) -> html.Div:
         html.Div(
             [
                 html.Label("Indicateur", htmlFor=Ids.indicator, className="form-label fw-semibold"),
-                dcc.Dropdown(id=Ids.indicator, options=carte_view.indicator_options(),
-                             value=indicator.key, clearable=False, maxHeight=420),
+                components.dropdown(id=Ids.indicator, options=carte_view.indicator_options(),
+                                    value=indicator.key, clearable=False, maxHeight=420),
             ],
             className="col-md-6",
         ),

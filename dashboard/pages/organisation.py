@@ -122,8 +122,7 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
                                                  None)
     else:
         map_title, figure, map_caption, table = _map_outputs(selected, indicator.key)
-    dropdown_labels = {"search": "Rechercher", "clear_search": "Effacer la recherche",
-                       "clear_selection": "Revenir à la France entière",
+    dropdown_labels = {"clear_selection": "Revenir à la France entière",
                        "no_options_found": "Aucun département trouvé"}
     return html.Div(
         [
@@ -150,7 +149,7 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
                                 [
                                     html.Label("Département", htmlFor=Ids.departement,
                                                className="form-label fw-semibold"),
-                                    dcc.Dropdown(
+                                    components.dropdown(
                                         id=Ids.departement,
                                         options=options,
                                         value=selected,

@@ -98,15 +98,16 @@ def _choices(user, warehouse, perimetre, debut, fin, categorie, comparer):
         html.Div([
             html.Div([
                 html.Label("Catégorie", htmlFor=Ids.category, className="form-label fw-semibold"),
-                dcc.Dropdown(id=Ids.category, options=categories.options(), value=category.key,
-                             clearable=False, maxHeight=360),
+                components.dropdown(id=Ids.category, options=categories.options(),
+                                    value=category.key, clearable=False, maxHeight=360),
             ], className="col-md-6"),
             html.Div([
                 html.Label("Comparer avec un second territoire (facultatif)", htmlFor=Ids.compare,
                            className="form-label fw-semibold"),
-                dcc.Dropdown(id=Ids.compare, options=options,
-                             value=None if second is None else second.to_param(),
-                             clearable=True, placeholder="Aucune comparaison", maxHeight=360),
+                components.dropdown(id=Ids.compare, options=options,
+                                    value=None if second is None else second.to_param(),
+                                    clearable=True, placeholder="Aucune comparaison",
+                                    maxHeight=360),
             ], className="col-md-6"),
         ], className="row g-3 mb-3 filters"),
     ])

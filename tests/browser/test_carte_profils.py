@@ -43,6 +43,7 @@ def test_map_departement_choice_then_commune_profile(server, watched):
     page.focus("#carte-perimetre")
     page.keyboard.press("ArrowDown")
     page.keyboard.type("Ille-et-Vilaine")
+    assert page.locator(".dash-dropdown-search").get_attribute("placeholder") == "Rechercher"
     # as a person would: Enter once the list shows what was typed for (pressed while the
     # dropdown still filters, Enter can pick an option of the unfiltered list)
     page.wait_for_function(ONLY_OPTION, arg="35 — Ille-et-Vilaine", timeout=5_000)

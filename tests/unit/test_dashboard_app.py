@@ -90,6 +90,38 @@ def _figure(page: str, graph_id: str) -> dict:
     return found[0]
 
 
+def _components(page: str, kind: str) -> list[dict]:
+    """The props of every ``kind`` component (e.g. "Dropdown") of a rendered page."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == kind and "props" in node:
+                found.append(node["props"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(page))
+    return found
+
+
+@pytest.mark.parametrize("path", ["/", "/vue-ensemble", "/carte", "/tendances",
+                                  "/commune?code=35047", "/brigade?id=B35047"])
+def test_every_dropdown_speaks_french(client, path):
+    """Dash's dropdowns say « Search », « Clear selection »… unless told otherwise."""
+    from dashboard.components import DROPDOWN_LABELS
+
+    path, _, query = path.partition("?")
+    dropdowns = _components(_page(client, path, f"?{query}" if query else ""), "Dropdown")
+    assert dropdowns, path
+    for props in dropdowns:
+        assert set(props.get("labels", {})) == set(DROPDOWN_LABELS), props.get("id")
+        assert props["labels"]["search"] == "Rechercher"
+
+
 def test_index_is_french_and_loads_nothing_from_a_cdn(client):
     html = client.get("/").get_data(as_text=True)
     assert '<html lang="fr">' in html
