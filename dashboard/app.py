@@ -177,10 +177,19 @@ def _shell() -> html.Div:
     )
 
 
+class _Dashboard(dash.Dash):
+    """Dash, with the text shown while its scripts start in French (Dash writes « Loading... »:
+    the only English a user could see)."""
+
+    def interpolate_index(self, **kwargs) -> str:
+        kwargs["app_entry"] = kwargs.get("app_entry", "").replace("Loading...", "Chargement…")
+        return super().interpolate_index(**kwargs)
+
+
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """A new app reading ``settings.warehouse_path`` (default: the environment's settings)."""
     settings = settings or get_settings()
-    app = dash.Dash(
+    app = _Dashboard(
         "dashboard",
         use_pages=True,
         pages_folder=str(PACKAGE_DIR / "pages"),

@@ -125,6 +125,7 @@ def test_every_dropdown_speaks_french(client, path):
 def test_index_is_french_and_loads_nothing_from_a_cdn(client):
     html = client.get("/").get_data(as_text=True)
     assert '<html lang="fr">' in html
+    assert "Chargement…" in html and "Loading..." not in html  # while the scripts start
     assert "/assets/vendor/bootstrap.min.css" in html
     assert "Présents pour les élus — tableau de bord territorial" in html
     assert "https://" not in html.split("<footer>")[0]
