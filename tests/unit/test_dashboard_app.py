@@ -122,6 +122,13 @@ def test_every_dropdown_speaks_french(client, path):
         assert props["labels"]["search"] == "Rechercher"
 
 
+def test_an_unknown_address_gets_a_french_page_with_the_pages_listed(client):
+    page = _page(client, "/nimporte-quoi")
+    assert "Page introuvable" in page and "Page not found" not in page
+    assert '"href": "/carte"' in page and '"href": "/commune"' not in page  # nav pages only
+    assert client.get("/nimporte-quoi").status_code == 200  # the router shows it
+
+
 def test_index_is_french_and_loads_nothing_from_a_cdn(client):
     html = client.get("/").get_data(as_text=True)
     assert '<html lang="fr">' in html
