@@ -239,6 +239,20 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+#: HTTP errors other than 401 and 403 (answered above), in French
+ERROR_MESSAGES = {
+    404: "Page ou fichier introuvable.",
+    405: "Méthode non autorisée pour cette adresse.",
+    500: "Erreur interne du serveur : l'incident est journalisé, réessayez plus tard.",
+}
+
+
+def _plain_error(status: int, message: str):
+    def handler(_exc):
+        return flask.Response(message, status=status, mimetype="text/plain; charset=utf-8")
+    return handler
+
+
 class _StaticFilesSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, except that responses serving static files neither
     refresh the cookie nor add ``Vary: Cookie``. A permanent session is otherwise re-signed,
@@ -303,6 +317,10 @@ def init_auth(server: flask.Flask, settings: Settings) -> None:
     def _forbidden(exc):
         return flask.Response(str(getattr(exc, "description", "Accès refusé")), status=403,
                               mimetype="text/plain; charset=utf-8")
+
+    # werkzeug's own error pages are in English
+    for status, message in ERROR_MESSAGES.items():
+        server.register_error_handler(status, _plain_error(status, message))
 
     @server.route("/connexion", methods=["GET", "POST"])
     def connexion():

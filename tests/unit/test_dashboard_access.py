@@ -160,6 +160,16 @@ def test_static_files_are_kept_by_the_browser_and_leave_the_session_alone(app):
     assert any(h.startswith("session=") for h in kpis(c, "35").headers.getlist("Set-Cookie"))
 
 
+def test_http_errors_answer_in_french(app):
+    c = client_for(app, "analyste")
+    missing = c.get("/assets/nothing-here.css")
+    assert missing.status_code == 404
+    assert missing.get_data(as_text=True) == "Page ou fichier introuvable."
+    assert c.get("/geo/unknown/national/france.json").status_code == 404
+    wrong = c.put("/connexion")
+    assert wrong.status_code == 405 and "Méthode non autorisée" in wrong.get_data(as_text=True)
+
+
 def test_disabled_account_is_out_at_once(app):
     c = client_for(app, "analyste")
     assert kpis(c, "35").status_code == 200
