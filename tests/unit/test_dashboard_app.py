@@ -71,25 +71,6 @@ def _page(client, path: str, search: str = "") -> str:
     return json.dumps(response["_pages_content"]["children"], ensure_ascii=False)
 
 
-def _figure(page: str, graph_id: str) -> dict:
-    """The figure of the graph ``graph_id`` in a rendered page (its JSON text)."""
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("props", {}).get("id") == graph_id and "figure" in node["props"]:
-                found.append(node["props"]["figure"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(page))
-    assert len(found) == 1, f"{graph_id}: {len(found)} graphs"
-    return found[0]
-
-
 def _components(page: str, kind: str) -> list[dict]:
     """The props of every ``kind`` component (e.g. "Dropdown") of a rendered page."""
     found = []
@@ -106,6 +87,13 @@ def _components(page: str, kind: str) -> list[dict]:
 
     walk(json.loads(page))
     return found
+
+
+def _figure(page: str, graph_id: str) -> dict:
+    """The figure of the graph ``graph_id`` in a rendered page (its JSON text)."""
+    found = [g["figure"] for g in _components(page, "Graph") if g.get("id") == graph_id]
+    assert len(found) == 1, f"{graph_id}: {len(found)} graphs"
+    return found[0]
 
 
 @pytest.mark.parametrize("path", ["/", "/vue-ensemble", "/carte", "/tendances",
