@@ -189,6 +189,17 @@ def _same_tab(context, base: str, url: str, graph: str, runs: int) -> list[float
         page.close()
 
 
+def _wait_redrawn(page, condition: str, label: str) -> None:
+    """Wait until the Carte map fulfils ``condition`` (JavaScript over ``gd``, the graph, and
+    ``label``) with every location of its two traces drawn."""
+    page.wait_for_function(
+        "(label) => { const gd = document.querySelector('#carte-carte .js-plotly-plot');"
+        f" return Boolean(gd && gd.data && gd.data[0].locations && ({condition}) && "
+        "gd.data[0].locations.length + gd.data[1].locations.length === "
+        "document.querySelectorAll('#carte-carte path.choroplethlocation').length); }",
+        arg=label, timeout=60_000, polling="raf")
+
+
 def _choose_departement(context, base: str, dep_label: str, start_from: str) -> float:
     """Seconds from choosing a département in the Carte page's filter bar, on the commune map
     of ``start_from``, to the chosen département's commune map drawn (the router renders the
@@ -205,13 +216,8 @@ def _choose_departement(context, base: str, dep_label: str, start_from: str) -> 
             "return o.length === 1 && o[0].textContent === label; }", arg=dep_label)
         start = time.perf_counter()
         page.keyboard.press("Enter")
-        page.wait_for_function(
-            "(label) => { const gd = document.querySelector('#carte-carte .js-plotly-plot');"
-            " const title = document.querySelector('#carte-titre');"
-            " return title && title.textContent.includes(label) && gd && gd.data && "
-            "gd.data[0].locations && gd.data[0].locations.length + gd.data[1].locations.length"
-            " === document.querySelectorAll('#carte-carte path.choroplethlocation').length; }",
-            arg=dep_label, timeout=60_000, polling="raf")
+        _wait_redrawn(page, "document.querySelector('#carte-titre')"
+                            "?.textContent.includes(label)", dep_label)
         return time.perf_counter() - start
     finally:
         page.close()
@@ -226,12 +232,7 @@ def _recolour(context, url: str, option: str, label: str) -> float:
         page.click("#carte-indicateur")
         start = time.perf_counter()
         page.get_by_role("option", name=option, exact=True).click()
-        page.wait_for_function(
-            "(label) => { const gd = document.querySelector('#carte-carte .js-plotly-plot');"
-            " return gd && gd.data && gd.data[0].name === label && "
-            "document.querySelectorAll('#carte-carte path.choroplethlocation').length === "
-            "gd.data[0].locations.length + gd.data[1].locations.length; }",
-            arg=label, timeout=60_000, polling="raf")
+        _wait_redrawn(page, "gd.data[0].name === label", label)
         return time.perf_counter() - start
     finally:
         page.close()

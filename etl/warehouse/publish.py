@@ -41,9 +41,9 @@ def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) 
         data = data.sort_values(list(t.order_by), kind="stable")
     con.register("incoming_frame", data)
     try:
-        cols = ", ".join(f'"{c}"' for c in t.column_names)
-        # identifiers come from the declared schema, never from input
-        con.execute(f'INSERT INTO "{t.name}" ({cols}) SELECT {cols} FROM incoming_frame')  # noqa: S608
+        cols = ", ".join(ident(c) for c in t.column_names)
+        # identifiers come from the declared schema (checked by ident()), never from input
+        con.execute(f"INSERT INTO {ident(t.name)} ({cols}) SELECT {cols} FROM incoming_frame")  # noqa: S608
     finally:
         con.unregister("incoming_frame")
     return len(data)
