@@ -83,7 +83,7 @@ def main() -> None:
             shutil.copy(src, ops)
         settings = replace(settings, ops_url=f"sqlite:///{ops}")
         from dashboard.app import create_app
-        from tests.dashboard_fixture import add_account, sign_in
+        from tests.support.dashboard_fixture import add_account, sign_in
 
         app = create_app(settings)
         add_account(settings, "bench.analyste", "analyste")

@@ -268,7 +268,7 @@ def main() -> int:
     ]
     from playwright.sync_api import sync_playwright
 
-    from dashboard import auth
+    from dashboard.core import auth
     from etl.ops.store import get_engine
 
     tmp = Path(tempfile.mkdtemp(prefix="map_render_"))

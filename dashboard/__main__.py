@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "users":
         return _users(args, settings)
     if args.command == "demo-accounts":
-        from dashboard.accounts import ensure_demo_accounts
+        from dashboard.core.accounts import ensure_demo_accounts
 
         for line in ensure_demo_accounts(settings, args.departement):
             print(line)
@@ -60,8 +60,8 @@ def _read_password() -> str:
 
 
 def _users(args, settings) -> int:
-    from dashboard import auth
-    from dashboard.accounts import brigade_departement
+    from dashboard.core import auth
+    from dashboard.core.accounts import brigade_departement
     from etl.ops.store import get_engine
 
     engine = get_engine(settings.ops_url)

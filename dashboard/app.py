@@ -12,8 +12,9 @@ import flask
 from dash import dcc, html
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import auth, data, map_shapes
-from dashboard.provenance import provenance_label
+from dashboard.core import auth, map_shapes
+from dashboard.core import warehouse as data
+from dashboard.core.provenance import provenance_label
 from etl.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

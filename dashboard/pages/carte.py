@@ -21,8 +21,14 @@ import duckdb
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from werkzeug.exceptions import Forbidden
 
-from dashboard import auth, carte_view, components, data, map_shapes, report
-from dashboard.carte_view import (
+from dashboard.core import auth, components, map_shapes, report
+from dashboard.core import warehouse as data
+from dashboard.core.export import to_csv_bytes
+from dashboard.core.filters import FilterIds, filter_bar, register_address_sync, scope_options
+from dashboard.core.scope import Period, Scope, ScopeError, default_scope
+from dashboard.queries import carte as queries
+from dashboard.views import carte as carte_view
+from dashboard.views.carte import (
     ANNEE,
     CATEGORIE,
     COMPARAISON,
@@ -32,12 +38,8 @@ from dashboard.carte_view import (
     Choices,
     MapResult,
 )
-from dashboard.export import to_csv_bytes
-from dashboard.figures import empty_figure
-from dashboard.filters import FilterIds, filter_bar, register_address_sync, scope_options
-from dashboard.organisation_view import READ_ERROR, UNAVAILABLE
-from dashboard.queries import carte as queries
-from dashboard.scope import Period, Scope, ScopeError, default_scope
+from dashboard.views.figures import empty_figure
+from dashboard.views.organisation import READ_ERROR, UNAVAILABLE
 from etl.sources.dcas import THEMES
 
 log = logging.getLogger(__name__)
@@ -176,7 +178,7 @@ def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, c
     first = last.replace(year=last.year - 3)
     if user is None:
         # Only Dash's start-up check renders a page without a signed-in user (the guard in
-        # dashboard.auth stops every other request): it needs the ids, not the data.
+        # dashboard.core.auth stops every other request): it needs the ids, not the data.
         scope = Scope()
     else:
         scope = default_scope(user)

@@ -10,7 +10,8 @@ import duckdb
 import pandas as pd
 from dash import html
 
-from dashboard import auth, components, data
+from dashboard.core import auth, components
+from dashboard.core import warehouse as data
 from etl.sources.registry import SOURCES
 from etl.warehouse import schema
 

@@ -9,10 +9,12 @@ import dash_bootstrap_components as dbc
 import duckdb
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from dashboard import auth, components, data, indicators, map_shapes
-from dashboard import organisation_view as view
-from dashboard.export import to_csv_bytes
-from dashboard.figures import empty_figure
+from dashboard.core import auth, components, map_shapes
+from dashboard.core import warehouse as data
+from dashboard.core.export import to_csv_bytes
+from dashboard.views import organisation as view
+from dashboard.views import organisation_indicators as indicators
+from dashboard.views.figures import empty_figure
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
     """
     departement, indicateur = _first(departement), _first(indicateur)
     # Only Dash's start-up check renders a page without a signed-in user (the guard in
-    # dashboard.auth stops every other request): it needs the ids, not the data.
+    # dashboard.core.auth stops every other request): it needs the ids, not the data.
     user = auth.current_user()
     validating = user is None
     if validating:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard import profils_page
-from dashboard.formatting import format_number
-from dashboard.profils_page import ProfileIds, contact_list, first, map_link
+from dashboard.core.formatting import format_number
+from dashboard.core.scope import Period, Scope
+from dashboard.pages import _profil as profils_page
+from dashboard.pages._profil import ProfileIds, contact_list, first, map_link
 from dashboard.queries import profils as queries
-from dashboard.scope import Period, Scope
 
 dash.register_page(
     __name__,

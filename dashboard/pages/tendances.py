@@ -11,12 +11,14 @@ import dash_bootstrap_components as dbc
 import duckdb
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import auth, categories, components, data, filters, page_state, trends
-from dashboard import tendances_view as view
-from dashboard import trend_figures as tf
-from dashboard.export import to_csv_bytes
-from dashboard.organisation_view import READ_ERROR, UNAVAILABLE
-from dashboard.scope import Period, ScopeError, default_scope
+from dashboard.core import auth, categories, components, filters, page_state
+from dashboard.core import warehouse as data
+from dashboard.core.export import to_csv_bytes
+from dashboard.core.scope import Period, ScopeError, default_scope
+from dashboard.views import tendances as view
+from dashboard.views import trend_figures as tf
+from dashboard.views import trends
+from dashboard.views.organisation import READ_ERROR, UNAVAILABLE
 
 log = logging.getLogger(__name__)
 

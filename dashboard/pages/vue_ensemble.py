@@ -11,13 +11,15 @@ import dash_bootstrap_components as dbc
 import duckdb
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import auth, categories, components, data, filters, overview, page_state
-from dashboard.export import to_csv_bytes
-from dashboard.formatting import format_number
-from dashboard.organisation_view import READ_ERROR, UNAVAILABLE
+from dashboard.core import auth, categories, components, filters, page_state
+from dashboard.core import warehouse as data
+from dashboard.core.export import to_csv_bytes
+from dashboard.core.formatting import format_number
+from dashboard.core.scope import Period, ScopeError, default_scope
 from dashboard.queries import reference
 from dashboard.queries import vue_ensemble as queries
-from dashboard.scope import Period, ScopeError, default_scope
+from dashboard.views import vue_ensemble as overview
+from dashboard.views.organisation import READ_ERROR, UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def layout(perimetre: str | list | None = None, debut: str | list | None = None,
     perimetre, debut, fin = (page_state.first(v) for v in (perimetre, debut, fin))
     user = auth.current_user()
     # Only Dash's start-up check renders a page without a signed-in user (the guard in
-    # dashboard.auth stops every other request): it needs the ids, not the data.
+    # dashboard.core.auth stops every other request): it needs the ids, not the data.
     problem = None
     bar = None
     shown: dict[str, str | None] = {}

@@ -19,8 +19,8 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard.data import Warehouse
-from dashboard.scope import Period, Scope
+from dashboard.core.scope import Period, Scope
+from dashboard.core.warehouse import Warehouse
 
 #: map unit -> column of ``communes`` (alias c) holding the unit's code
 UNIT_KEYS: dict[str, str] = {"commune": "c.code", "brigade": "c.brigade_id",

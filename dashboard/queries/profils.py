@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.data import Warehouse
+from dashboard.core.scope import Period, Scope, add_months
+from dashboard.core.warehouse import Warehouse
 from dashboard.queries.carte import run
-from dashboard.scope import Period, Scope, add_months
 
 
 def _scoped(template: str, scope: Scope) -> tuple[str, dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.scope import Scope
+from dashboard.core.scope import Scope
 
 MARKER = "/*scope*/"
 

@@ -6,10 +6,10 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard.categories import Category
+from dashboard.core.categories import Category
+from dashboard.core.scope import Scope
 from dashboard.queries.scoping import plain, scoped
 from dashboard.queries.vue_ensemble import monthly_facts
-from dashboard.scope import Scope
 
 __all__ = ["category_months", "complaint_days", "complaint_span", "monthly_series"]
 

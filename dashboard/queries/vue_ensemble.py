@@ -10,9 +10,9 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard.overview import sum_by_period
+from dashboard.core.scope import Period, Scope
 from dashboard.queries.scoping import plain, scoped
-from dashboard.scope import Period, Scope
+from dashboard.views.vue_ensemble import sum_by_period
 
 #: élus among the attendees of a training (trainings.fonction_participant)
 ELU_FUNCTIONS = ["maire", "adjoint", "conseiller_municipal"]
@@ -172,7 +172,7 @@ LEFT JOIN pr USING (periode)
 def period_figures(warehouse, scope: Scope, periods: Mapping[str, Period]
                    ) -> dict[str, dict[str, object]]:
     """The operational figures of the territory in each period (keys of
-    :data:`dashboard.overview.PERIOD_KEYS`): complaints, alerts and their delivery and delay,
+    :data:`dashboard.views.vue_ensemble.PERIOD_KEYS`): complaints, alerts and their delivery and delay,
     DCAS consultations, trainings, cyber diagnostics, presence hours."""
     sql, params = scoped(PERIOD_SQL, scope)
     for key, period in periods.items():

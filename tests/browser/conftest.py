@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.dashboard_fixture import add_account, add_operational_data, build_small_warehouse
+from tests.support.dashboard_fixture import add_account, add_operational_data, build_small_warehouse
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from dashboard import carte_view as cv
-from dashboard.scope import Scope
+from dashboard.core.scope import Scope
+from dashboard.views import carte as cv
 
 
 def test_rates_changes_and_shares():

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.export import FORMULA_PREFIXES, neutralise_cell, to_csv_bytes
+from dashboard.core.export import FORMULA_PREFIXES, neutralise_cell, to_csv_bytes
 
 
 def _rows(payload: bytes) -> list[list[str]]:

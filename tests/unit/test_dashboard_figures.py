@@ -2,7 +2,7 @@
 
 import plotly.graph_objects as go
 
-from dashboard.figures import _wrap, choropleth_figure, empty_figure
+from dashboard.views.figures import _wrap, choropleth_figure, empty_figure
 
 GEOJSON = {"type": "FeatureCollection", "features": []}
 

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from dashboard.formatting import (
+from dashboard.core.formatting import (
     MINUS,
     MISSING,
     THOUSANDS,

@@ -3,7 +3,7 @@
 import pytest
 import shapely
 
-from dashboard.geo import feature_collection, feature_ids
+from dashboard.core.geo import feature_collection, feature_ids
 
 
 def _clockwise_box(*bounds):

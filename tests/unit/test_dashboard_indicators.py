@@ -4,8 +4,8 @@ import math
 
 import pandas as pd
 
-from dashboard import indicators
-from dashboard.indicators import BRIGADE_INDICATORS, DEPARTEMENT, NATIONAL
+from dashboard.views import organisation_indicators as indicators
+from dashboard.views.organisation_indicators import BRIGADE_INDICATORS, DEPARTEMENT, NATIONAL
 
 
 def test_gendarmes_per_10000_inhabitants_in_zgn():

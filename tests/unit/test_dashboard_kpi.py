@@ -1,7 +1,7 @@
 """KPI arithmetic and wording."""
 
-from dashboard.formatting import MISSING, THOUSANDS
-from dashboard.kpi import build_kpis
+from dashboard.core.formatting import MISSING, THOUSANDS
+from dashboard.core.kpi import build_kpis
 
 SUMMARY = {
     "nb_communes": 12, "nb_communes_zgn": 8, "population": 400_000, "population_zgn": 100_000,

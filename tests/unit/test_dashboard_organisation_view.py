@@ -3,10 +3,10 @@
 import duckdb
 import pytest
 
-from dashboard import organisation_view as view
-from dashboard.components import data_table, kpi_cards
-from dashboard.data import Warehouse
-from tests.dashboard_fixture import build_small_warehouse
+from dashboard.core.components import data_table, kpi_cards
+from dashboard.core.warehouse import Warehouse
+from dashboard.views import organisation as view
+from tests.support.dashboard_fixture import build_small_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_wire_elements_are_what_dash_components_serialise_to():
     from dash import html
     from plotly.utils import PlotlyJSONEncoder
 
-    from dashboard.components import wire
+    from dashboard.core.components import wire
 
     def as_json(obj):
         return json.loads(json.dumps(obj, cls=PlotlyJSONEncoder))

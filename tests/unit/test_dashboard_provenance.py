@@ -1,6 +1,6 @@
 """The footer's provenance label."""
 
-from dashboard.provenance import is_modelled, organisation_origin, provenance_label
+from dashboard.core.provenance import is_modelled, organisation_origin, provenance_label
 
 
 def test_modelled_organisation():

@@ -12,10 +12,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from dashboard import categories, trends
-from dashboard.scope import Period
-from dashboard.trend_figures import heatmap_figure, series_figure
-from tests.dash_callbacks import client_for, operational_app, post, text, update
+from dashboard.core import categories
+from dashboard.core.scope import Period
+from dashboard.views import trends
+from dashboard.views.trend_figures import heatmap_figure, series_figure
+from tests.support.dash_callbacks import client_for, operational_app, post, text, update
 
 
 def monthly(values: dict[tuple[int, int], int]) -> pd.DataFrame:
@@ -316,7 +317,7 @@ def test_layout_keeps_the_address_and_drops_a_foreign_comparison(app):
 
     import flask
 
-    from dashboard.auth import User
+    from dashboard.core.auth import User
 
     page = sys.modules["dashboard.pages.tendances"]
     with app.server.test_request_context("/tendances"):

@@ -12,12 +12,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dashboard import categories, overview, page_state
-from dashboard.auth import User
-from dashboard.data import Warehouse
-from dashboard.formatting import MISSING, THOUSANDS
-from dashboard.scope import Period, Scope
-from tests.dash_callbacks import client_for, operational_app, post, text, update
+from dashboard.core import categories, page_state
+from dashboard.core.auth import User
+from dashboard.core.formatting import MISSING, THOUSANDS
+from dashboard.core.scope import Period, Scope
+from dashboard.core.warehouse import Warehouse
+from dashboard.views import vue_ensemble as overview
+from tests.support.dash_callbacks import client_for, operational_app, post, text, update
 
 NB = THOUSANDS  # narrow no-break space of French numbers
 PERIOD = Period(date(2025, 11, 1), date(2026, 10, 1))  # the fixture's default period
@@ -130,7 +131,7 @@ def test_export_frame_is_in_the_units_shown():
 # --- page state ------------------------------------------------------------------------------
 
 def test_address_scope_falls_back_to_the_users_own(tmp_path):
-    from tests.dashboard_fixture import build_small_warehouse
+    from tests.support.dashboard_fixture import build_small_warehouse
 
     warehouse = Warehouse(build_small_warehouse(tmp_path / "w.duckdb"))
     prefet = User("p", "prefet", "35")
@@ -300,7 +301,7 @@ def test_without_a_warehouse_both_pages_say_what_to_do(tmp_path, monkeypatch):
 
     from dashboard.app import create_app
     from etl.settings import get_settings
-    from tests.dashboard_fixture import add_account
+    from tests.support.dashboard_fixture import add_account
 
     monkeypatch.setenv("PRESENCE_DATA_DIR", str(tmp_path))  # no warehouse.duckdb there
     app = create_app(get_settings())
@@ -326,7 +327,7 @@ def test_without_a_warehouse_both_pages_say_what_to_do(tmp_path, monkeypatch):
 
 
 def test_card_links_lead_to_existing_categories_and_map_indicators():
-    carte_view = pytest.importorskip("dashboard.carte_view")
+    carte_view = pytest.importorskip("dashboard.views.carte")
     for measure in overview.MEASURES:
         page, _, key = measure.link.partition(":")
         if page == "tendances":

@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from dashboard import profils_view as pv
-from dashboard.auth import User
-from dashboard.scope import Period
+from dashboard.core.auth import User
+from dashboard.core.scope import Period
+from dashboard.views import profils as pv
 
 PERIOD = Period(dt.date(2026, 1, 1), dt.date(2026, 3, 1))
 
@@ -110,7 +110,7 @@ def test_linked_table_is_cut_and_says_so():
 
     from plotly.utils import PlotlyJSONEncoder
 
-    from dashboard.report import linked_table
+    from dashboard.core.report import linked_table
 
     frame = pd.DataFrame({"code": ["1", "2", "3"], "nom": ["A", "B", "C"], "n": [3, 2, 1],
                           "lien": ["/commune?code=1", "/commune?code=2", "/commune?code=3"]})

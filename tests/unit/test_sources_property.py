@@ -16,7 +16,7 @@ from etl.sources.base import Field, Source
 from etl.sources.categories import CATEGORIES, SSMSI_INDICATORS
 from etl.sources.loader import FileReport, load_file
 from etl.sources.registry import SOURCES, fact_table_names
-from tests.sources_fixture import BRIGADES, COMMUNES, DEPARTEMENTS, memory_warehouse
+from tests.support.sources_fixture import BRIGADES, COMMUNES, DEPARTEMENTS, memory_warehouse
 
 TODAY = date(2025, 6, 30)
 TOMORROW = pd.Timestamp(TODAY) + pd.Timedelta(days=1)

@@ -13,7 +13,7 @@ from etl.sources import validate
 from etl.sources.loader import known_codes, load_file
 from etl.sources.registry import SOURCES
 from etl.sources.validate import Rejections, content_hash, read_file
-from tests.sources_fixture import memory_warehouse
+from tests.support.sources_fixture import memory_warehouse
 
 TODAY = date(2025, 6, 30)
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import figures, indicators
-from dashboard.data import Warehouse
-from dashboard.indicators import DEPARTEMENT, NATIONAL, Indicator
-from dashboard.kpi import Kpi, build_kpis
-from dashboard.provenance import is_modelled
+from dashboard.core.kpi import Kpi, build_kpis
+from dashboard.core.provenance import is_modelled
+from dashboard.core.warehouse import Warehouse
+from dashboard.views import figures
+from dashboard.views import organisation_indicators as indicators
+from dashboard.views.organisation_indicators import DEPARTEMENT, NATIONAL, Indicator
 
 UNAVAILABLE = ("L'entrepôt de données n'est pas encore publié. "
                "Lancez « python -m etl build » puis rechargez la page.")
@@ -60,7 +61,7 @@ class MapView:
 
     @property
     def shapes_layer(self) -> tuple[str, str, str]:
-        """(couche, niveau, zone) of the map's shapes, as dashboard.map_shapes serves them."""
+        """(couche, niveau, zone) of the map's shapes, as dashboard.core.map_shapes serves them."""
         if self.level == NATIONAL:
             return "departement", "national", "france"
         return "brigade", "departement", self.departement

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import auth
+from dashboard.core import auth
 from etl.ops.store import get_engine
 from etl.settings import Settings
 

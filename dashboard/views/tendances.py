@@ -7,14 +7,15 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from dashboard import categories, page_state, trends
-from dashboard.categories import Category
-from dashboard.formatting import format_number
-from dashboard.overview import format_change, per_1000
+from dashboard.core import categories, page_state
+from dashboard.core.categories import Category
+from dashboard.core.formatting import format_number
+from dashboard.core.scope import Period, Scope, add_months, month_start
 from dashboard.queries import reference
 from dashboard.queries import tendances as queries
 from dashboard.queries.vue_ensemble import scope_figures
-from dashboard.scope import Period, Scope, add_months, month_start
+from dashboard.views import trends
+from dashboard.views.vue_ensemble import format_change, per_1000
 
 NO_SERIES = "Aucun fait de cette catégorie n'est enregistré pour ce territoire sur la période."
 NO_COMPLAINTS = "Aucune plainte d'élu n'est enregistrée pour ce territoire sur la période."

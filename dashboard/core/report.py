@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from dashboard.components import wire
-from dashboard.formatting import format_number
+from dashboard.core.components import wire
+from dashboard.core.formatting import format_number
 
 #: rows of an on-page table; the CSV export always holds every row
 MAX_ROWS = 500

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.formatting import format_number
+from dashboard.core.formatting import format_number
 
 NATIONAL = "national"
 DEPARTEMENT = "departement"

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import pandas as pd
 from dash import dcc, html
 
-from dashboard.formatting import format_number
-from dashboard.kpi import Kpi
+from dashboard.core.formatting import format_number
+from dashboard.core.kpi import Kpi
 
 #: Dash's dropdown texts (its search box, its clear buttons' accessible names), in French: the
 #: defaults are English

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dashboard.formatting import format_number, format_percent, safe_ratio
+from dashboard.core.formatting import format_number, format_percent, safe_ratio
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Kpi:
 
 
 def build_kpis(summary: Mapping[str, object], *, national: bool, modelled: bool) -> list[Kpi]:
-    """Cards from one row of :meth:`dashboard.data.Warehouse.summary`.
+    """Cards from one row of :meth:`dashboard.core.warehouse.Warehouse.summary`.
 
     ``national`` adds the number of départements (meaningless for a single one);
     ``modelled`` says whether the headcount comes from the organisation model.

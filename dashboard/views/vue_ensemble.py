@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from dashboard import categories
-from dashboard.formatting import MISSING, THOUSANDS, format_number, format_percent, safe_ratio
-from dashboard.kpi import Kpi
-from dashboard.scope import Period, Scope
+from dashboard.core import categories
+from dashboard.core.formatting import MISSING, THOUSANDS, format_number, format_percent, safe_ratio
+from dashboard.core.kpi import Kpi
+from dashboard.core.scope import Period, Scope
 
 #: the three periods every figure is computed for
 CURRENT, PREVIOUS, YEAR_BEFORE = "courante", "precedente", "annee_precedente"

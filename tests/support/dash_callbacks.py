@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard_fixture import (
+from tests.support.dashboard_fixture import (
     add_account,
     add_operational_data,
     build_small_warehouse,

@@ -176,8 +176,8 @@ def check_scope(scope_text: str | None):
     Every callback that reads data calls this with what the browser sent: the browser's value
     is only a wish, the session decides.
     """
-    from dashboard import data
-    from dashboard.scope import Scope, ScopeError, allowed, departement_of
+    from dashboard.core import warehouse as data
+    from dashboard.core.scope import Scope, ScopeError, allowed, departement_of
 
     user = require_user()
     try:

@@ -5,8 +5,8 @@ import threading
 import duckdb
 import pytest
 
-from dashboard.data import Warehouse, WarehouseUnavailable
-from tests.dashboard_fixture import build_small_warehouse
+from dashboard.core.warehouse import Warehouse, WarehouseUnavailable
+from tests.support.dashboard_fixture import build_small_warehouse
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import sys
 import pytest
 from sqlalchemy import select
 
-from dashboard import auth
 from dashboard.app import create_app
+from dashboard.core import auth
 from etl.ops.store import audit_log, get_engine
 from etl.settings import get_settings
-from tests.dashboard_fixture import add_account, build_small_warehouse, sign_in
+from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
 
 KPI_OUTPUTS = [("organisation-perimetre", "children"), ("organisation-kpis", "children")]
 

@@ -14,7 +14,7 @@ import duckdb
 import flask
 import pandas as pd
 
-from dashboard import geo
+from dashboard.core import geo
 
 log = logging.getLogger(__name__)
 

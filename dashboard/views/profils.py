@@ -15,11 +15,11 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard import carte_view
-from dashboard.figures import SEPARATORS
-from dashboard.formatting import MISSING, THOUSANDS, format_number, format_percent, safe_ratio
-from dashboard.kpi import Kpi
-from dashboard.scope import Period, Scope, add_months
+from dashboard.core.formatting import MISSING, THOUSANDS, format_number, format_percent, safe_ratio
+from dashboard.core.kpi import Kpi
+from dashboard.core.scope import Period, Scope, add_months
+from dashboard.views import carte as carte_view
+from dashboard.views.figures import SEPARATORS
 from etl.sources.categories import CATEGORIES, PER_DWELLING
 
 #: roles that may see élus' phone numbers (never on maps, never to prefects or analysts)

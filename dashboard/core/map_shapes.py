@@ -19,8 +19,9 @@ import dash
 import flask
 from werkzeug.exceptions import Forbidden, NotFound
 
-from dashboard import auth, data
-from dashboard.scope import CODE_RE
+from dashboard.core import auth
+from dashboard.core import warehouse as data
+from dashboard.core.scope import CODE_RE
 
 COUCHES = ("commune", "brigade", "compagnie", "departement")
 NIVEAUX = ("departement", "national")

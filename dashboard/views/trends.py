@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from dashboard.overview import relative_change
-from dashboard.scope import MONTHS_FR, Period, add_months, month_start
+from dashboard.core.scope import MONTHS_FR, Period, add_months, month_start
+from dashboard.views.vue_ensemble import relative_change
 
 #: thresholds of the unusual-month flags (see :func:`poisson_scores`)
 Z_THRESHOLD = 3.0

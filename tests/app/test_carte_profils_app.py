@@ -16,10 +16,10 @@ from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import select
 
 from dashboard.app import create_app
-from dashboard.auth import User
+from dashboard.core.auth import User
 from etl.ops.store import audit_log, get_engine
 from etl.settings import get_settings
-from tests.dashboard_fixture import (
+from tests.support.dashboard_fixture import (
     add_account,
     add_operational_data,
     build_small_warehouse,
@@ -164,11 +164,11 @@ def test_one_rule_per_figure_on_the_overview_map_and_profile(app, tmp_path):
     import shutil
     from datetime import date
 
-    from dashboard.data import Warehouse
-    from dashboard.profils_view import QUERIES
+    from dashboard.core.scope import Period, Scope
+    from dashboard.core.warehouse import Warehouse
     from dashboard.queries import carte as qc
     from dashboard.queries import vue_ensemble as qv
-    from dashboard.scope import Period, Scope
+    from dashboard.views.profils import QUERIES
 
     path = tmp_path / "warehouse.duckdb"
     shutil.copy(app.warehouse_path, path)
@@ -265,7 +265,7 @@ def test_ndiff_commune_is_grey_never_the_departement_average(app):
 
 
 def test_every_indicator_answers_and_no_phone_number_reaches_a_map(app):
-    from dashboard.carte_view import INDICATORS
+    from dashboard.views.carte import INDICATORS
 
     client = client_for(app, "brigade35")  # a role that may see phone numbers elsewhere
     view = {"perimetre": "brigade:B35047", "maille": "commune"}

@@ -12,9 +12,8 @@ from datetime import date
 
 from dash import dcc, html
 
-from dashboard import filters
-from dashboard.queries import reference
-from dashboard.scope import (
+from dashboard.core import filters
+from dashboard.core.scope import (
     LEVEL_LABELS,
     Period,
     Scope,
@@ -25,6 +24,7 @@ from dashboard.scope import (
     departement_of,
     month_start,
 )
+from dashboard.queries import reference
 
 NOT_YOURS = "Ce territoire n'est pas dans votre périmètre : voici le vôtre."
 NO_FACTS = ("Aucun fait enregistré n'est chargé dans l'entrepôt : la période proposée se termine "

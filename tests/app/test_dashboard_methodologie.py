@@ -6,7 +6,7 @@ import json
 
 from dashboard.app import create_app
 from etl.settings import get_settings
-from tests.dashboard_fixture import add_account, build_small_warehouse, sign_in
+from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
 
 
 def test_methodology_page(tmp_path, monkeypatch):
@@ -20,7 +20,7 @@ def test_methodology_page(tmp_path, monkeypatch):
 
     import flask
 
-    from dashboard.auth import User
+    from dashboard.core.auth import User
 
     page = sys.modules["dashboard.pages.methodologie"]
     with app.server.test_request_context("/methodologie"):

@@ -19,13 +19,14 @@ import duckdb
 from dash import MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 from werkzeug.exceptions import Forbidden
 
-from dashboard import auth, components, data, report
-from dashboard.export import to_csv_bytes
-from dashboard.filters import FilterIds, filter_bar, register_address_sync
-from dashboard.organisation_view import READ_ERROR, UNAVAILABLE
-from dashboard.profils_view import SECTIONS, Profile, Section
+from dashboard.core import auth, components, report
+from dashboard.core import warehouse as data
+from dashboard.core.export import to_csv_bytes
+from dashboard.core.filters import FilterIds, filter_bar, register_address_sync
+from dashboard.core.scope import Period, Scope, ScopeError
 from dashboard.queries.carte import data_months
-from dashboard.scope import Period, Scope, ScopeError
+from dashboard.views.organisation import READ_ERROR, UNAVAILABLE
+from dashboard.views.profils import SECTIONS, Profile, Section
 
 log = logging.getLogger(__name__)
 

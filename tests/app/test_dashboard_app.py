@@ -12,7 +12,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.app import create_app
 from etl.settings import get_settings
-from tests.dashboard_fixture import add_account, build_small_warehouse, sign_in
+from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,7 +100,7 @@ def _figure(page: str, graph_id: str) -> dict:
                                   "/commune?code=35047", "/brigade?id=B35047"])
 def test_every_dropdown_speaks_french(client, path):
     """Dash's dropdowns say « Search », « Clear selection »… unless told otherwise."""
-    from dashboard.components import DROPDOWN_LABELS
+    from dashboard.core.components import DROPDOWN_LABELS
 
     path, _, query = path.partition("?")
     dropdowns = _components(_page(client, path, f"?{query}" if query else ""), "Dropdown")
@@ -186,7 +186,7 @@ def test_page_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch):
     with app.server.test_request_context("/"):
         import flask
 
-        from dashboard.auth import User
+        from dashboard.core.auth import User
 
         flask.g.user = User("analyste.test", "analyste")
         layout = page.layout(departement="35")

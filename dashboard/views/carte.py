@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from dash import Patch
 
-from dashboard.figures import SEPARATORS
-from dashboard.formatting import MINUS, MISSING, THOUSANDS, format_number
-from dashboard.scope import Period, Scope
+from dashboard.core.formatting import MINUS, MISSING, THOUSANDS, format_number
+from dashboard.core.scope import Period, Scope
+from dashboard.views.figures import SEPARATORS
 from etl.sources.categories import CATEGORIES, PER_DWELLING
 from etl.sources.dcas import THEMES
 
@@ -830,7 +830,7 @@ PATCHED = ("name", "locations", "z", "customdata", "hovertemplate", "colorscale"
 
 def map_figure(shown: MapResult, geojson_url: str) -> dict:
     """The choropleth, as Plotly JSON (no graph_objects validation: it costs more than the
-    queries on a national map). Its geometry is a URL (served by :mod:`dashboard.map_shapes`
+    queries on a national map). Its geometry is a URL (served by :mod:`dashboard.core.map_shapes`
     and cached by the browser), not inline: the figure carries only codes, values and texts."""
     projection = ({"type": "conic conformal", "parallels": [44, 49]}
                   if shown.metropolitan else {"type": "mercator"})

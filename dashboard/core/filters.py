@@ -15,8 +15,8 @@ from datetime import date
 import pandas as pd
 from dash import Input, Output, clientside_callback, dcc, html
 
-from dashboard import components
-from dashboard.scope import LEVEL_LABELS, Period, Scope, add_months
+from dashboard.core import components
+from dashboard.core.scope import LEVEL_LABELS, Period, Scope, add_months
 
 
 @dataclass(frozen=True)

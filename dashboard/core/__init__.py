@@ -1,0 +1,1 @@
+"""Shared services of every page: sign-in, access, address state, warehouse, components."""
