@@ -268,7 +268,7 @@ def main() -> int:
     ]
     from playwright.sync_api import sync_playwright
 
-    from dashboard.core import auth
+    from dashboard.core import accounts
     from etl.ops.store import get_engine
 
     tmp = Path(tempfile.mkdtemp(prefix="map_render_"))
@@ -277,7 +277,7 @@ def main() -> int:
     if real_ops.exists():
         shutil.copy(real_ops, ops)
     ops_url = f"sqlite:///{ops}"
-    auth.add_user(get_engine(ops_url), LOGIN, PASSWORD, "analyste")
+    accounts.add_user(get_engine(ops_url), LOGIN, PASSWORD, "analyste")
     port = _free_port()
     env = os.environ | {"PRESENCE_DATA_DIR": str(settings.data_dir), "PRESENCE_OPS_URL": ops_url,
                         "PRESENCE_HOST": "127.0.0.1", "PRESENCE_PORT": str(port)}

@@ -60,7 +60,7 @@ def _read_password() -> str:
 
 
 def _users(args, settings) -> int:
-    from dashboard.core import auth
+    from dashboard.core import accounts
     from dashboard.core.accounts import brigade_departement
     from etl.ops.store import get_engine
 
@@ -69,19 +69,19 @@ def _users(args, settings) -> int:
         if args.action == "add":
             dep = brigade_departement(settings, args.brigade) if args.brigade else None
             if args.brigade and dep is None:
-                raise auth.AccountError(f"Brigade inconnue dans l'entrepôt : {args.brigade}")
-            user = auth.add_user(engine, args.login, _read_password(), args.role,
+                raise accounts.AccountError(f"Brigade inconnue dans l'entrepôt : {args.brigade}")
+            user = accounts.add_user(engine, args.login, _read_password(), args.role,
                                  args.departement, args.brigade, dep)
             print(f"Compte créé : {user.login} ({user.role})")
         elif args.action == "list":
-            for u in auth.list_users(engine):
+            for u in accounts.list_users(engine):
                 state = "actif" if u["active"] else "désactivé"
                 print(f"{u['login']:<20} {u['role']:<11} {u['departement'] or '-':<4} "
                       f"{u['brigade_id'] or '-':<10} {state}")
         elif args.action == "disable":
-            auth.disable_user(engine, args.login)
+            accounts.disable_user(engine, args.login)
             print(f"Compte désactivé : {args.login}")
-    except auth.AccountError as exc:
+    except accounts.AccountError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
     return 0

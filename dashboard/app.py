@@ -12,7 +12,7 @@ import flask
 from dash import dcc, html
 from flask_wtf.csrf import generate_csrf
 
-from dashboard.core import auth, map_shapes
+from dashboard.core import access, auth, map_shapes
 from dashboard.core import warehouse as data
 from dashboard.core.provenance import provenance_label
 from etl.settings import Settings, get_settings
@@ -88,7 +88,7 @@ def _versioned_asset_url(app: dash.Dash, path: str) -> str:
 
 
 def _user_menu() -> html.Div | None:
-    user = auth.current_user() if flask.has_request_context() else None
+    user = access.current_user() if flask.has_request_context() else None
     if user is None:
         return None
     scope = "national" if user.national else (f"dép. {user.departement}" +
@@ -96,7 +96,7 @@ def _user_menu() -> html.Div | None:
                                                if user.brigade_id else ""))
     return html.Form(
         [
-            html.Span(f"{user.login} ({scope})", title=auth.ROLES[user.role],
+            html.Span(f"{user.login} ({scope})", title=access.ROLES[user.role],
                       className="navbar-text me-2 small text-nowrap"),
             dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
             html.Button("Se déconnecter", type="submit",

@@ -1,8 +1,6 @@
-"""Accounts, sign-in and scope: who may see what is decided here, on the server, from the session.
-
-Roles: ``prefet`` (one département, read), ``commandant`` (one département: read,
-recommendations, alert validation), ``brigade`` (one brigade: its forms and its own data),
-``analyste`` (national, read, exports), ``admin`` (everything, account management).
+"""Sign-in, sessions and the Flask wiring (guard, CSRF, headers, French error pages).
+Who may see what is decided in :mod:`dashboard.core.access`; accounts are in
+:mod:`dashboard.core.accounts`.
 """
 
 from __future__ import annotations
@@ -11,7 +9,6 @@ import logging
 import secrets
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
@@ -19,25 +16,14 @@ import flask
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import escape
-from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import Forbidden
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from etl.ops.store import audit, get_engine, users, utcnow
+from dashboard.core.access import current_user
+from dashboard.core.accounts import load_user, verify
+from etl.ops.store import audit, get_engine
 from etl.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ROLES: dict[str, str] = {
-    "prefet": "Préfet (un département, lecture)",
-    "commandant": "Commandant de groupement (un département)",
-    "brigade": "Brigade (ses formulaires et ses données)",
-    "analyste": "Analyste (national, lecture, exports)",
-    "admin": "Administrateur",
-}
-NATIONAL_ROLES = ("analyste", "admin")
-HASH_METHOD = "scrypt"
 #: paths served without a session (sign-in page, static files Dash needs to draw it)
 PUBLIC_PREFIXES = ("/connexion", "/assets/", "/_favicon.ico")
 #: static files: the same bytes for every user. Their responses leave the session cookie alone
@@ -48,154 +34,6 @@ STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
 IMMUTABLE = "public, max-age=31536000, immutable"
 MAX_FAILURES, LOCK_SECONDS = 5, 15 * 60
 SESSION_KEY = "login"
-
-
-class AccountError(ValueError):
-    """A refused account operation; the message is in French."""
-
-
-@dataclass(frozen=True)
-class User:
-    login: str
-    role: str
-    departement: str | None = None
-    brigade_id: str | None = None
-
-    @property
-    def national(self) -> bool:
-        return self.role in NATIONAL_ROLES
-
-    def may_see_departement(self, code: str | None) -> bool:
-        """``None`` is the national view."""
-        if self.national:
-            return True
-        return code is not None and code == self.departement
-
-    def default_departement(self) -> str | None:
-        return None if self.national else self.departement
-
-
-# --- accounts --------------------------------------------------------------------------------
-
-def add_user(engine: Engine, login: str, password: str, role: str, departement: str | None = None,
-             brigade_id: str | None = None, brigade_departement: str | None = None) -> User:
-    login = login.strip()
-    if not login or len(login) > 64 or any(c.isspace() for c in login):
-        raise AccountError("Identifiant invalide (1 à 64 caractères, sans espace).")
-    if role not in ROLES:
-        raise AccountError(f"Rôle inconnu : {role} (rôles : {', '.join(ROLES)}).")
-    if len(password) < 10:
-        raise AccountError("Mot de passe trop court (10 caractères au moins).")
-    if role in ("prefet", "commandant") and not departement:
-        raise AccountError(f"Le rôle {role} exige un département (--departement).")
-    if role == "brigade":
-        if not brigade_id:
-            raise AccountError("Le rôle brigade exige une brigade (--brigade).")
-        departement = departement or brigade_departement
-    if role in NATIONAL_ROLES:
-        departement, brigade_id = None, None
-    try:
-        with engine.begin() as con:
-            con.execute(users.insert().values(
-                login=login, password_hash=generate_password_hash(password, method=HASH_METHOD),
-                role=role, departement=departement, brigade_id=brigade_id, active=True,
-                created_at=utcnow()))
-    except IntegrityError as exc:
-        raise AccountError(f"Le compte {login} existe déjà.") from exc
-    audit(engine, "compte_cree", login, f"rôle {role}, département {departement or '-'}, "
-          f"brigade {brigade_id or '-'}")
-    return User(login, role, departement, brigade_id)
-
-
-def list_users(engine: Engine) -> list[dict]:
-    with engine.connect() as con:
-        rows = con.execute(select(users.c.login, users.c.role, users.c.departement,
-                                  users.c.brigade_id, users.c.active).order_by(users.c.login))
-        return [dict(r._mapping) for r in rows]
-
-
-def disable_user(engine: Engine, login: str) -> None:
-    with engine.begin() as con:
-        n = con.execute(update(users).where(users.c.login == login).values(active=False)).rowcount
-    if not n:
-        raise AccountError(f"Compte inconnu : {login}")
-    audit(engine, "compte_desactive", login)
-
-
-_DUMMY_HASH = generate_password_hash("not a password", method=HASH_METHOD)
-
-
-def verify(engine: Engine, login: str, password: str) -> User | None:
-    """The user if the password is right and the account active (same work either way)."""
-    with engine.connect() as con:
-        row = con.execute(select(users).where(users.c.login == login)).first()
-    ok = check_password_hash(row.password_hash if row else _DUMMY_HASH, password)
-    if row is None or not ok or not row.active:
-        return None
-    return User(row.login, row.role, row.departement, row.brigade_id)
-
-
-def load_user(engine: Engine, login: str) -> User | None:
-    """Re-read at every request: a disabled account is out at once."""
-    with engine.connect() as con:
-        row = con.execute(select(users).where(users.c.login == login)).first()
-    if row is None or not row.active:
-        return None
-    return User(row.login, row.role, row.departement, row.brigade_id)
-
-
-# --- the request's user and scope ------------------------------------------------------------
-
-def current_user() -> User | None:
-    return flask.g.get("user")
-
-
-def require_user() -> User:
-    user = current_user()
-    if user is None:
-        flask.abort(401)
-    return user
-
-
-def check_departement(code: str | None) -> User:
-    """The user, if they may see département ``code`` (None: national); else 403, logged."""
-    user = require_user()
-    if not user.may_see_departement(code):
-        log.warning("refused: %s (%s, %s) asked for département %r", user.login, user.role,
-                    user.departement, code)
-        engine = flask.current_app.config["PRESENCE_OPS_ENGINE"]
-        audit(engine, "acces_refuse", user.login, f"département demandé : {code!r}",
-              flask.request.remote_addr)
-        raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
-    return user
-
-
-def check_scope(scope_text: str | None):
-    """The user and the parsed scope if the user may see it; 403 (logged) otherwise.
-
-    Every callback that reads data calls this with what the browser sent: the browser's value
-    is only a wish, the session decides.
-    """
-    from dashboard.core import warehouse as data
-    from dashboard.core.scope import Scope, ScopeError, allowed, departement_of
-
-    user = require_user()
-    try:
-        scope = Scope.parse(scope_text)
-        warehouse = data.get_warehouse()
-        if scope.level != "france" and not warehouse.unit_exists(scope.level, scope.code):
-            raise ScopeError(f"Territoire inconnu : {scope.code}.")
-        dep = departement_of(scope, warehouse.unit_departement)
-        ok = allowed(user, scope, dep, warehouse.brigade_of_commune)
-    except ScopeError:
-        ok, scope = False, None
-    if not ok:
-        log.warning("refused: %s (%s) asked for scope %r", user.login, user.role, scope_text)
-        engine = flask.current_app.config["PRESENCE_OPS_ENGINE"]
-        audit(engine, "acces_refuse", user.login, f"territoire demandé : {scope_text!r}",
-              flask.request.remote_addr)
-        raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
-    return user, scope
 
 
 # --- Flask wiring ----------------------------------------------------------------------------

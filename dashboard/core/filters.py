@@ -3,7 +3,7 @@
 A page calls :func:`filter_bar` in its layout with the values read from the address, and
 :func:`register_address_sync` once at import: a change of a filter rewrites the address, and
 Dash's page router renders the page again for it, so a view can always be shared as a link.
-Callbacks must still check the territory on the server (``auth.check_scope``).
+Callbacks must still check the territory on the server (``access.check_scope``).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import dash
 import flask
 from werkzeug.exceptions import Forbidden, NotFound
 
-from dashboard.core import auth
+from dashboard.core import access
 from dashboard.core import warehouse as data
 from dashboard.core.scope import CODE_RE
 
@@ -44,12 +44,12 @@ def url_for(couche: str, niveau: str, zone: str, warehouse: data.Warehouse) -> s
 def check_access(couche: str, zone: str) -> None:
     """National outlines of départements are for everyone signed in; every other national
     layer for national roles; a département's layers for who may see that département."""
-    user = auth.require_user()
+    user = access.require_user()
     if zone == NATIONAL_ZONE:
         if couche != "departement" and not user.national:
             raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
         return
-    auth.check_departement(zone)
+    access.check_departement(zone)
 
 
 class _Cache:

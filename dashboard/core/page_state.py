@@ -2,7 +2,7 @@
 
 The layout uses :func:`resolve` to draw the filter bar: a territory the user may not see is
 replaced by their own, with a French message, instead of a 403 (the address may be an old
-shared link). Callbacks still check what the browser sends with ``auth.check_scope``.
+shared link). Callbacks still check what the browser sends with ``access.check_scope``.
 """
 
 from __future__ import annotations
@@ -12,19 +12,9 @@ from datetime import date
 
 from dash import dcc, html
 
-from dashboard.core import filters
-from dashboard.core.scope import (
-    LEVEL_LABELS,
-    Period,
-    Scope,
-    ScopeError,
-    add_months,
-    allowed,
-    default_scope,
-    departement_of,
-    month_start,
-)
-from dashboard.queries import reference
+from dashboard.core import filters, reference
+from dashboard.core.access import allowed, default_scope, departement_of
+from dashboard.core.scope import LEVEL_LABELS, Period, Scope, ScopeError, add_months, month_start
 
 NOT_YOURS = "Ce territoire n'est pas dans votre périmètre : voici le vôtre."
 NO_FACTS = ("Aucun fait enregistré n'est chargé dans l'entrepôt : la période proposée se termine "
@@ -50,7 +40,7 @@ def data_months(warehouse, today: date | None = None) -> tuple[date, date, bool]
 
 def check(user, warehouse, scope_text: str | None) -> Scope:
     """The scope the address asks for, if the user may see it; ScopeError otherwise (like
-    ``auth.check_scope``, without the 403 and the audit entry)."""
+    ``access.check_scope``, without the 403 and the audit entry)."""
     scope = Scope.parse(scope_text)
     if scope.level != "france" and not warehouse.unit_exists(scope.level, scope.code):
         raise ScopeError(f"Territoire inconnu : {scope.code}.")

@@ -215,7 +215,7 @@ class Warehouse:
         )
         # column by column: a row Series would coerce the counts to float
         row = {name: frame[name].iloc[0] for name in frame.columns}
-        return {k: _scalar(v) for k, v in row.items()}
+        return {k: plain(v) for k, v in row.items()}
 
     def organisation_sources(self) -> dict[str, int]:
         """Number of brigades per ``source`` ('modele' or 'fichier')."""
@@ -309,9 +309,9 @@ class Warehouse:
         return collection
 
 
-def _scalar(value: object) -> object:
-    """A numpy scalar as a plain Python value; missing values as None."""
-    if pd.isna(value):
+def plain(value: object) -> object:
+    """A value of a result frame as a Python value (numpy scalars unwrapped), missing → None."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     return value.item() if hasattr(value, "item") else value
 

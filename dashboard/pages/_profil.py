@@ -3,7 +3,7 @@ an identity card, and their callbacks (period figures, sections, CSV export of a
 
 Each page declares its own :class:`ProfileIds` and calls :func:`register_callbacks` once. The
 territory is ``commune:<code>`` or ``brigade:<id>``: the layout checks it with
-``auth.check_scope`` (a refusal is a French message) and so does every callback (a forged one
+``access.check_scope`` (a refusal is a French message) and so does every callback (a forged one
 gets a 403).
 """
 
@@ -19,7 +19,7 @@ import duckdb
 from dash import MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 from werkzeug.exceptions import Forbidden
 
-from dashboard.core import auth, components, report
+from dashboard.core import access, components, report
 from dashboard.core import warehouse as data
 from dashboard.core.export import to_csv_bytes
 from dashboard.core.filters import FilterIds, filter_bar, register_address_sync
@@ -93,7 +93,7 @@ def page(ids: ProfileIds, kind: str, title: str, code: str | None, debut, fin,
          header: callable) -> html.Div:
     """The profile page of ``kind:code``; ``header(warehouse, code, period)`` draws the
     identity card once access is granted."""
-    user = auth.current_user()
+    user = access.current_user()
     today = dt.date.today().replace(day=1)
     period = Period.parse(None, None, today)
     skeleton = [
@@ -108,7 +108,7 @@ def page(ids: ProfileIds, kind: str, title: str, code: str | None, debut, fin,
     if not code:
         return _message(ids, title, MISSING_CODE[kind], skeleton)
     try:
-        auth.check_scope(f"{kind}:{code}")
+        access.check_scope(f"{kind}:{code}")
     except Forbidden:
         return _message(ids, title, REFUSED[kind], skeleton)
     problems = []
@@ -209,7 +209,7 @@ def render_section(ids: ProfileIds, section: Section) -> html.Section:
 
 def _profile(view: dict | None, kind: str) -> Profile:
     view = view if isinstance(view, dict) else {}
-    user, scope = auth.check_scope(view.get("perimetre"))
+    user, scope = access.check_scope(view.get("perimetre"))
     if scope.level != kind:  # another page's territory, forged into this page's callback
         raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
     warehouse = data.get_warehouse()

@@ -21,11 +21,12 @@ import duckdb
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from werkzeug.exceptions import Forbidden
 
-from dashboard.core import auth, components, map_shapes, report
+from dashboard.core import access, components, map_shapes, report
 from dashboard.core import warehouse as data
+from dashboard.core.access import default_scope
 from dashboard.core.export import to_csv_bytes
 from dashboard.core.filters import FilterIds, filter_bar, register_address_sync, scope_options
-from dashboard.core.scope import Period, Scope, ScopeError, default_scope
+from dashboard.core.scope import Period, Scope, ScopeError
 from dashboard.queries import carte as queries
 from dashboard.views import carte as carte_view
 from dashboard.views.carte import (
@@ -169,7 +170,7 @@ def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, c
     """The map for the address's territory, period, unit and indicator (all optional)."""
     perimetre, debut, fin, maille = map(_first, (perimetre, debut, fin, maille))
     indicator = carte_view.pick_indicator(_first(indicateur))
-    user = auth.current_user()
+    user = access.current_user()
     problems: list[str] = []
     options: list[dict] = []
     overseas = None
@@ -187,7 +188,7 @@ def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, c
             first, last = _last_months(warehouse)
             if perimetre:
                 try:
-                    _user, scope = auth.check_scope(str(perimetre))
+                    _user, scope = access.check_scope(str(perimetre))
                 except Forbidden:
                     problems.append("Ce territoire est inconnu ou n'est pas dans votre "
                                     "périmètre : voici le vôtre.")
@@ -318,7 +319,7 @@ _cache_lock = threading.Lock()
 def _request(view: dict | None, indicateur, categorie, comparaison, theme, ssmsi, annee):
     """Check the territory (403 when forged) and read everything the browser sent."""
     view = view if isinstance(view, dict) else {}
-    _user, scope = auth.check_scope(view.get("perimetre"))
+    _user, scope = access.check_scope(view.get("perimetre"))
     warehouse = data.get_warehouse()
     _first_month, last = _last_months(warehouse)
     try:

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 from dash import html
 
-from dashboard.core import auth, components
+from dashboard.core import access, components
 from dashboard.core import warehouse as data
 from etl.sources.registry import SOURCES
 from etl.warehouse import schema
@@ -51,7 +51,7 @@ ORGANISATION_TEXT = (
 
 
 def layout(**_query) -> html.Div:
-    user = auth.current_user()
+    user = access.current_user()
     sections: list = [
         html.H1("Méthodologie", className="h3 mb-3"),
     ]

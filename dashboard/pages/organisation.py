@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 import duckdb
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from dashboard.core import auth, components, map_shapes
+from dashboard.core import access, components, map_shapes
 from dashboard.core import warehouse as data
 from dashboard.core.export import to_csv_bytes
 from dashboard.views import organisation as view
@@ -87,10 +87,10 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
     departement, indicateur = _first(departement), _first(indicateur)
     # Only Dash's start-up check renders a page without a signed-in user (the guard in
     # dashboard.core.auth stops every other request): it needs the ids, not the data.
-    user = auth.current_user()
+    user = access.current_user()
     validating = user is None
     if validating:
-        user = auth.User("validation", "analyste")
+        user = access.User("validation", "analyste")
     options: list[dict[str, str]] = []
     overseas = None
     problem = None
@@ -221,7 +221,7 @@ def _failure(exc: Exception) -> str:
 )
 def _update_kpis(state):
     departement = (state or {}).get("departement")
-    auth.check_departement(departement)
+    access.check_departement(departement)
     try:
         heading, kpis = view.scope_kpis(data.get_warehouse(), departement)
     except (data.WarehouseUnavailable, duckdb.Error) as exc:
@@ -256,7 +256,7 @@ def _map_outputs(departement: str | None, indicateur: str | None):
 )
 def _export_csv(_clicks, state):
     state = state or {}
-    auth.check_departement(state.get("departement"))
+    access.check_departement(state.get("departement"))
     try:
         shown = view.map_view(data.get_warehouse(), state.get("departement"),
                               state.get("indicateur"))
@@ -280,7 +280,7 @@ def _drill_down(click, departement):
     if departement or not click or not click.get("points"):
         return no_update
     target = click["points"][0].get("location")
-    if not target or not auth.require_user().may_see_departement(target):
+    if not target or not access.require_user().may_see_departement(target):
         return no_update
     return target
 

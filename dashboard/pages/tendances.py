@@ -11,10 +11,11 @@ import dash_bootstrap_components as dbc
 import duckdb
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard.core import auth, categories, components, filters, page_state
+from dashboard.core import access, categories, components, filters, page_state
 from dashboard.core import warehouse as data
+from dashboard.core.access import default_scope
 from dashboard.core.export import to_csv_bytes
-from dashboard.core.scope import Period, ScopeError, default_scope
+from dashboard.core.scope import Period, ScopeError
 from dashboard.views import tendances as view
 from dashboard.views import trend_figures as tf
 from dashboard.views import trends
@@ -125,7 +126,7 @@ def layout(perimetre: str | list | None = None, debut: str | list | None = None,
     """The page for ``?perimetre=…&debut=…&fin=…&categorie=…&comparer=…`` (all optional)."""
     perimetre, debut, fin, categorie, comparer = (
         page_state.first(v) for v in (perimetre, debut, fin, categorie, comparer))
-    user = auth.current_user()
+    user = access.current_user()
     # Only Dash's start-up check renders a page without a signed-in user: ids, no data.
     problem, bar, shown = None, None, {}
     if user is not None:
@@ -236,7 +237,7 @@ def _span(warehouse) -> view.Span:
 
 def main_view(state: dict) -> view.TrendView:
     """The territory checked, then its figures. 403 for a territory the user may not see."""
-    _user, scope = auth.check_scope(state.get("perimetre"))
+    _user, scope = access.check_scope(state.get("perimetre"))
     warehouse = data.get_warehouse()
     span = _span(warehouse)
     return view.trend_view(warehouse, scope, _period(state, span),
@@ -245,10 +246,10 @@ def main_view(state: dict) -> view.TrendView:
 
 def comparison_view(state: dict) -> view.Comparison | None:
     """Both territories checked (each one: 403 if not the user's), then their figures."""
-    _user, first = auth.check_scope(state.get("perimetre"))
+    _user, first = access.check_scope(state.get("perimetre"))
     if not state.get("comparer"):
         return None
-    _user, second = auth.check_scope(state.get("comparer"))
+    _user, second = access.check_scope(state.get("comparer"))
     warehouse = data.get_warehouse()
     span = _span(warehouse)
     return view.comparison(warehouse, first, second, _period(state, span),

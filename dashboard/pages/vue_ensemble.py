@@ -11,12 +11,12 @@ import dash_bootstrap_components as dbc
 import duckdb
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard.core import auth, categories, components, filters, page_state
+from dashboard.core import access, categories, components, filters, page_state, reference
 from dashboard.core import warehouse as data
+from dashboard.core.access import default_scope
 from dashboard.core.export import to_csv_bytes
 from dashboard.core.formatting import format_number
-from dashboard.core.scope import Period, ScopeError, default_scope
-from dashboard.queries import reference
+from dashboard.core.scope import Period, ScopeError
 from dashboard.queries import vue_ensemble as queries
 from dashboard.views import vue_ensemble as overview
 from dashboard.views.organisation import READ_ERROR, UNAVAILABLE
@@ -52,7 +52,7 @@ def layout(perimetre: str | list | None = None, debut: str | list | None = None,
            fin: str | list | None = None, **_query) -> html.Div:
     """The page for ``?perimetre=departement:35&debut=2025-11&fin=2026-10`` (all optional)."""
     perimetre, debut, fin = (page_state.first(v) for v in (perimetre, debut, fin))
-    user = auth.current_user()
+    user = access.current_user()
     # Only Dash's start-up check renders a page without a signed-in user (the guard in
     # dashboard.core.auth stops every other request): it needs the ids, not the data.
     problem = None
@@ -131,7 +131,7 @@ def _period(state: dict, warehouse) -> Period:
 def compute(state: dict):
     """Check the territory, then read and shape the figures: (scope, label, period, figures,
     scope figures). Raises 403 for a territory the user may not see."""
-    _user, scope = auth.check_scope(state.get("perimetre"))
+    _user, scope = access.check_scope(state.get("perimetre"))
     warehouse = data.get_warehouse()
     period = _period(state, warehouse)
     figures = queries.overview_figures(warehouse, scope, overview.periods_of(period), GROUPS)

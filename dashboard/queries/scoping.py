@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from dashboard.core.scope import Scope
+from dashboard.core.warehouse import plain  # noqa: F401  (re-exported for the queries)
 
 MARKER = "/*scope*/"
 
@@ -20,10 +19,3 @@ def scoped(sql: str, scope: Scope, alias: str = "c") -> tuple[str, dict]:
         raise ValueError("query without a /*scope*/ marker")
     predicate, params = scope.commune_filter(alias)
     return sql.replace(MARKER, predicate), params
-
-
-def plain(value: object) -> object:
-    """A value of a result frame as a Python value (numpy scalars unwrapped), missing → None."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value

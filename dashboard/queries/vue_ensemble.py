@@ -172,7 +172,7 @@ LEFT JOIN pr USING (periode)
 def period_figures(warehouse, scope: Scope, periods: Mapping[str, Period]
                    ) -> dict[str, dict[str, object]]:
     """The operational figures of the territory in each period (keys of
-    :data:`dashboard.views.vue_ensemble.PERIOD_KEYS`): complaints, alerts and their delivery and delay,
+    :data:`dashboard.views.vue_ensemble.PERIOD_KEYS`): complaints, alerts, their delivery and delay,
     DCAS consultations, trainings, cyber diagnostics, presence hours."""
     sql, params = scoped(PERIOD_SQL, scope)
     for key, period in periods.items():

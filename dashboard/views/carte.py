@@ -917,7 +917,7 @@ def _values(warehouse, indicator: MapIndicator, scope: Scope, maille: str, perio
 
 def map_view(warehouse, scope: Scope, maille: str, period: Period, indicator: MapIndicator,
              choices: Choices) -> MapResult:
-    """Query and compute one map. ``scope`` must already be checked (auth.check_scope)."""
+    """Query and compute one map. ``scope`` must already be checked (access.check_scope)."""
     from dashboard.queries import carte as q
 
     maille = pick_maille(scope, maille)

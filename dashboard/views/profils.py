@@ -3,7 +3,7 @@ period figures and one section (a table, sometimes a chart) per kind of activity
 
 Pure functions turn query results into display frames and figures; :class:`Profile` runs the
 queries of :mod:`dashboard.queries.profils` (each once) for a territory that the page has
-already checked with ``auth.check_scope``.
+already checked with ``access.check_scope``.
 """
 
 from __future__ import annotations

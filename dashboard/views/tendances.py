@@ -7,11 +7,10 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from dashboard.core import categories, page_state
+from dashboard.core import categories, page_state, reference
 from dashboard.core.categories import Category
 from dashboard.core.formatting import format_number
 from dashboard.core.scope import Period, Scope, add_months, month_start
-from dashboard.queries import reference
 from dashboard.queries import tendances as queries
 from dashboard.queries.vue_ensemble import scope_figures
 from dashboard.views import trends

@@ -16,7 +16,7 @@ from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import select
 
 from dashboard.app import create_app
-from dashboard.core.auth import User
+from dashboard.core.access import User
 from etl.ops.store import audit_log, get_engine
 from etl.settings import get_settings
 from tests.support.dashboard_fixture import (

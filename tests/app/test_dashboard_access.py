@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from dashboard.app import create_app
-from dashboard.core import auth
+from dashboard.core import access, accounts, auth
 from etl.ops.store import audit_log, get_engine
 from etl.settings import get_settings
 from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
@@ -118,10 +118,10 @@ def test_page_of_a_scoped_role_shows_only_its_departement(app):
     with app.server.test_request_context("/?departement=56"):
         import flask
 
-        flask.g.user = auth.User("prefet35", "prefet", "35")
+        flask.g.user = access.User("prefet35", "prefet", "35")
         text = str(page.layout(departement="56").to_plotly_json())
         # a préfet whose département the warehouse does not hold sees no national map
-        flask.g.user = auth.User("prefet29", "prefet", "29")
+        flask.g.user = access.User("prefet29", "prefet", "29")
         elsewhere = str(page.layout().to_plotly_json())
     assert "pas dans votre périmètre" in text
     assert "'value': '35'" in text and "Morbihan" not in text
@@ -173,7 +173,7 @@ def test_http_errors_answer_in_french(app):
 def test_disabled_account_is_out_at_once(app):
     c = client_for(app, "analyste")
     assert kpis(c, "35").status_code == 200
-    auth.disable_user(get_engine(get_settings().ops_url), "analyste")
+    accounts.disable_user(get_engine(get_settings().ops_url), "analyste")
     assert kpis(c, "35").status_code == 401
 
 
@@ -193,20 +193,20 @@ def test_sign_out_and_no_open_redirect(app):
 
 def test_account_rules(tmp_path):
     engine = get_engine(f"sqlite:///{tmp_path / 'ops.sqlite'}")
-    with pytest.raises(auth.AccountError, match="exige un département"):
-        auth.add_user(engine, "p", "x" * 12, "prefet")
-    with pytest.raises(auth.AccountError, match="exige une brigade"):
-        auth.add_user(engine, "b", "x" * 12, "brigade", "35")
-    with pytest.raises(auth.AccountError, match="trop court"):
-        auth.add_user(engine, "a", "court", "analyste")
-    with pytest.raises(auth.AccountError, match="Rôle inconnu"):
-        auth.add_user(engine, "a", "x" * 12, "roi")
-    auth.add_user(engine, "a", "x" * 12, "analyste", "35")
-    assert auth.verify(engine, "a", "x" * 12) == auth.User("a", "analyste", None, None)
-    assert auth.verify(engine, "a", "y" * 12) is None
-    with pytest.raises(auth.AccountError, match="existe déjà"):
-        auth.add_user(engine, "a", "x" * 12, "analyste")
-    stored = auth.list_users(engine)[0]
+    with pytest.raises(accounts.AccountError, match="exige un département"):
+        accounts.add_user(engine, "p", "x" * 12, "prefet")
+    with pytest.raises(accounts.AccountError, match="exige une brigade"):
+        accounts.add_user(engine, "b", "x" * 12, "brigade", "35")
+    with pytest.raises(accounts.AccountError, match="trop court"):
+        accounts.add_user(engine, "a", "court", "analyste")
+    with pytest.raises(accounts.AccountError, match="Rôle inconnu"):
+        accounts.add_user(engine, "a", "x" * 12, "roi")
+    accounts.add_user(engine, "a", "x" * 12, "analyste", "35")
+    assert accounts.verify(engine, "a", "x" * 12) == access.User("a", "analyste", None, None)
+    assert accounts.verify(engine, "a", "y" * 12) is None
+    with pytest.raises(accounts.AccountError, match="existe déjà"):
+        accounts.add_user(engine, "a", "x" * 12, "analyste")
+    stored = accounts.list_users(engine)[0]
     assert "password" not in stored
 
 

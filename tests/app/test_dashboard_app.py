@@ -186,7 +186,7 @@ def test_page_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch):
     with app.server.test_request_context("/"):
         import flask
 
-        from dashboard.core.auth import User
+        from dashboard.core.access import User
 
         flask.g.user = User("analyste.test", "analyste")
         layout = page.layout(departement="35")

@@ -20,7 +20,7 @@ def test_methodology_page(tmp_path, monkeypatch):
 
     import flask
 
-    from dashboard.core.auth import User
+    from dashboard.core.access import User
 
     page = sys.modules["dashboard.pages.methodologie"]
     with app.server.test_request_context("/methodologie"):

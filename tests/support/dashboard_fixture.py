@@ -165,12 +165,12 @@ def _fill(con: duckdb.DuckDBPyConnection, source: str) -> None:
 def add_account(settings_or_dir, login: str, role: str, departement: str | None = None,
                 brigade_id: str | None = None, password: str = "mot-de-passe-de-test") -> str:
     """Create an account in the operational store of ``PRESENCE_DATA_DIR``-style settings."""
-    from dashboard.core import auth
+    from dashboard.core import accounts
     from etl.ops.store import get_engine
 
     url = settings_or_dir.ops_url if hasattr(settings_or_dir, "ops_url") else (
         f"sqlite:///{Path(settings_or_dir) / 'operations.sqlite'}")
-    auth.add_user(get_engine(url), login, password, role, departement, brigade_id, departement)
+    accounts.add_user(get_engine(url), login, password, role, departement, brigade_id, departement)
     return password
 
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from dashboard.core.auth import User
-from dashboard.core.scope import Period, Scope, ScopeError, allowed, default_scope, departement_of
+from dashboard.core.access import User, allowed, default_scope, departement_of
+from dashboard.core.scope import Period, Scope, ScopeError
 
 
 def test_scope_parse_and_filter():

@@ -317,7 +317,7 @@ def test_layout_keeps_the_address_and_drops_a_foreign_comparison(app):
 
     import flask
 
-    from dashboard.core.auth import User
+    from dashboard.core.access import User
 
     page = sys.modules["dashboard.pages.tendances"]
     with app.server.test_request_context("/tendances"):

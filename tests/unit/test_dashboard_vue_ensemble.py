@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from dashboard.core import categories, page_state
-from dashboard.core.auth import User
+from dashboard.core.access import User
 from dashboard.core.formatting import MISSING, THOUSANDS
 from dashboard.core.scope import Period, Scope
 from dashboard.core.warehouse import Warehouse

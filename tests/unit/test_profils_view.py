@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from dashboard.core.auth import User
+from dashboard.core.access import User
 from dashboard.core.scope import Period
 from dashboard.views import profils as pv
 

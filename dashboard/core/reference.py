@@ -8,7 +8,7 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard.queries.scoping import plain
+from dashboard.core.warehouse import plain
 
 
 def fact_months(warehouse) -> tuple[date | None, date | None]:

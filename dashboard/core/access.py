@@ -1,0 +1,147 @@
+"""Who may see what: roles, the request's user and the scope rules, decided on the server from
+the session (never from what the browser sends). Every data callback and every page goes
+through :func:`check_scope` (or :func:`check_departement`); a refusal is a 403 and one
+``acces_refuse`` audit record.
+
+Roles: ``prefet`` (one département, read), ``commandant`` (one département: read,
+recommendations, alert validation), ``brigade`` (one brigade: its forms and its own data),
+``analyste`` (national, read, exports), ``admin`` (everything, account management).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import flask
+from werkzeug.exceptions import Forbidden
+
+from dashboard.core import warehouse as data
+from dashboard.core.scope import LEVEL_LABELS, Scope, ScopeError
+from etl.ops.store import audit
+
+log = logging.getLogger(__name__)
+
+ROLES: dict[str, str] = {
+    "prefet": "Préfet (un département, lecture)",
+    "commandant": "Commandant de groupement (un département)",
+    "brigade": "Brigade (ses formulaires et ses données)",
+    "analyste": "Analyste (national, lecture, exports)",
+    "admin": "Administrateur",
+}
+NATIONAL_ROLES = ("analyste", "admin")
+
+@dataclass(frozen=True)
+class User:
+    login: str
+    role: str
+    departement: str | None = None
+    brigade_id: str | None = None
+
+    @property
+    def national(self) -> bool:
+        return self.role in NATIONAL_ROLES
+
+    def may_see_departement(self, code: str | None) -> bool:
+        """``None`` is the national view."""
+        if self.national:
+            return True
+        return code is not None and code == self.departement
+
+    def default_departement(self) -> str | None:
+        return None if self.national else self.departement
+
+
+
+# --- the request's user and scope ------------------------------------------------------------
+
+def current_user() -> User | None:
+    return flask.g.get("user")
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        flask.abort(401)
+    return user
+
+
+def check_departement(code: str | None) -> User:
+    """The user, if they may see département ``code`` (None: national); else 403, logged."""
+    user = require_user()
+    if not user.may_see_departement(code):
+        log.warning("refused: %s (%s, %s) asked for département %r", user.login, user.role,
+                    user.departement, code)
+        engine = flask.current_app.config["PRESENCE_OPS_ENGINE"]
+        audit(engine, "acces_refuse", user.login, f"département demandé : {code!r}",
+              flask.request.remote_addr)
+        raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
+    return user
+
+
+def check_scope(scope_text: str | None):
+    """The user and the parsed scope if the user may see it; 403 (logged) otherwise.
+
+    Every callback that reads data calls this with what the browser sent: the browser's value
+    is only a wish, the session decides.
+    """
+    user = require_user()
+    try:
+        scope = Scope.parse(scope_text)
+        warehouse = data.get_warehouse()
+        if scope.level != "france" and not warehouse.unit_exists(scope.level, scope.code):
+            raise ScopeError(f"Territoire inconnu : {scope.code}.")
+        dep = departement_of(scope, warehouse.unit_departement)
+        ok = allowed(user, scope, dep, warehouse.brigade_of_commune)
+    except ScopeError:
+        ok, scope = False, None
+    if not ok:
+        log.warning("refused: %s (%s) asked for scope %r", user.login, user.role, scope_text)
+        engine = flask.current_app.config["PRESENCE_OPS_ENGINE"]
+        audit(engine, "acces_refuse", user.login, f"territoire demandé : {scope_text!r}",
+              flask.request.remote_addr)
+        raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
+    return user, scope
+
+
+
+# --- scope rules ----------------------------------------------------------------------------
+
+def departement_of(scope: Scope, lookup) -> str | None:
+    """The département a scope lies in (None for France or a région). ``lookup(level, code)``
+    returns the département of a compagnie, brigade or commune, or None when unknown."""
+    if scope.level in ("france", "region"):
+        return None
+    if scope.level == "departement":
+        return scope.code
+    dep = lookup(scope.level, scope.code)
+    if dep is None:
+        raise ScopeError(f"{LEVEL_LABELS[scope.level]} inconnue : {scope.code}.")
+    return dep
+
+
+def allowed(user, scope: Scope, departement: str | None, brigade_of_commune=None) -> bool:
+    """Whether ``user`` may see ``scope`` (whose département is ``departement``).
+
+    National roles see everything. Département roles see their département and what lies in it.
+    The brigade role sees its brigade and its brigade's communes.
+    """
+    if user.national:
+        return True
+    if scope.level in ("france", "region"):
+        return False
+    if user.role == "brigade":
+        if scope.level == "brigade":
+            return scope.code == user.brigade_id
+        if scope.level == "commune" and brigade_of_commune is not None:
+            return brigade_of_commune(scope.code) == user.brigade_id
+        return False
+    return departement == user.departement
+
+
+def default_scope(user) -> Scope:
+    if user.national:
+        return Scope()
+    if user.role == "brigade" and user.brigade_id:
+        return Scope("brigade", user.brigade_id)
+    return Scope("departement", user.departement)
