@@ -12,7 +12,7 @@ import flask
 from dash import dcc, html
 from flask_wtf.csrf import generate_csrf
 
-from dashboard.core import access, auth, map_shapes
+from dashboard.core import access, auth, map_shapes, reference
 from dashboard.core import warehouse as data
 from dashboard.core.provenance import provenance_label
 from etl.settings import Settings, get_settings
@@ -134,8 +134,8 @@ def _footer_label() -> str:
         return provenance_label({}, None)
     try:
         warehouse = data.get_warehouse()
-        return provenance_label(warehouse.organisation_sources(),
-                                warehouse.organisation_parametres())
+        return provenance_label(reference.organisation_sources(warehouse),
+                                reference.organisation_parametres(warehouse))
     except data.WarehouseUnavailable:
         return provenance_label({}, None)
     except duckdb.Error:
@@ -153,7 +153,7 @@ def _synthetic_banner() -> html.Div | None:
     if not flask.has_app_context():
         return None
     try:
-        sources = data.get_warehouse().synthetic_sources()
+        sources = reference.synthetic_sources(data.get_warehouse())
     except (data.WarehouseUnavailable, duckdb.Error):
         return None
     if not sources:

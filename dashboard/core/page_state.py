@@ -14,7 +14,8 @@ from dash import dcc, html
 
 from dashboard.core import filters, reference
 from dashboard.core.access import allowed, default_scope, departement_of
-from dashboard.core.scope import LEVEL_LABELS, Period, Scope, ScopeError, add_months, month_start
+from dashboard.core.reference import data_months
+from dashboard.core.scope import LEVEL_LABELS, Period, Scope, ScopeError
 
 NOT_YOURS = "Ce territoire n'est pas dans votre périmètre : voici le vôtre."
 NO_FACTS = ("Aucun fait enregistré n'est chargé dans l'entrepôt : la période proposée se termine "
@@ -26,16 +27,6 @@ def first(value: str | list | None) -> str | None:
     if isinstance(value, list):
         return value[0] if value else None
     return value
-
-
-def data_months(warehouse, today: date | None = None) -> tuple[date, date, bool]:
-    """First and last months with recorded facts, and whether there are any; without facts,
-    the three years up to last month."""
-    first_month, last_month = reference.fact_months(warehouse)
-    if last_month is None:
-        last_month = add_months(month_start(today or date.today()), -1)
-        return add_months(last_month, -35), last_month, False
-    return first_month or last_month, last_month, True
 
 
 def check(user, warehouse, scope_text: str | None) -> Scope:

@@ -6,17 +6,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+import duckdb
 import pandas as pd
 
+from dashboard.core.scope import add_months, month_start
 from dashboard.core.warehouse import plain
 
 
 def fact_months(warehouse) -> tuple[date | None, date | None]:
     """First and last month with recorded facts (None, None when none is loaded)."""
-    frame = warehouse.query("SELECT min(mois) AS first, max(mois) AS last FROM facts_monthly")
+    frame = warehouse.query_reference(
+        "SELECT min(mois) AS first, max(mois) AS last FROM facts_monthly")
     first, last = plain(frame["first"].iloc[0]), plain(frame["last"].iloc[0])
     return (None if first is None else pd.Timestamp(first).date(),
             None if last is None else pd.Timestamp(last).date())
+
+
+def data_months(warehouse, today: date | None = None) -> tuple[date, date, bool]:
+    """First and last months with recorded facts, and whether there are any; without facts,
+    the three years up to last month."""
+    first_month, last_month = fact_months(warehouse)
+    if last_month is None:
+        last_month = add_months(month_start(today or date.today()), -1)
+        return add_months(last_month, -35), last_month, False
+    return first_month or last_month, last_month, True
 
 
 def units(warehouse, departements: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -56,3 +69,35 @@ def scope_label(warehouse, scope) -> str:
         return "France entière"
     frame = warehouse.query(SCOPE_LABEL_SQL[scope.level], {"code": scope.code})
     return str(frame["label"].iloc[0]) if not frame.empty else str(scope.code)
+
+
+def scope_departement(warehouse, scope) -> str | None:
+    """The département a territory lies in; None for France or a région (or an unknown
+    unit)."""
+    if scope.level in ("france", "region"):
+        return None
+    if scope.level == "departement":
+        return scope.code
+    return warehouse.unit_departement(scope.level, scope.code or "")
+
+
+# --- provenance of the published warehouse (footer, synthetic-data banner) ----------------
+
+def organisation_sources(warehouse) -> dict[str, int]:
+    """Number of brigades per ``source`` ('modele' or 'fichier')."""
+    frame = warehouse.query("SELECT source, count(*) AS n FROM brigades GROUP BY source")
+    return {str(s): int(n) for s, n in zip(frame["source"], frame["n"], strict=True)}
+
+def organisation_parametres(warehouse) -> dict[str, str]:
+    frame = warehouse.query("SELECT parametre, valeur FROM organisation_parametres")
+    return dict(zip(frame["parametre"], frame["valeur"], strict=True))
+
+def synthetic_sources(warehouse) -> list[str]:
+    """Sources whose loaded files were synthetic demo data (empty: none)."""
+    try:
+        frame = warehouse.query("SELECT DISTINCT source FROM load_runs WHERE synthetique "
+                           "AND statut = 'succes' ORDER BY source")
+    except duckdb.Error:  # a warehouse built before the column existed
+        return []
+    return list(frame["source"])
+

@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import dash
-import duckdb
 from dash import MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 from werkzeug.exceptions import Forbidden
 
-from dashboard.core import access, components, report
+from dashboard.core import access, components, report, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.export import to_csv_bytes
 from dashboard.core.filters import FilterIds, filter_bar, register_address_sync
+from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.core.reference import data_months
 from dashboard.core.scope import Period, Scope, ScopeError
-from dashboard.queries.carte import data_months
-from dashboard.views.organisation import READ_ERROR, UNAVAILABLE
+from dashboard.queries.profils import ProfileReader
+from dashboard.views.profil_tables import may_see_phones
 from dashboard.views.profils import SECTIONS, Profile, Section
 
 log = logging.getLogger(__name__)
@@ -67,28 +68,6 @@ class ProfileIds:
         return f"{self.prefix}-telechargement"
 
 
-def first(value):
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
-
-
-def months(warehouse) -> tuple[dt.date, dt.date]:
-    first_month, last = data_months(warehouse)
-    if last is None:
-        today = dt.date.today().replace(day=1)
-        last = (today - dt.timedelta(days=1)).replace(day=1)
-        first_month = last.replace(year=last.year - 3)
-    return first_month, last
-
-
-def period_of(view: dict, last: dt.date) -> Period:
-    try:
-        return Period.parse(view.get("debut"), view.get("fin"), last)
-    except ScopeError:
-        return Period.parse(None, None, last)
-
-
 def page(ids: ProfileIds, kind: str, title: str, code: str | None, debut, fin,
          header: callable) -> html.Div:
     """The profile page of ``kind:code``; ``header(warehouse, code, period)`` draws the
@@ -106,26 +85,25 @@ def page(ids: ProfileIds, kind: str, title: str, code: str | None, debut, fin,
     if user is None:  # Dash's start-up check: the ids only
         return html.Div([html.H1(title, className="h3"), *skeleton])
     if not code:
-        return _message(ids, title, MISSING_CODE[kind], skeleton)
+        return _message(ids, title, components.empty_state(MISSING_CODE[kind], tone="warning"),
+                        skeleton)
     try:
         access.check_scope(f"{kind}:{code}")
     except Forbidden:
-        return _message(ids, title, REFUSED[kind], skeleton)
+        return _message(ids, title, scaffold.refusal(REFUSED[kind]), skeleton)
     problems = []
     try:
         warehouse = data.get_warehouse()
-        first_month, last = months(warehouse)
+        first_month, last, _has_facts = data_months(warehouse)
         try:
             period = Period.parse(debut, fin, last)
         except ScopeError as exc:
             problems.append(f"{exc} La période par défaut est affichée.")
             period = Period.parse(None, None, last)
         card = header(warehouse, code, period)
-    except data.WarehouseUnavailable:
-        return _message(ids, title, UNAVAILABLE, skeleton)
-    except duckdb.Error:
-        log.exception("%s profile: reading the warehouse failed", kind)
-        return _message(ids, title, READ_ERROR, skeleton)
+    except READ_ERRORS as exc:
+        return _message(ids, title, components.empty_state(failure(exc, kind), tone="warning"),
+                        skeleton)
     scope = Scope(kind, code)
     return html.Div([
         card,
@@ -141,11 +119,11 @@ def page(ids: ProfileIds, kind: str, title: str, code: str | None, debut, fin,
     ])
 
 
-def _message(ids: ProfileIds, title: str, message: str, skeleton: list) -> html.Div:
+def _message(ids: ProfileIds, title: str, message, skeleton: list) -> html.Div:
     hidden = html.Div(skeleton, style={"display": "none"})
     return html.Div([
         html.H1(title, className="h3"),
-        components.empty_state(message, tone="warning"),
+        message,
         html.P(dcc.Link("Ouvrir la carte", href=dash.get_relative_path("/carte")),
                className="mt-3"),
         hidden,
@@ -208,21 +186,11 @@ def render_section(ids: ProfileIds, section: Section) -> html.Section:
 
 
 def _profile(view: dict | None, kind: str) -> Profile:
-    view = view if isinstance(view, dict) else {}
-    user, scope = access.check_scope(view.get("perimetre"))
+    user, scope, period, warehouse = scaffold.checked_view(view, fallback=True)
     if scope.level != kind:  # another page's territory, forged into this page's callback
         raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
-    warehouse = data.get_warehouse()
-    _first, last = months(warehouse)
-    return Profile(warehouse, scope, period_of(view, last), user,
-                   prefix=dash.get_relative_path("/"))
-
-
-def _failure(kind: str, exc: Exception) -> str:
-    if isinstance(exc, data.WarehouseUnavailable):
-        return UNAVAILABLE
-    log.exception("%s profile: reading the warehouse failed", kind)
-    return READ_ERROR
+    reader = ProfileReader(warehouse, scope, period, with_phone=may_see_phones(user))
+    return Profile(reader, scope, period, user, prefix=dash.get_relative_path("/"))
 
 
 def register_callbacks(ids: ProfileIds, kind: str) -> None:
@@ -235,11 +203,11 @@ def register_callbacks(ids: ProfileIds, kind: str) -> None:
             return None, None
         profile = _profile(view, kind)
         try:
-            profile.prefetch()
+            profile.reader.prefetch()
             sections = profile.sections()
             kpis = components.kpi_cards(profile.kpis())
-        except (data.WarehouseUnavailable, duckdb.Error) as exc:
-            return components.empty_state(_failure(kind, exc)), None
+        except READ_ERRORS as exc:
+            return components.empty_state(failure(exc, kind)), None
         return kpis, [table_of_contents(ids, sections),
                       *[render_section(ids, s) for s in sections]]
 
@@ -256,8 +224,8 @@ def register_callbacks(ids: ProfileIds, kind: str) -> None:
             return no_update
         try:
             section = profile.section(key)
-        except (data.WarehouseUnavailable, duckdb.Error) as exc:
-            _failure(kind, exc)
+        except READ_ERRORS as exc:
+            failure(exc, kind)
             return no_update
         name = f"{kind}_{profile.scope.code}_{key}_{profile.period.params()['debut']}_" \
                f"{profile.period.params()['fin']}.csv"

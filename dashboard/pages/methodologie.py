@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 
 import dash
-import duckdb
 import pandas as pd
 from dash import html
 
-from dashboard.core import access, components
+from dashboard.core import access, components, reference
 from dashboard.core import warehouse as data
+from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.queries import methodologie as queries
 from etl.sources.registry import SOURCES
 from etl.warehouse import schema
 
@@ -59,18 +60,13 @@ def layout(**_query) -> html.Div:
         return html.Div(sections)
     try:
         warehouse = data.get_warehouse()
-        history = warehouse.load_history()
-        params = warehouse.organisation_parametres()
-        synthetic = warehouse.synthetic_sources()
-        quarantine = warehouse.quarantine_summary()
-    except data.WarehouseUnavailable:
-        return html.Div(sections + [components.empty_state(
-            "Entrepôt de données non disponible : lancez « python -m etl build --demo ».",
-            tone="warning")])
-    except duckdb.Error:
-        log.exception("methodology page: reading the warehouse failed")
-        return html.Div(sections + [components.empty_state(
-            "Lecture de l'entrepôt impossible pour le moment.", tone="warning")])
+        history = queries.load_history(warehouse)
+        params = reference.organisation_parametres(warehouse)
+        synthetic = reference.synthetic_sources(warehouse)
+        quarantine = queries.quarantine_summary(warehouse)
+    except READ_ERRORS as exc:
+        return html.Div(sections + [components.empty_state(failure(exc, "methodologie"),
+                                                           tone="warning")])
 
     if synthetic:
         sections.append(html.Section([

@@ -6,12 +6,13 @@ import logging
 
 import dash
 import dash_bootstrap_components as dbc
-import duckdb
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from dashboard.core import access, components, map_shapes
+from dashboard.core import access, components, map_shapes, page_state, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.export import to_csv_bytes
+from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.queries import organisation as queries
 from dashboard.views import organisation as view
 from dashboard.views import organisation_indicators as indicators
 from dashboard.views.figures import empty_figure
@@ -43,40 +44,22 @@ class Ids:
     address = "organisation-adresse"
 
 
-def _graph_config() -> dict:
-    return {
-        # the geo map's base topojson, served locally: without it Plotly fetches it online
-        "topojsonURL": dash.get_asset_url("vendor/topojson/"),
-        "displaylogo": False,
-        "locale": "fr",  # registered in our plotly.js build (dashboard/assets_src)
-        "scrollZoom": False,  # scrolling the page must not zoom the map
-        "modeBarButtonsToRemove": ["select2d", "lasso2d"],
-        "toImageButtonOptions": {"filename": "organisation_territoriale"},
-    }
-
-
 def _indicator_options(level: str) -> list[dict[str, str]]:
     return [{"label": i.label, "value": i.key} for i in indicators.indicators_for(level)]
 
 
-def _overseas_links(departements) -> html.Nav | None:
-    overseas = departements[departements["outre_mer"]]
-    if overseas.empty:
-        return None
-    links = []
-    for code, nom in zip(overseas["code"], overseas["nom"], strict=True):
-        if links:
-            links.append(" · ")
-        links.append(dcc.Link(nom, href=dash.get_relative_path(f"/?departement={code}")))
-    return html.Nav(["Outre-mer, hors de la carte nationale : ", *links],
-                    className="small overseas-links", **{"aria-label": "Départements d'outre-mer"})
-
-
-def _first(value: str | list | None) -> str | None:
-    """One query value (``?departement=35&departement=56`` gives a list: keep the first)."""
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
+def _brigade_only(user) -> html.Div:
+    """The brigade role sees its brigade and its communes, not its département's organisation
+    (``access.check_departement`` refuses it): the page says where its figures are."""
+    return html.Div([
+        html.H1("Organisation territoriale", className="h3 mb-1"),
+        components.empty_state([
+            "Votre rôle donne accès aux données de votre brigade, pas à l'organisation du "
+            "département. ", dcc.Link("Ouvrir la fiche de votre brigade",
+                                      href=dash.get_relative_path(f"/brigade?id={user.brigade_id}")),
+            "."], tone="info"),
+        dcc.Store(id=Ids.shown, data=None),
+    ])
 
 
 def layout(departement: str | list | None = None, indicateur: str | list | None = None,
@@ -84,31 +67,32 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
     """The page for ``?departement=35&indicateur=effectif`` (both optional): the address is the
     page's whole state, so that a view can be shared as a link and Back returns to the last one.
     """
-    departement, indicateur = _first(departement), _first(indicateur)
+    departement, indicateur = page_state.first(departement), page_state.first(indicateur)
     # Only Dash's start-up check renders a page without a signed-in user (the guard in
     # dashboard.core.auth stops every other request): it needs the ids, not the data.
     user = access.current_user()
     validating = user is None
     if validating:
         user = access.User("validation", "analyste")
+    elif user.role == "brigade":
+        return _brigade_only(user)
     options: list[dict[str, str]] = []
     overseas = None
-    problem = None
+    problem = refused = None
     try:
         if not validating:
             departements = data.get_warehouse().departements()
             options = view.departement_options(departements)
-            overseas = _overseas_links(departements)
-    except data.WarehouseUnavailable:
-        problem = view.UNAVAILABLE
-    except duckdb.Error:
-        log.exception("organisation page: reading the départements failed")
-        problem = view.READ_ERROR
+            overseas = scaffold.overseas_links(departements, lambda code: f"/?departement={code}",
+                                               "Outre-mer, hors de la carte nationale : ")
+    except READ_ERRORS as exc:
+        problem = failure(exc, "organisation")
     if not user.national:  # a département-scoped role sees its own département only
         options = [o for o in options if o["value"] == user.departement]
         overseas = None
         if departement and departement != user.departement and problem is None:
-            problem = "Ce département n'est pas dans votre périmètre : voici le vôtre."
+            refused = page_state.NOT_YOURS
+            scaffold.audit_refusal(f"departement:{departement}")
         departement = user.departement
     codes = {o["value"] for o in options}
     selected = departement if departement in codes else None
@@ -134,6 +118,7 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
                 "gendarmerie (ZGN) est la part du territoire où la gendarmerie est compétente.",
                 className="text-body-secondary mb-3",
             ),
+            scaffold.refusal(refused) if refused else None,
             components.empty_state(problem, tone="warning") if problem else None,
             html.Section(
                 [
@@ -180,8 +165,8 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
                     html.H2(map_title, id=Ids.map_title, className="h5"),
                     html.Figure(
                         [
-                            dcc.Graph(id=Ids.map, config=_graph_config(), figure=figure,
-                                      className="map-graph"),
+                            dcc.Graph(id=Ids.map, figure=figure, className="map-graph",
+                                      config=scaffold.map_config("organisation_territoriale")),
                             html.Figcaption(map_caption, id=Ids.map_caption,
                                             className="small text-body-secondary"),
                         ],
@@ -207,25 +192,22 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
     )
 
 
-def _failure(exc: Exception) -> str:
-    if isinstance(exc, data.WarehouseUnavailable):
-        return view.UNAVAILABLE
-    log.exception("organisation page: reading the warehouse failed")
-    return view.READ_ERROR
-
-
 @callback(
     Output(Ids.scope, "children"),
     Output(Ids.kpis, "children"),
     Input(Ids.shown, "data"),
 )
 def _update_kpis(state):
-    departement = (state or {}).get("departement")
+    if not isinstance(state, dict):  # a brigade role's page: nothing to show
+        return "Chiffres clés", None
+    departement = state.get("departement")
     access.check_departement(departement)
     try:
-        heading, kpis = view.scope_kpis(data.get_warehouse(), departement)
-    except (data.WarehouseUnavailable, duckdb.Error) as exc:
-        return "Chiffres clés", components.empty_state(_failure(exc))
+        frames = queries.scope_frames(data.get_warehouse(), departement)
+        heading, kpis = view.scope_kpis(frames.departements, frames.summary, frames.modelled,
+                                        departement)
+    except READ_ERRORS as exc:
+        return "Chiffres clés", components.empty_state(failure(exc, "organisation"))
     if not kpis:
         return heading, components.empty_state("Aucun chiffre pour ce périmètre.")
     return f"Chiffres clés — {heading}", components.kpi_cards(kpis)
@@ -235,9 +217,10 @@ def _map_outputs(departement: str | None, indicateur: str | None):
     """The map's title, figure, caption and table of figures, drawn with the page: a new
     département or indicator is a new address, which renders the page again."""
     try:
-        shown = view.map_view(data.get_warehouse(), departement, indicateur)
-    except (data.WarehouseUnavailable, duckdb.Error) as exc:
-        message = _failure(exc)
+        shown = view.map_view(queries.map_frames(data.get_warehouse(), departement),
+                              departement, indicateur)
+    except READ_ERRORS as exc:
+        message = failure(exc, "organisation")
         return "Carte", empty_figure(message), "", components.empty_state(message)
     if shown.message:
         return (shown.title or "Carte", shown.figure(), "",
@@ -255,13 +238,14 @@ def _map_outputs(departement: str | None, indicateur: str | None):
     prevent_initial_call=True,
 )
 def _export_csv(_clicks, state):
-    state = state or {}
-    access.check_departement(state.get("departement"))
+    state = state if isinstance(state, dict) else {}
+    departement = state.get("departement")
+    access.check_departement(departement)
     try:
-        shown = view.map_view(data.get_warehouse(), state.get("departement"),
-                              state.get("indicateur"))
-    except (data.WarehouseUnavailable, duckdb.Error) as exc:
-        _failure(exc)
+        shown = view.map_view(queries.map_frames(data.get_warehouse(), departement),
+                              departement, state.get("indicateur"))
+    except READ_ERRORS as exc:
+        failure(exc, "organisation")
         return no_update
     if shown.message:
         return no_update

@@ -9,9 +9,10 @@ import dash
 from dash import dcc, html
 
 from dashboard.core.formatting import format_number
+from dashboard.core.page_state import first
 from dashboard.core.scope import Period, Scope
 from dashboard.pages import _profil as profils_page
-from dashboard.pages._profil import ProfileIds, contact_list, first, map_link
+from dashboard.pages._profil import ProfileIds, contact_list, map_link
 from dashboard.queries import profils as queries
 
 dash.register_page(

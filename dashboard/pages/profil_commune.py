@@ -9,11 +9,12 @@ import dash
 from dash import dcc, html
 
 from dashboard.core.formatting import format_number
+from dashboard.core.page_state import first
 from dashboard.core.scope import Period, Scope
 from dashboard.pages import _profil as profils_page
-from dashboard.pages._profil import ProfileIds, contact_list, first, map_link
+from dashboard.pages._profil import ProfileIds, contact_list, map_link
 from dashboard.queries import profils as queries
-from dashboard.views.profils import format_horaires
+from dashboard.views.profil_tables import format_horaires
 
 dash.register_page(
     __name__,

@@ -8,18 +8,15 @@ from datetime import date
 
 import dash
 import dash_bootstrap_components as dbc
-import duckdb
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard.core import access, categories, components, filters, page_state
-from dashboard.core import warehouse as data
-from dashboard.core.access import default_scope
+from dashboard.core import access, categories, components, filters, page_state, scaffold
 from dashboard.core.export import to_csv_bytes
-from dashboard.core.scope import Period, ScopeError
+from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.queries.tendances import TrendReader
 from dashboard.views import tendances as view
 from dashboard.views import trend_figures as tf
 from dashboard.views import trends
-from dashboard.views.organisation import READ_ERROR, UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -81,24 +78,23 @@ def _graph(graph_id: str, filename: str) -> dcc.Graph:
                      figure=tf.message_figure("Chargement…"), className="trend-graph")
 
 
-def _choices(user, warehouse, perimetre, debut, fin, categorie, comparer):
-    """Filter bar and the rendering's state, from the address."""
-    state = page_state.resolve(user, warehouse, perimetre, debut, fin, DEFAULT_MONTHS)
-    messages = list(state.messages)
+def _settings(context: scaffold.PageContext, categorie, comparer):
+    """The category and the second territory of the address, the filter bar and the
+    rendering's state."""
+    category = categories.pick(page_state.first(categorie))
     second = None
-    if comparer:
-        second, problem = page_state.resolve_scope(user, warehouse, comparer)
+    comparer = page_state.first(comparer)
+    if context.ready and comparer:
+        second, problem = page_state.resolve_scope(context.user, context.warehouse, comparer)
         if problem:
-            messages.append("Territoire de comparaison : " + problem.split(" :")[0] + ".")
+            context.problems.append("Territoire de comparaison : " + problem.split(" :")[0] + ".")
             second = None
-    scopes = (state.scope,) if second is None else (state.scope, second)
-    options = page_state.options(user, warehouse, *scopes)
-    category = categories.pick(categorie)
-    bar = html.Div([
-        filters.filter_bar(Ids.filters, options, state.scope, state.period,
-                           min(state.first_month, state.period.start),
-                           max(state.last_month, state.period.end)),
-        html.Div([
+    bar = context.filter_bar(Ids.filters, Ids.category, Ids.compare,
+                             scopes=() if second is None else (second,))
+    if context.ready:
+        options = page_state.options(context.user, context.warehouse, context.state.scope,
+                                     *(() if second is None else (second,)))
+        bar = html.Div([bar, html.Div([
             html.Div([
                 html.Label("Catégorie", htmlFor=Ids.category, className="form-label fw-semibold"),
                 components.dropdown(id=Ids.category, options=categories.options(),
@@ -112,46 +108,42 @@ def _choices(user, warehouse, perimetre, debut, fin, categorie, comparer):
                                     clearable=True, placeholder="Aucune comparaison",
                                     maxHeight=360),
             ], className="col-md-6"),
-        ], className="row g-3 mb-3 filters"),
-    ])
-    shown = {"perimetre": state.scope.to_param(), **state.period.params(),
-             "categorie": category.key,
-             "comparer": None if second is None else second.to_param()}
-    return bar, shown, messages
+        ], className="row g-3 mb-3 filters")])
+    shown = context.shown(categorie=category.key,
+                          comparer=None if second is None else second.to_param())
+    return bar, shown
 
 
-def layout(perimetre: str | list | None = None, debut: str | list | None = None,
-           fin: str | list | None = None, categorie: str | list | None = None,
-           comparer: str | list | None = None, **_query) -> html.Div:
-    """The page for ``?perimetre=…&debut=…&fin=…&categorie=…&comparer=…`` (all optional)."""
-    perimetre, debut, fin, categorie, comparer = (
-        page_state.first(v) for v in (perimetre, debut, fin, categorie, comparer))
-    user = access.current_user()
-    # Only Dash's start-up check renders a page without a signed-in user: ids, no data.
-    problem, bar, shown = None, None, {}
-    if user is not None:
-        # what the callbacks get if the warehouse cannot be read: a territory the user may see
-        shown = {"perimetre": default_scope(user).to_param()}
-        try:
-            bar, shown, messages = _choices(user, data.get_warehouse(), perimetre, debut, fin,
-                                            categorie, comparer)
-            problem = " ".join(messages) or None
-        except data.WarehouseUnavailable:
-            problem = UNAVAILABLE
-        except duckdb.Error:
-            log.exception("trends page: reading the warehouse failed")
-            problem = READ_ERROR
-    if bar is None:  # start-up check, or no warehouse: the same ids, without choices
-        bar = page_state.hidden_filter_bar(Ids.filters, Ids.category, Ids.compare)
+def _section(title_id: str, title: str | None, what: str, *body) -> html.Section:
+    return html.Section([_header(title_id, title, what), *body], className="mb-4",
+                        **{"aria-labelledby": title_id})
+
+
+def _chart(graph_id: str, filename: str, caption, table_id: str) -> list:
+    """A chart, its caption and its data table (the chart's text alternative)."""
     loading = {"delay_show": 300}
-    return html.Div([
-        html.H1("Tendances", className="h3 mb-1"),
-        html.P("Évolution mois par mois d'une catégorie de faits ou des atteintes aux élus, "
-               "comparée aux années précédentes.", className="text-body-secondary mb-3"),
-        components.empty_state(problem, tone="warning") if problem else None,
-        bar,
-        html.Section([
-            _header(Ids.compstat_title, "Fenêtres de comparaison (CompStat)", "compstat"),
+    return [
+        html.Figure([dcc.Loading(_graph(graph_id, filename), **loading), caption],
+                    className="mb-2"),
+        html.Details([
+            html.Summary("Données du graphique (tableau)"),
+            dcc.Loading(html.Div(id=table_id, className="table-responsive"), **loading),
+        ]),
+    ]
+
+
+def layout(perimetre=None, debut=None, fin=None, categorie=None, comparer=None,
+           **_query) -> html.Div:
+    """The page for ``?perimetre=…&debut=…&fin=…&categorie=…&comparer=…`` (all optional)."""
+    context = scaffold.page_context("tendances", perimetre, debut, fin, DEFAULT_MONTHS)
+    bar, shown = _settings(context, categorie, comparer)
+    loading = {"delay_show": 300}
+    return scaffold.page(
+        context, "Tendances",
+        "Évolution mois par mois d'une catégorie de faits ou des atteintes aux élus, "
+        "comparée aux années précédentes.",
+        _section(
+            Ids.compstat_title, "Fenêtres de comparaison (CompStat)", "compstat",
             html.P(
                 "Comme dans la méthode CompStat, chaque catégorie est comparée à la même "
                 "fenêtre un an plus tôt. Les faits enregistrés étant mensuels, la fenêtre "
@@ -159,37 +151,20 @@ def layout(perimetre: str | list | None = None, debut: str | list | None = None,
                 "jours) ; pour les plaintes d'élus, datées au jour, c'est une vraie fenêtre "
                 "de 28 jours, comparée aux 28 jours situés 52 semaines plus tôt (mêmes jours "
                 "de la semaine).", className="small text-body-secondary"),
-            dcc.Loading(html.Div(id=Ids.compstat, className="table-responsive"), **loading),
-        ], className="mb-4", **{"aria-labelledby": Ids.compstat_title}),
-        html.Section([
-            _header(Ids.series_title, "Série mensuelle", "serie"),
-            html.Figure([
-                dcc.Loading(_graph(Ids.series, "tendances_serie"), **loading),
-                html.Figcaption(id=Ids.series_caption, className="small"),
-            ], className="mb-2"),
-            html.Details([
-                html.Summary("Données du graphique (tableau)"),
-                dcc.Loading(html.Div(id=Ids.series_table, className="table-responsive"),
-                            **loading),
-            ]),
-        ], className="mb-4", **{"aria-labelledby": Ids.series_title}),
-        html.Section([
-            _header(f"{Ids.heatmap}-titre", "Mois par année", "calendrier"),
+            dcc.Loading(html.Div(id=Ids.compstat, className="table-responsive"), **loading)),
+        _section(Ids.series_title, "Série mensuelle", "serie",
+                 *_chart(Ids.series, "tendances_serie",
+                         html.Figcaption(id=Ids.series_caption, className="small"),
+                         Ids.series_table)),
+        _section(
+            f"{Ids.heatmap}-titre", "Mois par année", "calendrier",
             html.P("Chaque case donne le nombre du mois ; la couleur, plus foncée quand il est "
                    "plus élevé, aide à repérer les saisons.", className="small"),
-            html.Figure([
-                dcc.Loading(_graph(Ids.heatmap, "tendances_mois_annee"), **loading),
-                html.Figcaption("Le même tableau, lisible sans couleur, est ci-dessous.",
-                                className="small"),
-            ], className="mb-2"),
-            html.Details([
-                html.Summary("Données du graphique (tableau)"),
-                dcc.Loading(html.Div(id=Ids.heatmap_table, className="table-responsive"),
-                            **loading),
-            ]),
-        ], className="mb-4", **{"aria-labelledby": f"{Ids.heatmap}-titre"}),
-        html.Section([
-            _header(f"{Ids.flags}-titre", "Mois inhabituels", "inhabituels"),
+            *_chart(Ids.heatmap, "tendances_mois_annee",
+                    html.Figcaption("Le même tableau, lisible sans couleur, est ci-dessous.",
+                                    className="small"), Ids.heatmap_table)),
+        _section(
+            f"{Ids.flags}-titre", "Mois inhabituels", "inhabituels",
             html.P(
                 f"Chaque mois est comparé au même mois des {trends.YEARS_BACK} années "
                 f"précédentes (au moins {trends.MIN_YEARS}). En supposant des comptes de "
@@ -198,27 +173,18 @@ def layout(perimetre: str | list | None = None, debut: str | list | None = None,
                 f"{trends.MIN_EXPECTED:g}. À grande échelle, la variabilité réelle dépasse "
                 "celle de Poisson : un signal invite à regarder, il ne prouve rien.",
                 className="small text-body-secondary"),
-            dcc.Loading(html.Div(id=Ids.flags, className="table-responsive"), **loading),
-        ], className="mb-4", **{"aria-labelledby": f"{Ids.flags}-titre"}),
-        html.Section([
-            _header(Ids.comparison_title, "Comparaison de deux territoires", "comparaison"),
+            dcc.Loading(html.Div(id=Ids.flags, className="table-responsive"), **loading)),
+        _section(
+            Ids.comparison_title, "Comparaison de deux territoires", "comparaison",
             dcc.Loading(html.Div(id=Ids.comparison_summary,
                                  className="table-responsive figures-text"), **loading),
-            html.Div([
-                html.Figure([
-                    dcc.Loading(_graph(Ids.comparison, "tendances_comparaison"), **loading),
-                    html.Figcaption(id=Ids.comparison_caption, className="small"),
-                ], className="mb-2"),
-                html.Details([
-                    html.Summary("Données du graphique (tableau)"),
-                    dcc.Loading(html.Div(id=Ids.comparison_table,
-                                         className="table-responsive"), **loading),
-                ]),
-            ], id=Ids.comparison_body),
-        ], className="mb-4", **{"aria-labelledby": Ids.comparison_title}),
+            html.Div(_chart(Ids.comparison, "tendances_comparaison",
+                            html.Figcaption(id=Ids.comparison_caption, className="small"),
+                            Ids.comparison_table), id=Ids.comparison_body)),
         dcc.Download(id=Ids.download),
         dcc.Store(id=Ids.shown, data=shown),
-    ])
+        bar=bar,
+    )
 
 
 filters.register_address_sync(Ids.filters, extra=((Ids.category, "value", "categorie"),
@@ -227,45 +193,27 @@ filters.register_address_sync(Ids.filters, extra=((Ids.category, "value", "categ
 
 # --- reading -----------------------------------------------------------------------------------
 
-def _period(state: dict, span: view.Span) -> Period:
-    return Period.parse(state.get("debut"), state.get("fin"), span.last_month, DEFAULT_MONTHS)
-
-
-def _span(warehouse) -> view.Span:
-    return view.Span.read(warehouse)
+def _reader_and_span(warehouse) -> tuple[TrendReader, view.Span]:
+    reader = TrendReader(warehouse)
+    return reader, view.Span(*reader.span())
 
 
 def main_view(state: dict) -> view.TrendView:
     """The territory checked, then its figures. 403 for a territory the user may not see."""
-    _user, scope = access.check_scope(state.get("perimetre"))
-    warehouse = data.get_warehouse()
-    span = _span(warehouse)
-    return view.trend_view(warehouse, scope, _period(state, span),
-                           categories.pick(state.get("categorie")), span)
+    _user, scope, period, warehouse = scaffold.checked_view(state, DEFAULT_MONTHS)
+    reader, span = _reader_and_span(warehouse)
+    return view.trend_view(reader, scope, period, categories.pick(state.get("categorie")), span)
 
 
 def comparison_view(state: dict) -> view.Comparison | None:
     """Both territories checked (each one: 403 if not the user's), then their figures."""
-    _user, first = access.check_scope(state.get("perimetre"))
+    _user, first, period, warehouse = scaffold.checked_view(state, DEFAULT_MONTHS)
     if not state.get("comparer"):
         return None
     _user, second = access.check_scope(state.get("comparer"))
-    warehouse = data.get_warehouse()
-    span = _span(warehouse)
-    return view.comparison(warehouse, first, second, _period(state, span),
+    reader, span = _reader_and_span(warehouse)
+    return view.comparison(reader, first, second, period,
                            categories.pick(state.get("categorie")), span)
-
-
-def _failure(exc: Exception) -> str:
-    if isinstance(exc, data.WarehouseUnavailable):
-        return UNAVAILABLE
-    if isinstance(exc, ScopeError):
-        return str(exc)
-    log.exception("trends page: reading the warehouse failed")
-    return READ_ERROR
-
-
-READ_ERRORS = (data.WarehouseUnavailable, duckdb.Error, ScopeError)
 
 
 # --- callbacks ---------------------------------------------------------------------------------
@@ -286,7 +234,7 @@ def _update(state):
     try:
         shown = main_view(state or {})
     except READ_ERRORS as exc:
-        message = _failure(exc)
+        message = failure(exc, "tendances")
         empty = components.empty_state(message)
         return ("Fenêtres de comparaison (CompStat)", empty, "Série mensuelle",
                 tf.message_figure(message), message, None, tf.message_figure(message), None, empty)
@@ -332,7 +280,7 @@ def _update_comparison(state):
     try:
         shown = comparison_view(state or {})
     except READ_ERRORS as exc:
-        message = _failure(exc)
+        message = failure(exc, "tendances")
         return title, components.empty_state(message), tf.message_figure(message), "", None, True
     if shown is None:
         message = "Choisissez un second territoire dans « Comparer avec » pour les comparer."
@@ -390,7 +338,7 @@ def _export_csv(*args):
     try:
         result = export_frame(what, state)
     except READ_ERRORS as exc:
-        _failure(exc)
+        failure(exc, "tendances")
         return no_update
     if result is None:
         return no_update

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import date
 
 import dash
 import dash_bootstrap_components as dbc
-import duckdb
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard.core import access, categories, components, filters, page_state, reference
-from dashboard.core import warehouse as data
-from dashboard.core.access import default_scope
+from dashboard.core import categories, components, filters, reference, scaffold
 from dashboard.core.export import to_csv_bytes
 from dashboard.core.formatting import format_number
-from dashboard.core.scope import Period, ScopeError
+from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.queries import vue_ensemble as queries
 from dashboard.views import vue_ensemble as overview
-from dashboard.views.organisation import READ_ERROR, UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -48,104 +43,54 @@ class Ids:
     shown = "vue-ensemble-vue"  # the territory and period of this rendering, from the address
 
 
-def layout(perimetre: str | list | None = None, debut: str | list | None = None,
-           fin: str | list | None = None, **_query) -> html.Div:
+def layout(perimetre=None, debut=None, fin=None, **_query) -> html.Div:
     """The page for ``?perimetre=departement:35&debut=2025-11&fin=2026-10`` (all optional)."""
-    perimetre, debut, fin = (page_state.first(v) for v in (perimetre, debut, fin))
-    user = access.current_user()
-    # Only Dash's start-up check renders a page without a signed-in user (the guard in
-    # dashboard.core.auth stops every other request): it needs the ids, not the data.
-    problem = None
-    bar = None
-    shown: dict[str, str | None] = {}
-    if user is not None:
-        # what the callbacks get if the warehouse cannot be read: a territory the user may see
-        shown = {"perimetre": default_scope(user).to_param()}
-        try:
-            warehouse = data.get_warehouse()
-            state = page_state.resolve(user, warehouse, perimetre, debut, fin)
-            options = page_state.options(user, warehouse, state.scope)
-            bar = filters.filter_bar(Ids.filters, options, state.scope, state.period,
-                                     min(state.first_month, state.period.start),
-                                     max(state.last_month, state.period.end))
-            shown = {"perimetre": state.scope.to_param(), **state.period.params()}
-            problem = " ".join(state.messages) or None
-        except data.WarehouseUnavailable:
-            problem = UNAVAILABLE
-        except duckdb.Error:
-            log.exception("overview page: reading the warehouse failed")
-            problem = READ_ERROR
-    if bar is None:  # start-up check, or no warehouse: the same ids, without choices
-        bar = page_state.hidden_filter_bar(Ids.filters)
-    return html.Div(
-        [
-            html.H1("Vue d'ensemble", className="h3 mb-1"),
-            html.P("Chiffres clés du territoire sur la période choisie, comparés à la période "
-                   "précédente et à la même période un an plus tôt. Chaque intitulé mène au "
-                   "détail (tendances ou carte).", className="text-body-secondary mb-3"),
-            components.empty_state(problem, tone="warning") if problem else None,
-            bar,
-            html.Section(
-                [
-                    html.H2(id=Ids.heading, className="h5"),
-                    html.P(id=Ids.periods, className="small text-body-secondary"),
-                    dcc.Loading(html.Div(id=Ids.kpis), delay_show=300),
-                ],
-                className="mb-4",
-                **{"aria-labelledby": Ids.heading},
-            ),
-            html.Section(
-                [
-                    html.Div(
-                        [
-                            html.H2("Tableau des indicateurs", className="h5 mb-0",
-                                    id=f"{Ids.table}-titre"),
-                            dbc.Button("Exporter le tableau (CSV)", id=Ids.export,
-                                       color="primary", outline=True, size="sm"),
-                            dcc.Download(id=Ids.download),
-                        ],
-                        className="d-flex justify-content-between align-items-center mb-2",
-                    ),
-                    dcc.Loading(html.Div(id=Ids.table, className="table-responsive figures-text"),
-                                delay_show=300),
-                ],
-                **{"aria-labelledby": f"{Ids.table}-titre"},
-            ),
-            dcc.Store(id=Ids.shown, data=shown),
-        ]
+    context = scaffold.page_context("vue-ensemble", perimetre, debut, fin)
+    return scaffold.page(
+        context, "Vue d'ensemble",
+        "Chiffres clés du territoire sur la période choisie, comparés à la période précédente et "
+        "à la même période un an plus tôt. Chaque intitulé mène au détail (tendances ou carte).",
+        html.Section(
+            [
+                html.H2(id=Ids.heading, className="h5"),
+                html.P(id=Ids.periods, className="small text-body-secondary"),
+                dcc.Loading(html.Div(id=Ids.kpis), delay_show=300),
+            ],
+            className="mb-4",
+            **{"aria-labelledby": Ids.heading},
+        ),
+        html.Section(
+            [
+                html.Div(
+                    [
+                        html.H2("Tableau des indicateurs", className="h5 mb-0",
+                                id=f"{Ids.table}-titre"),
+                        dbc.Button("Exporter le tableau (CSV)", id=Ids.export,
+                                   color="primary", outline=True, size="sm"),
+                        dcc.Download(id=Ids.download),
+                    ],
+                    className="d-flex justify-content-between align-items-center mb-2",
+                ),
+                dcc.Loading(html.Div(id=Ids.table, className="table-responsive figures-text"),
+                            delay_show=300),
+            ],
+            **{"aria-labelledby": f"{Ids.table}-titre"},
+        ),
+        dcc.Store(id=Ids.shown, data=context.shown()),
+        bar=context.filter_bar(Ids.filters),
     )
 
 
 filters.register_address_sync(Ids.filters)
 
 
-def _period(state: dict, warehouse) -> Period:
-    """The period the browser sent (checked: a forged value raises ScopeError)."""
-    debut, fin = state.get("debut"), state.get("fin")
-    if debut and fin:
-        return Period.parse(debut, fin, date.today())  # both given: the default is unused
-    _first, last, _has = page_state.data_months(warehouse)
-    return Period.parse(debut, fin, last)
-
-
 def compute(state: dict):
     """Check the territory, then read and shape the figures: (scope, label, period, figures,
     scope figures). Raises 403 for a territory the user may not see."""
-    _user, scope = access.check_scope(state.get("perimetre"))
-    warehouse = data.get_warehouse()
-    period = _period(state, warehouse)
+    _user, scope, period, warehouse = scaffold.checked_view(state)
     figures = queries.overview_figures(warehouse, scope, overview.periods_of(period), GROUPS)
     scope_figures = queries.scope_figures(warehouse, scope)
     return scope, reference.scope_label(warehouse, scope), period, figures, scope_figures
-
-
-def _failure(exc: Exception) -> str:
-    if isinstance(exc, data.WarehouseUnavailable):
-        return UNAVAILABLE
-    if isinstance(exc, ScopeError):
-        return str(exc)
-    log.exception("overview page: reading the warehouse failed")
-    return READ_ERROR
 
 
 def _section(title: str, kpis, index: int) -> html.Section:
@@ -170,8 +115,8 @@ def _update(state):
     state = state or {}
     try:
         scope, label, period, figures, scope_figures = compute(state)
-    except (data.WarehouseUnavailable, duckdb.Error, ScopeError) as exc:
-        message = components.empty_state(_failure(exc))
+    except READ_ERRORS as exc:
+        message = components.empty_state(failure(exc, "vue-ensemble"))
         return "Chiffres clés", "", message, None
     periods = overview.periods_of(period)
     note = (f"Période : {period.label()}. Comparée à la période précédente "
@@ -201,8 +146,8 @@ def _export_csv(_clicks, state):
     state = state or {}
     try:
         scope, _label, period, figures, _scope_figures = compute(state)
-    except (data.WarehouseUnavailable, duckdb.Error, ScopeError) as exc:
-        _failure(exc)
+    except READ_ERRORS as exc:
+        failure(exc, "vue-ensemble")
         return no_update
     frame, columns = overview.export_frame(figures)
     name = f"vue_ensemble_{scope.to_param().replace(':', '_')}_{period.params()['debut']}_" \

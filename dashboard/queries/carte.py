@@ -14,32 +14,21 @@ never selected: they are not the commune's figures.
 
 from __future__ import annotations
 
-import re
-from datetime import date
+from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboard.core.reference import scope_departement, scope_label
 from dashboard.core.scope import Period, Scope
 from dashboard.core.warehouse import Warehouse
+from dashboard.queries.scoping import UNIT_KEYS, period_params, run, scoped  # noqa: F401
 
-#: map unit -> column of ``communes`` (alias c) holding the unit's code
-UNIT_KEYS: dict[str, str] = {"commune": "c.code", "brigade": "c.brigade_id",
-                             "departement": "c.departement"}
 BURGLARY_INDICATOR = "Cambriolages de logement"
-_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def run(warehouse: Warehouse, sql: str, params: dict) -> pd.DataFrame:
-    """``sql`` with only the parameters it names (DuckDB refuses extra ones)."""
-    used = set(_PARAM.findall(sql))
-    return warehouse.query(sql, {k: v for k, v in params.items() if k in used})
 
 
 def _sql(template: str, scope: Scope, maille: str = "commune") -> tuple[str, dict]:
     """``template`` with its ``/*scope*/`` and ``/*key*/`` markers filled in."""
-    predicate, params = scope.commune_filter("c")
-    return (template.replace("/*scope*/", predicate).replace("/*key*/", UNIT_KEYS[maille]),
-            params)
+    return scoped(template, scope, maille=maille)
 
 
 #: the CTE ``u``: the ZGN communes of the territory, with their unit's code
@@ -72,47 +61,7 @@ def _every_commune(template: str, scope: Scope, maille: str) -> tuple[str, dict]
     return _sql(template.replace("/*all*/", _ALL), scope, maille)
 
 
-def _period_params(period: Period) -> dict:
-    return {"debut": period.start, "fin": period.end, "fin_excl": period.end_exclusive}
-
-
 # --- reference ---------------------------------------------------------------------------------
-
-def data_months(warehouse: Warehouse) -> tuple[date | None, date | None]:
-    """First and last month of recorded facts (None, None without facts)."""
-    frame = warehouse.query_reference("SELECT min(mois) AS premier, max(mois) AS dernier "
-                                      "FROM facts_monthly")
-    first, last = frame["premier"].iloc[0], frame["dernier"].iloc[0]
-    if pd.isna(first) or pd.isna(last):
-        return None, None
-    return pd.Timestamp(first).date(), pd.Timestamp(last).date()
-
-
-def scope_departement(warehouse: Warehouse, scope: Scope) -> str | None:
-    """The département a territory lies in; None for France or a région."""
-    if scope.level in ("france", "region"):
-        return None
-    if scope.level == "departement":
-        return scope.code
-    return warehouse.unit_departement(scope.level, scope.code or "")
-
-
-def scope_label(warehouse: Warehouse, scope: Scope) -> str:
-    """« France entière », « 35 — Ille-et-Vilaine », « Brigade de Bruz (35) », …"""
-    sql = {
-        "region": "SELECT 'Région ' || nom FROM regions WHERE code = $code",
-        "departement": "SELECT code || ' — ' || nom FROM departements WHERE code = $code",
-        "compagnie": "SELECT 'Compagnie de ' || nom || ' (' || departement || ')' "
-                     "FROM compagnies WHERE compagnie_id = $code",
-        "brigade": "SELECT 'Brigade de ' || nom || ' (' || departement || ')' "
-                   "FROM brigades WHERE brigade_id = $code",
-        "commune": "SELECT nom || ' (' || code || ')' FROM communes WHERE code = $code",
-    }.get(scope.level)
-    if sql is None:
-        return "France entière"
-    frame = warehouse.query(sql, {"code": scope.code})
-    return str(frame.iloc[0, 0]) if len(frame) else str(scope.code)
-
 
 def overseas_departements(warehouse: Warehouse) -> pd.DataFrame:
     return warehouse.query("SELECT code, nom FROM departements WHERE outre_mer ORDER BY code")
@@ -196,7 +145,7 @@ def facts(warehouse: Warehouse, scope: Scope, maille: str, period: Period, refer
         LEFT JOIN l ON l.code_commune = u.commune
         GROUP BY u.code
     """, scope, maille)
-    params |= _period_params(period) | {
+    params |= period_params(period) | {
         "ref_debut": reference.start, "ref_fin": reference.end, "categorie": categorie,
         "cambriolages": BURGLARY_INDICATOR}
     return run(warehouse, sql, params)
@@ -255,7 +204,7 @@ def dcas(warehouse: Warehouse, scope: Scope, maille: str, period: Period, theme:
         FROM u LEFT JOIN k ON k.code_commune = u.commune
         GROUP BY u.code
     """, scope, maille)
-    return run(warehouse, sql, params | _period_params(period) | {"theme": theme})
+    return run(warehouse, sql, params | period_params(period) | {"theme": theme})
 
 
 def trainings(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd.DataFrame:
@@ -276,7 +225,7 @@ def trainings(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -
         FROM u LEFT JOIN t ON t.commune = u.commune
         GROUP BY u.code
     """, scope, maille)
-    return run(warehouse, sql, params | _period_params(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def cyber(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd.DataFrame:
@@ -302,7 +251,7 @@ def cyber(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd
         FROM u LEFT JOIN d ON d.code_commune = u.commune
         GROUP BY u.code
     """, scope, maille)
-    return run(warehouse, sql, params | _period_params(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def alerts(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd.DataFrame:
@@ -340,7 +289,7 @@ def alerts(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> p
         LEFT JOIN s ON s.code = k.code
         LEFT JOIN m ON m.code = k.code
     """, scope, maille)
-    return run(warehouse, sql, params | _period_params(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def complaints(warehouse: Warehouse, scope: Scope, maille: str, period: Period
@@ -363,7 +312,7 @@ def complaints(warehouse: Warehouse, scope: Scope, maille: str, period: Period
         FROM u LEFT JOIN p ON p.code_commune = u.commune
         GROUP BY u.code
     """, scope, maille)
-    return run(warehouse, sql, params | _period_params(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def presence(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd.DataFrame:
@@ -412,7 +361,7 @@ def presence(warehouse: Warehouse, scope: Scope, maille: str, period: Period) ->
         LEFT JOIN f ON f.code_commune = u.commune
         LEFT JOIN h ON h.code_commune = u.commune
         """, scope, maille)
-    return run(warehouse, sql, params | _period_params(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def compagnies(warehouse: Warehouse, departement: str | None) -> pd.DataFrame:
@@ -420,3 +369,42 @@ def compagnies(warehouse: Warehouse, departement: str | None) -> pd.DataFrame:
     return warehouse.query_reference(
         "SELECT compagnie_id, nom, departement FROM compagnies "
         "WHERE departement = $departement ORDER BY nom", {"departement": departement})
+
+
+# --- one map's frames --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MapFrames:
+    """What one map is computed from: the territory's label and département, its units, and
+    the indicator's per-unit results (``raw``; ``departements`` for the SSMSI map of
+    départements)."""
+
+    label: str
+    departement: str | None
+    units: pd.DataFrame
+    frames: dict[str, pd.DataFrame]
+
+
+def map_frames(warehouse: Warehouse, scope: Scope, maille: str, period: Period, source: str, *,
+               reference: Period, category: str | None, theme: str, ssmsi: str,
+               annee: int | None) -> MapFrames:
+    """Read everything the map of ``source``'s indicator needs (the settings were checked by
+    the view's ``Choices``; ``scope`` by ``access.check_scope``)."""
+    units_frame = units(warehouse, scope, maille)
+    frames: dict[str, pd.DataFrame] = {}
+    if not units_frame.empty:
+        if source == "faits":
+            frames["raw"] = facts(warehouse, scope, maille, period, reference, category)
+        elif source == "ssmsi":
+            if annee is not None:
+                frames["raw"] = ssmsi_communes(warehouse, scope, maille, ssmsi, annee)
+                if maille == "departement":
+                    frames["departements"] = ssmsi_departements(warehouse, scope, ssmsi, annee)
+        elif source == "dcas":
+            frames["raw"] = dcas(warehouse, scope, maille, period, theme)
+        else:
+            reader = {"formations": trainings, "cyber": cyber, "alertes": alerts,
+                      "plaintes": complaints, "presence": presence}[source]
+            frames["raw"] = reader(warehouse, scope, maille, period)
+    return MapFrames(scope_label(warehouse, scope), scope_departement(warehouse, scope),
+                     units_frame, frames)

@@ -9,26 +9,21 @@ averages of 'ndiff' communes are never selected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import pandas as pd
 
 from dashboard.core.scope import Period, Scope, add_months
 from dashboard.core.warehouse import Warehouse
-from dashboard.queries.carte import run
-
-
-def _scoped(template: str, scope: Scope) -> tuple[str, dict]:
-    predicate, params = scope.commune_filter("c")
-    return template.replace("/*scope*/", predicate), params
+from dashboard.queries import carte
+from dashboard.queries.scoping import period_params, run, scoped
 
 
 def _communes(template: str, scope: Scope) -> tuple[str, dict]:
     """``template`` whose ``/*communes*/`` marker is the subquery of the territory's communes."""
-    return _scoped(template.replace(
+    return scoped(template.replace(
         "/*communes*/", "(SELECT c.code FROM communes AS c WHERE /*scope*/)"), scope)
-
-
-def _dates(period: Period) -> dict:
-    return {"debut": period.start, "fin": period.end, "fin_excl": period.end_exclusive}
 
 
 # --- identity cards ----------------------------------------------------------------------------
@@ -70,7 +65,7 @@ def brigade_card(warehouse: Warehouse, brigade_id: str) -> pd.DataFrame:
 
 
 def population(warehouse: Warehouse, scope: Scope) -> int:
-    sql, params = _scoped("SELECT coalesce(sum(c.population), 0) AS population "
+    sql, params = scoped("SELECT coalesce(sum(c.population), 0) AS population "
                           "FROM communes AS c WHERE /*scope*/", scope)
     return int(run(warehouse, sql, params)["population"].iloc[0])
 
@@ -79,7 +74,7 @@ def communes_table(warehouse: Warehouse, scope: Scope, period: Period) -> pd.Dat
     """One row per commune of the territory (a brigade's communes), in one query: recorded
     facts, complaints from élus (COMPLAINTS_RULE), DCAS consultations and training
     attendances of the period, and the last cyber score up to its end."""
-    sql, params = _scoped(
+    sql, params = scoped(
         """
         WITH u AS (SELECT c.code, c.nom, c.population FROM communes AS c WHERE /*scope*/),
         f AS (
@@ -123,7 +118,7 @@ def communes_table(warehouse: Warehouse, scope: Scope, period: Period) -> pd.Dat
         LEFT JOIN t USING (code) LEFT JOIN y USING (code)
         ORDER BY u.nom
         """, scope)
-    return run(warehouse, sql, params | _dates(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 # --- activity ----------------------------------------------------------------------------------
@@ -138,7 +133,7 @@ def facts_by_month(warehouse: Warehouse, scope: Scope, period: Period) -> pd.Dat
         GROUP BY f.mois, f.categorie
         ORDER BY f.mois, f.categorie
         """, scope)
-    return run(warehouse, sql, params | _dates(period)
+    return run(warehouse, sql, params | period_params(period)
                | {"depuis": add_months(period.start, -12)})
 
 
@@ -176,7 +171,7 @@ def complaints(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFra
           AND coalesce(p.date_faits, CAST(p.date_depot AS DATE)) < $fin_excl
         ORDER BY coalesce(p.date_faits, CAST(p.date_depot AS DATE)) DESC, p.id_plainte
         """, scope)
-    return run(warehouse, sql, params | _dates(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def alerts(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
@@ -207,7 +202,7 @@ def alerts(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
           AND al.cree_le >= $debut AND al.cree_le < $fin_excl
         ORDER BY al.cree_le DESC
         """, scope)
-    return run(warehouse, sql, params | _dates(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def dcas(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
@@ -221,7 +216,7 @@ def dcas(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
           AND d.date_consultation >= $debut AND d.date_consultation < $fin_excl
         ORDER BY d.date_consultation DESC, d.id_consultation
         """, scope)
-    return run(warehouse, sql, params | _dates(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def trainings(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
@@ -235,7 +230,7 @@ def trainings(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFram
           AND t.date_session >= $debut AND t.date_session < $fin_excl
         ORDER BY t.date_session DESC, t.id_participation
         """, scope)
-    return run(warehouse, sql, params | _dates(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def immersions(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
@@ -248,7 +243,7 @@ def immersions(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFra
           AND i.date_immersion >= $debut AND i.date_immersion < $fin_excl
         ORDER BY i.date_immersion DESC
         """, scope)
-    return run(warehouse, sql, params | _dates(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def diagnostics(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
@@ -261,7 +256,7 @@ def diagnostics(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFr
         WHERE g.code_commune IN /*communes*/ AND g.date_diagnostic < $fin_excl
         ORDER BY g.date_diagnostic DESC, g.code_commune
         """, scope)
-    return run(warehouse, sql, params | _dates(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def presence_by_month(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
@@ -274,7 +269,7 @@ def presence_by_month(warehouse: Warehouse, scope: Scope, period: Period) -> pd.
         GROUP BY 1, 2
         ORDER BY 1, 2
         """, scope)
-    return run(warehouse, sql, params | _dates(period))
+    return run(warehouse, sql, params | period_params(period))
 
 
 def contacts(warehouse: Warehouse, scope: Scope, *, with_phone: bool) -> pd.DataFrame:
@@ -289,3 +284,70 @@ def contacts(warehouse: Warehouse, scope: Scope, *, with_phone: bool) -> pd.Data
         ORDER BY c.nom, e.fonction, e.id_contact
         """.replace("/*phone*/", phone), scope)
     return run(warehouse, sql, params)
+
+
+# --- one profile's reads -----------------------------------------------------------------------
+
+#: the reads only a brigade's profile needs
+BY_COMMUNE = ("communes_table",)
+PREFETCH_THREADS = 4
+
+
+def _reads() -> dict[str, Callable[[ProfileReader], object]]:
+    """Every read a profile may need, by name (see :class:`ProfileReader`)."""
+
+    def per(name: str) -> Callable[[ProfileReader], pd.DataFrame]:
+        return lambda r: globals()[name](r.warehouse, r.scope, r.period)
+
+    return {
+        "facts": lambda r: facts_by_month(r.warehouse, r.scope, r.period),
+        "population": lambda r: population(r.warehouse, r.scope),
+        "complaints": per("complaints"),
+        "alerts": per("alerts"),
+        "dcas": per("dcas"),
+        "trainings": per("trainings"),
+        "immersions": per("immersions"),
+        "diagnostics": per("diagnostics"),
+        "presence": per("presence_by_month"),
+        "ssmsi": lambda r: ssmsi(r.warehouse, r.scope),
+        "contacts": lambda r: contacts(r.warehouse, r.scope, with_phone=r.with_phone),
+        # every ZGN commune of the brigades concerned, for the expected presence
+        "presence_rows": lambda r: carte.presence(r.warehouse, r.scope, "commune", r.period),
+        # the brigade's communes, one row each, with their figures
+        "communes_table": per("communes_table"),
+        # the SMS delivery of the territory, counted as on the Carte and overview pages
+        "sms": lambda r: carte.alerts(r.warehouse, r.scope, r.scope.level, r.period),
+    }
+
+
+READS = _reads()
+
+
+class ProfileReader:
+    """The frames of one territory's profile (``commune:<code>`` or ``brigade:<id>``), each
+    read at most once; :meth:`prefetch` runs those a page needs side by side (DuckDB works
+    outside Python's lock, so two cores serve two queries). ``with_phone``: whether élus'
+    phone numbers may be read (the page decides from the user's role)."""
+
+    def __init__(self, warehouse: Warehouse, scope: Scope, period: Period,
+                 with_phone: bool = False) -> None:
+        self.warehouse, self.scope, self.period = warehouse, scope, period
+        self.with_phone = with_phone
+        self._results: dict[str, object] = {}
+
+    def get(self, name: str):
+        if name not in self._results:
+            self._results[name] = READS[name](self)
+        return self._results[name]
+
+    def prefetch(self, names: tuple[str, ...] | None = None) -> ProfileReader:
+        """Run the reads ``names`` (default: all those of this kind of page) concurrently."""
+        if names is None:
+            brigade = self.scope.level == "brigade"
+            names = tuple(n for n in READS if brigade or n not in BY_COMMUNE)
+        todo = [n for n in names if n not in self._results]
+        with ThreadPoolExecutor(max_workers=PREFETCH_THREADS) as pool:
+            for name, result in zip(todo, pool.map(lambda n: READS[n](self), todo),
+                                    strict=True):
+                self._results[name] = result
+        return self

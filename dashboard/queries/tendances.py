@@ -7,11 +7,10 @@ from datetime import date
 import pandas as pd
 
 from dashboard.core.categories import Category
+from dashboard.core.reference import data_months, scope_label
 from dashboard.core.scope import Scope
 from dashboard.queries.scoping import plain, scoped
-from dashboard.queries.vue_ensemble import monthly_facts
-
-__all__ = ["category_months", "complaint_days", "complaint_span", "monthly_series"]
+from dashboard.queries.vue_ensemble import monthly_facts, scope_figures
 
 FACT_SERIES_SQL = """
 SELECT f.mois, sum(f.nombre) AS nombre
@@ -80,3 +79,32 @@ def complaint_span(warehouse) -> tuple[date | None, date | None]:
     first, last = plain(frame["first"].iloc[0]), plain(frame["last"].iloc[0])
     return (None if first is None else pd.Timestamp(first).date(),
             None if last is None else pd.Timestamp(last).date())
+
+
+class TrendReader:
+    """The trends view's reads for one warehouse (see :mod:`dashboard.views.tendances`)."""
+
+    def __init__(self, warehouse) -> None:
+        self.warehouse = warehouse
+
+    def span(self) -> tuple[date, date, date | None, date | None]:
+        """Months with facts (without any: the three years up to last month) and the first
+        and last complaint dates."""
+        first, last, _has_facts = data_months(self.warehouse)
+        return (first, last, *complaint_span(self.warehouse))
+
+    def monthly_series(self, scope: Scope, category: Category, end_exclusive: date
+                       ) -> pd.DataFrame:
+        return monthly_series(self.warehouse, scope, category, end_exclusive)
+
+    def category_months(self, scope: Scope, start: date, end_exclusive: date) -> pd.DataFrame:
+        return category_months(self.warehouse, scope, start, end_exclusive)
+
+    def complaint_days(self, scope: Scope, start: date, end_exclusive: date) -> pd.DataFrame:
+        return complaint_days(self.warehouse, scope, start, end_exclusive)
+
+    def scope_label(self, scope: Scope) -> str:
+        return scope_label(self.warehouse, scope)
+
+    def population(self, scope: Scope) -> int | None:
+        return scope_figures(self.warehouse, scope).get("population")

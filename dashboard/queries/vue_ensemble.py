@@ -10,9 +10,9 @@ from datetime import date
 
 import pandas as pd
 
+from dashboard.core.categories import Category
 from dashboard.core.scope import Period, Scope
 from dashboard.queries.scoping import plain, scoped
-from dashboard.views.vue_ensemble import sum_by_period
 
 #: élus among the attendees of a training (trainings.fonction_participant)
 ELU_FUNCTIONS = ["maire", "adjoint", "conseiller_municipal"]
@@ -25,6 +25,22 @@ SELECT CAST(coalesce(sum(c.population), 0) AS BIGINT) AS population,
 FROM communes AS c
 WHERE /*scope*/
 """
+
+
+def sum_by_period(monthly: pd.DataFrame, periods: Mapping[str, Period],
+                  groups: tuple[Category, ...]) -> dict[str, dict[str, int]]:
+    """Recorded facts of each group in each period, from monthly sums (columns ``mois``,
+    ``categorie``, ``nombre``); periods may overlap. ``{period: {group key: count}}``."""
+    if monthly.empty:
+        return {key: {g.key: 0 for g in groups} for key in periods}
+    months = pd.to_datetime(monthly["mois"])
+    out: dict[str, dict[str, int]] = {}
+    for key, period in periods.items():
+        inside = monthly[(months >= pd.Timestamp(period.start))
+                         & (months < pd.Timestamp(period.end_exclusive))]
+        out[key] = {g.key: int(inside.loc[inside["categorie"].isin(g.facts), "nombre"].sum())
+                    for g in groups}
+    return out
 
 
 def scope_figures(warehouse, scope: Scope) -> dict[str, object]:

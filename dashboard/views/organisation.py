@@ -1,4 +1,5 @@
-"""What the organisation page shows for a scope (France or one département), callback-free."""
+"""What the organisation page shows for a scope (France or one département): its map, table and
+key figures, from the frames of :mod:`dashboard.queries.organisation` (pure)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.core.kpi import Kpi, build_kpis
-from dashboard.core.provenance import is_modelled
-from dashboard.core.warehouse import Warehouse
 from dashboard.views import figures
 from dashboard.views import organisation_indicators as indicators
 from dashboard.views.organisation_indicators import DEPARTEMENT, NATIONAL, Indicator
 
-UNAVAILABLE = ("L'entrepôt de données n'est pas encore publié. "
-               "Lancez « python -m etl build » puis rechargez la page.")
-READ_ERROR = ("Les données n'ont pas pu être lues. Réessayez dans un instant ; si le problème "
-              "persiste, reconstruisez l'entrepôt (« python -m etl build »).")
 NO_DEPARTEMENT = "L'entrepôt ne contient aucun département."
 NO_BRIGADE = ("Aucune brigade territoriale dans ce département : "
               "il est entièrement en zone police.")
@@ -104,20 +99,20 @@ def departement_options(departements: pd.DataFrame) -> list[dict[str, str]]:
     ]
 
 
-def map_view(warehouse: Warehouse, departement: str | None, indicator_key: str | None
-             ) -> MapView:
-    """The national map of départements, or the brigades of ``departement``.
+def map_view(frames, departement: str | None, indicator_key: str | None) -> MapView:
+    """The national map of départements, or the brigades of ``departement``, from ``frames``
+    (:func:`dashboard.queries.organisation.map_frames`: departements, brigades, geojson).
 
     ``departement`` comes from the browser: it is checked against the warehouse, never trusted.
     """
     level = NATIONAL if not departement else DEPARTEMENT
-    departements = warehouse.departements()
+    departements = frames.departements
     if departements.empty:
         return _empty(level, indicator_key, NO_DEPARTEMENT)
     indicator = indicators.pick_indicator(level, indicator_key)
     if level == NATIONAL:
         frame = indicators.departement_frame(departements)
-        geojson = warehouse.geojson("departement", "national", metropole=True)
+        geojson = frames.geojson
         caption = (f"{indicator.label} par département. Les départements d'outre-mer, "
                    "absents de la carte, figurent dans ce tableau.")
         return MapView(level, indicator, f"Départements — {indicator.label}", caption, frame,
@@ -128,29 +123,28 @@ def map_view(warehouse: Warehouse, departement: str | None, indicator_key: str |
     row = match.iloc[0]
     code = str(row["code"])
     title = f"Brigades — {code} {row['nom']} — {indicator.label}"
-    brigades = warehouse.brigades(code)
+    brigades = frames.brigades
     if brigades.empty:
         return MapView(level, indicator, title, "", pd.DataFrame(), {"features": []},
                        departement=code, message=NO_BRIGADE)
     frame = indicators.brigade_frame(brigades)
-    geojson = warehouse.geojson("brigade", "departement", code)
+    geojson = frames.geojson
     caption = f"{indicator.label} par brigade, {code} — {row['nom']}."
     return MapView(level, indicator, title, caption, frame, geojson, departement=code,
                    metropolitan=not bool(row["outre_mer"]),
                    map_message=None if geojson["features"] else NO_SHAPE)
 
 
-def scope_kpis(warehouse: Warehouse, departement: str | None) -> tuple[str, list[Kpi]]:
-    """The heading of the scope and its cards; an unknown département gives no cards."""
-    departements = warehouse.departements()
-    modelled = is_modelled(warehouse.organisation_sources())
+def scope_kpis(departements: pd.DataFrame, summary: dict | None, modelled: bool,
+               departement: str | None) -> tuple[str, list[Kpi]]:
+    """The heading of the scope and its cards (``summary``: the scope's totals, from
+    :func:`dashboard.queries.organisation.summary`); an unknown département gives no cards."""
     if not departement:
-        return "France entière", build_kpis(warehouse.summary(None), national=True,
-                                             modelled=modelled)
+        return "France entière", build_kpis(summary or {}, national=True, modelled=modelled)
     match = departements[departements["code"] == departement]
     if match.empty:
         return unknown_departement(str(departement)), []
     row = match.iloc[0]
     return (f"{row['code']} — {row['nom']}",
-            build_kpis(warehouse.summary(str(row["code"])), national=False, modelled=modelled))
+            build_kpis(summary or {}, national=False, modelled=modelled))
 

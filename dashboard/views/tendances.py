@@ -1,4 +1,5 @@
-"""What the trends page shows for a territory, a period and a category (callback-free)."""
+"""What the trends page shows for a territory, a period and a category (pure: the figures come
+from a reader, :class:`dashboard.queries.tendances.TrendReader`, that the page hands in)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from dashboard.core import categories, page_state, reference
+from dashboard.core import categories
 from dashboard.core.categories import Category
 from dashboard.core.formatting import format_number
 from dashboard.core.scope import Period, Scope, add_months, month_start
-from dashboard.queries import tendances as queries
-from dashboard.queries.vue_ensemble import scope_figures
 from dashboard.views import trends
-from dashboard.views.vue_ensemble import format_change, per_1000
+from dashboard.views.measures import format_change, per_1000
 
 NO_SERIES = "Aucun fait de cette catégorie n'est enregistré pour ce territoire sur la période."
 NO_COMPLAINTS = "Aucune plainte d'élu n'est enregistrée pour ce territoire sur la période."
@@ -38,13 +37,6 @@ class Span:
     last_month: date
     complaints_first: date | None
     complaints_last: date | None
-
-    @classmethod
-    def read(cls, warehouse) -> Span:
-        """Without facts, the three years up to last month (see page_state.data_months)."""
-        first, last, _has_facts = page_state.data_months(warehouse)
-        c_first, c_last = queries.complaint_span(warehouse)
-        return cls(first, last, c_first, c_last)
 
     def last_of(self, category: Category) -> date:
         """The last month known: later months are missing data, not zeros."""
@@ -107,31 +99,31 @@ def _n(value, decimals: int = 0) -> str:
     return format_number(float(value), decimals)
 
 
-def trend_view(warehouse, scope: Scope, period: Period, category: Category, span: Span,
+def trend_view(reader, scope: Scope, period: Period, category: Category, span: Span,
                *, with_compstat: bool = True) -> TrendView:
     """Read the series of ``category`` in ``scope`` and shape everything the page shows."""
-    raw = queries.monthly_series(warehouse, scope, category, period.end_exclusive)
+    raw = reader.monthly_series(scope, category, period.end_exclusive)
     months = trends.fill_months(raw, span.first_of(category),
                                 min(period.end, span.last_of(category)))
     scores = trends.poisson_scores(months)
     view = TrendView(
-        scope=scope, label=reference.scope_label(warehouse, scope), category=category,
-        period=period, population=scope_figures(warehouse, scope).get("population"),
+        scope=scope, label=reader.scope_label(scope), category=category,
+        period=period, population=reader.population(scope),
         months=months, series=trends.series_frame(months, period), scores=scores,
         flags=trends.flagged_months(scores, period),
         heatmap=trends.heatmap_frame(months, period),
     )
     if with_compstat:
-        view.compstat = compstat(warehouse, scope, period.end, span)
+        view.compstat = compstat(reader, scope, period.end, span)
     return view
 
 
-def compstat(warehouse, scope: Scope, end: date, span: Span) -> pd.DataFrame:
+def compstat(reader, scope: Scope, end: date, span: Span) -> pd.DataFrame:
     """Short window and year to date of every category against a year earlier: facts by month
     (their finest grain), complaints from élus by day (28 days)."""
     end = min(month_start(end), span.last_month)  # after the last month: no data yet
     start = date(end.year - 1, 1, 1)
-    monthly = queries.category_months(warehouse, scope, start, add_months(end, 1))
+    monthly = reader.category_months(scope, start, add_months(end, 1))
     first = max(start, span.first_month)
     grid = trends.category_grid(monthly, first, end)
     rows = []
@@ -141,11 +133,11 @@ def compstat(warehouse, scope: Scope, end: date, span: Span) -> pd.DataFrame:
         short, ytd = trends.month_windows(trends.group_series(grid, category.facts), end)
         rows.append((category.key, category.label, short, ytd))
     rows.append((categories.COMPLAINTS, categories.ATTEINTES_ELUS.label,
-                 *complaint_windows(warehouse, scope, end, span)))
+                 *complaint_windows(reader, scope, end, span)))
     return trends.compstat_frame(rows)
 
 
-def complaint_windows(warehouse, scope: Scope, end_month: date, span: Span):
+def complaint_windows(reader, scope: Scope, end_month: date, span: Span):
     """28 days and year to date of complaints, ending on the last day of ``end_month`` or on
     the last complaint loaded, whichever is earlier."""
     end = add_months(end_month, 1) - timedelta(days=1)
@@ -153,7 +145,7 @@ def complaint_windows(warehouse, scope: Scope, end_month: date, span: Span):
         end = min(end, span.complaints_last)
     start = min(date(end.year - 1, 1, 1),
                 end - timedelta(days=trends.YEAR_DAYS + trends.SHORT_DAYS))
-    days = queries.complaint_days(warehouse, scope, start, end + timedelta(days=1))
+    days = reader.complaint_days(scope, start, end + timedelta(days=1))
     return trends.day_windows(days, end, span.complaints_first)
 
 
@@ -191,10 +183,10 @@ def summary_frame(first: TrendView, second: TrendView) -> pd.DataFrame:
                          "second": figures(second)})
 
 
-def comparison(warehouse, first_scope: Scope, second_scope: Scope, period: Period,
+def comparison(reader, first_scope: Scope, second_scope: Scope, period: Period,
                category: Category, span: Span) -> Comparison:
-    first = trend_view(warehouse, first_scope, period, category, span, with_compstat=False)
-    second = trend_view(warehouse, second_scope, period, category, span, with_compstat=False)
+    first = trend_view(reader, first_scope, period, category, span, with_compstat=False)
+    second = trend_view(reader, second_scope, period, category, span, with_compstat=False)
     frame = trends.comparison_frame(first.months, first.population, second.months,
                                     second.population, period)
     return Comparison(first, second, frame, summary_frame(first, second))

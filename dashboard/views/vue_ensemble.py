@@ -9,9 +9,19 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from dashboard.core import categories
-from dashboard.core.formatting import MISSING, THOUSANDS, format_number, format_percent, safe_ratio
+from dashboard.core.formatting import format_number, format_percent
 from dashboard.core.kpi import Kpi
 from dashboard.core.scope import Period, Scope
+from dashboard.views.measures import (
+    difference,
+    format_change,
+    format_duration,
+    is_missing,
+    per_1000,
+    plural,
+    relative_change,
+    share,
+)
 
 #: the three periods every figure is computed for
 CURRENT, PREVIOUS, YEAR_BEFORE = "courante", "precedente", "annee_precedente"
@@ -22,91 +32,6 @@ MINUS = "\u2212"  # a real minus sign, read as « moins » by screen readers
 def periods_of(period: Period) -> dict[str, Period]:
     """The period shown, the one just before (same length) and the same one a year earlier."""
     return {CURRENT: period, PREVIOUS: period.previous(), YEAR_BEFORE: period.year_before()}
-
-
-# --- arithmetic ------------------------------------------------------------------------------
-
-def _missing(value: object) -> bool:
-    return value is None or bool(pd.isna(value))
-
-
-def relative_change(current: object, reference: object) -> float | None:
-    """``current / reference - 1``; None when either is missing or the reference is 0 (a rise
-    from nothing has no percentage)."""
-    ratio = safe_ratio(current, reference)
-    return None if ratio is None else ratio - 1
-
-
-def difference(current: object, reference: object) -> float | None:
-    """``current - reference`` (for shares: percentage points, as a fraction); None if missing."""
-    if _missing(current) or _missing(reference):
-        return None
-    return float(current) - float(reference)  # type: ignore[arg-type]
-
-
-def share(part: object, whole: object) -> float | None:
-    """``part / whole`` as a share; None when there is nothing to share (whole missing or 0)."""
-    return safe_ratio(0 if _missing(part) else part, whole)
-
-
-def per_1000(count: object, population: object) -> float | None:
-    ratio = safe_ratio(count, population)
-    return None if ratio is None else ratio * 1000
-
-
-#: kind of change → (scale, decimals, unit)
-CHANGE_UNITS = {"percent": (100, 1, f"{THOUSANDS}%"), "points": (100, 1, " points"),
-                "minutes": (1, 0, f"{THOUSANDS}min")}
-
-
-def format_change(change: float | None, kind: str) -> str:
-    """A change in French: ``percent`` (relative: « +12,3 % »), ``points`` (difference of two
-    shares: « −2,5 points ») or ``minutes`` (difference of durations: « +15 min »). A change
-    that rounds to zero has no sign; a missing one (None, NaN) is « — »."""
-    if _missing(change):
-        return MISSING
-    if kind not in CHANGE_UNITS:
-        raise ValueError(f"unknown kind of change: {kind}")
-    scale, decimals, unit = CHANGE_UNITS[kind]
-    magnitude = round(abs(change) * scale, decimals)
-    sign = "" if magnitude == 0 else ("+" if change > 0 else MINUS)
-    return sign + format_number(magnitude, decimals) + unit
-
-
-def format_duration(minutes: object) -> str:
-    """``95`` → « 1 h 35 min », ``40`` → « 40 min », ``1500`` → « 1 j 1 h »; missing → « — »."""
-    if _missing(minutes):
-        return MISSING
-    total = round(float(minutes))  # type: ignore[arg-type]
-    if total < 60:
-        return f"{total}{THOUSANDS}min"
-    hours, mins = divmod(total, 60)
-    if hours < 24:
-        return f"{hours}{THOUSANDS}h {mins:02d}{THOUSANDS}min" if mins else f"{hours}{THOUSANDS}h"
-    days, hours = divmod(hours, 24)
-    return f"{days}{THOUSANDS}j {hours}{THOUSANDS}h" if hours else f"{days}{THOUSANDS}j"
-
-
-def sum_by_period(monthly: pd.DataFrame, periods: Mapping[str, Period],
-                  groups: tuple[categories.Category, ...]) -> dict[str, dict[str, int]]:
-    """Recorded facts of each group in each period, from monthly sums (columns ``mois``,
-    ``categorie``, ``nombre``); periods may overlap. ``{period: {group key: count}}``."""
-    if monthly.empty:
-        return {key: {g.key: 0 for g in groups} for key in periods}
-    months = pd.to_datetime(monthly["mois"])
-    out: dict[str, dict[str, int]] = {}
-    for key, period in periods.items():
-        inside = monthly[(months >= pd.Timestamp(period.start))
-                         & (months < pd.Timestamp(period.end_exclusive))]
-        out[key] = {g.key: int(inside.loc[inside["categorie"].isin(g.facts), "nombre"].sum())
-                    for g in groups}
-    return out
-
-
-def plural(count: object, one: str, many: str) -> str:
-    """« 1 alerte datée », « 0 alerte datée », « 3 alertes datées » (French: 0 and 1 singular)."""
-    n = 0 if _missing(count) else float(count)  # type: ignore[arg-type]
-    return f"{format_number(n)} {one if abs(n) < 2 else many}"
 
 
 # --- cards -----------------------------------------------------------------------------------
@@ -228,7 +153,7 @@ def overview_frame(figures: Mapping[str, Mapping[str, object]]) -> pd.DataFrame:
     rows = []
     for m in MEASURES:
         values = {k: m.value(figures.get(k, {})) for k in PERIOD_KEYS}
-        values = {k: None if _missing(v) else float(v) for k, v in values.items()}
+        values = {k: None if is_missing(v) else float(v) for k, v in values.items()}
         rows.append({
             "section": m.section, "cle": m.key, "indicateur": m.label, "type": m.kind,
             **values,
@@ -263,7 +188,7 @@ def has_data(figures: Mapping[str, Mapping[str, object]]) -> bool:
     """Whether the territory has any figure at all in the three periods."""
     for values in figures.values():
         for name, value in values.items():
-            if name != "communes_zgn" and not _missing(value) and float(value) != 0:
+            if name != "communes_zgn" and not is_missing(value) and float(value) != 0:
                 return True
     return False
 

@@ -168,7 +168,7 @@ def test_one_rule_per_figure_on_the_overview_map_and_profile(app, tmp_path):
     from dashboard.core.warehouse import Warehouse
     from dashboard.queries import carte as qc
     from dashboard.queries import vue_ensemble as qv
-    from dashboard.views.profils import QUERIES
+    from dashboard.queries.profils import ProfileReader
 
     path = tmp_path / "warehouse.duckdb"
     shutil.copy(app.warehouse_path, path)
@@ -197,9 +197,8 @@ def test_one_rule_per_figure_on_the_overview_map_and_profile(app, tmp_path):
             assert (sms["messages"], sms["remis"]) == (figures["messages"],
                                                        figures["messages_remis"])
             assert (sms["messages"], sms["remis"]) == expected_sms[code]
-        profile = type("P", (), {"warehouse": warehouse, "scope": Scope.parse("brigade:B35047"),
-                                 "period": period})()
-        on_profile = QUERIES["sms"](profile).iloc[0]
+        profile = ProfileReader(warehouse, Scope.parse("brigade:B35047"), period)
+        on_profile = profile.get("sms").iloc[0]
         assert (on_profile["messages"], on_profile["remis"]) == (sms["messages"], sms["remis"])
     finally:
         warehouse.close()
@@ -265,7 +264,7 @@ def test_ndiff_commune_is_grey_never_the_departement_average(app):
 
 
 def test_every_indicator_answers_and_no_phone_number_reaches_a_map(app):
-    from dashboard.views.carte import INDICATORS
+    from dashboard.views.map_indicators import INDICATORS
 
     client = client_for(app, "brigade35")  # a role that may see phone numbers elsewhere
     view = {"perimetre": "brigade:B35047", "maille": "commune"}

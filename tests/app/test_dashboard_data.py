@@ -5,7 +5,9 @@ import threading
 import duckdb
 import pytest
 
+from dashboard.core import reference
 from dashboard.core.warehouse import Warehouse, WarehouseUnavailable
+from dashboard.queries import organisation as organisation_queries
 from tests.support.dashboard_fixture import build_small_warehouse
 
 
@@ -24,7 +26,7 @@ def test_departements_and_brigades(warehouse):
 
 def test_values_travel_as_parameters(warehouse):
     assert warehouse.brigades("35' OR '1'='1").empty
-    nothing = warehouse.summary("35' OR '1'='1")
+    nothing = organisation_queries.summary(warehouse, "35' OR '1'='1")
     assert nothing["nb_communes"] == 0
     # a scope without ZGN counts 0 inhabitants there, not "unknown"
     assert (nothing["population_zgn"], nothing["superficie_zgn_km2"], nothing["effectif"]) == (
@@ -32,12 +34,12 @@ def test_values_travel_as_parameters(warehouse):
 
 
 def test_summary_national_and_departement(warehouse):
-    france = warehouse.summary()
+    france = organisation_queries.summary(warehouse)
     assert france["nb_communes"] == 12 and france["nb_communes_zgn"] == 8
     assert france["population_zgn"] == 103_000 and isinstance(france["population_zgn"], int)
     assert france["nb_brigades"] == 4 and france["effectif"] == 84
     assert france["nb_departements"] == 3 and france["nb_departements_om"] == 1
-    ille = warehouse.summary("35")
+    ille = organisation_queries.summary(warehouse, "35")
     assert (ille["nb_communes"], ille["nb_brigades"], ille["nb_compagnies"]) == (6, 2, 2)
 
 
@@ -56,11 +58,11 @@ def test_geojson_is_cached_until_the_file_is_replaced(warehouse):
     first = warehouse.geojson("brigade", "departement", "35")
     assert [f["id"] for f in first["features"]] == ["B35047", "B35253"]
     assert warehouse.geojson("brigade", "departement", "35") is first
-    assert warehouse.organisation_sources() == {"modele": 4}
+    assert reference.organisation_sources(warehouse) == {"modele": 4}
 
     build_small_warehouse(warehouse.path, source="fichier")  # built aside, then os.replace
 
-    assert warehouse.organisation_sources() == {"fichier": 4}
+    assert reference.organisation_sources(warehouse) == {"fichier": 4}
     assert warehouse.geojson("brigade", "departement", "35") is not first
 
 
@@ -90,7 +92,7 @@ def test_concurrent_readers_survive_a_rebuild(warehouse):
     def read():
         while not stop.is_set():
             try:
-                assert warehouse.summary()["nb_brigades"] == 4
+                assert organisation_queries.summary(warehouse)["nb_brigades"] == 4
             except BaseException as exc:  # noqa: BLE001 - reported to the main thread
                 errors.append(exc)
                 return
@@ -101,10 +103,10 @@ def test_concurrent_readers_survive_a_rebuild(warehouse):
     try:
         for source in ("fichier", "modele", "fichier"):
             build_small_warehouse(warehouse.path, source=source)
-            warehouse.organisation_sources()
+            reference.organisation_sources(warehouse)
     finally:
         stop.set()
         for t in threads:
             t.join(timeout=10)
     assert errors == []
-    assert warehouse.organisation_sources() == {"fichier": 4}
+    assert reference.organisation_sources(warehouse) == {"fichier": 4}

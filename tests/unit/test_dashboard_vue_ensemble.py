@@ -17,6 +17,8 @@ from dashboard.core.access import User
 from dashboard.core.formatting import MISSING, THOUSANDS
 from dashboard.core.scope import Period, Scope
 from dashboard.core.warehouse import Warehouse
+from dashboard.queries import vue_ensemble as vue_queries
+from dashboard.views import measures
 from dashboard.views import vue_ensemble as overview
 from tests.support.dash_callbacks import client_for, operational_app, post, text, update
 
@@ -27,36 +29,36 @@ PERIOD = Period(date(2025, 11, 1), date(2026, 10, 1))  # the fixture's default p
 # --- pure arithmetic -------------------------------------------------------------------------
 
 def test_changes_ratios_and_missing_values():
-    assert overview.relative_change(110, 100) == pytest.approx(0.1)
-    assert overview.relative_change(5, 0) is None  # a rise from nothing has no percentage
-    assert overview.relative_change(None, 3) is None
-    assert overview.relative_change(3, float("nan")) is None
-    assert overview.difference(0.75, 0.5) == pytest.approx(0.25)
-    assert overview.difference(0.75, None) is None
-    assert overview.share(3, 4) == 0.75
-    assert overview.share(None, 4) == 0  # no part counted: none
-    assert overview.share(3, 0) is None
-    assert overview.per_1000(50, 20_000) == pytest.approx(2.5)
-    assert overview.per_1000(50, 0) is None
+    assert measures.relative_change(110, 100) == pytest.approx(0.1)
+    assert measures.relative_change(5, 0) is None  # a rise from nothing has no percentage
+    assert measures.relative_change(None, 3) is None
+    assert measures.relative_change(3, float("nan")) is None
+    assert measures.difference(0.75, 0.5) == pytest.approx(0.25)
+    assert measures.difference(0.75, None) is None
+    assert measures.share(3, 4) == 0.75
+    assert measures.share(None, 4) == 0  # no part counted: none
+    assert measures.share(3, 0) is None
+    assert measures.per_1000(50, 20_000) == pytest.approx(2.5)
+    assert measures.per_1000(50, 0) is None
 
 
 def test_french_changes_and_durations():
-    assert overview.format_change(0.123, "percent") == f"+12,3{NB}%"
-    assert overview.format_change(-0.025, "points") == "\u22122,5 points"
-    assert overview.format_change(-15.4, "minutes") == f"\u221215{NB}min"
-    assert overview.format_change(0.0004, "percent") == f"0,0{NB}%"  # rounds to 0: no sign
-    assert overview.format_change(None, "percent") == MISSING
+    assert measures.format_change(0.123, "percent") == f"+12,3{NB}%"
+    assert measures.format_change(-0.025, "points") == "\u22122,5 points"
+    assert measures.format_change(-15.4, "minutes") == f"\u221215{NB}min"
+    assert measures.format_change(0.0004, "percent") == f"0,0{NB}%"  # rounds to 0: no sign
+    assert measures.format_change(None, "percent") == MISSING
     with pytest.raises(ValueError):
-        overview.format_change(0.1, "days")
-    assert overview.format_duration(40) == f"40{NB}min"
-    assert overview.format_duration(95) == f"1{NB}h 35{NB}min"
-    assert overview.format_duration(120) == f"2{NB}h"
-    assert overview.format_duration(1500) == f"1{NB}j 1{NB}h"
-    assert overview.format_duration(None) == MISSING
-    assert overview.plural(1, "alerte datée", "alertes datées") == "1 alerte datée"
-    assert overview.plural(0, "alerte datée", "alertes datées") == "0 alerte datée"
-    assert overview.plural(2500, "alerte", "alertes") == f"2{NB}500 alertes"
-    assert overview.format_duration(float("nan")) == MISSING
+        measures.format_change(0.1, "days")
+    assert measures.format_duration(40) == f"40{NB}min"
+    assert measures.format_duration(95) == f"1{NB}h 35{NB}min"
+    assert measures.format_duration(120) == f"2{NB}h"
+    assert measures.format_duration(1500) == f"1{NB}j 1{NB}h"
+    assert measures.format_duration(None) == MISSING
+    assert measures.plural(1, "alerte datée", "alertes datées") == "1 alerte datée"
+    assert measures.plural(0, "alerte datée", "alertes datées") == "0 alerte datée"
+    assert measures.plural(2500, "alerte", "alertes") == f"2{NB}500 alertes"
+    assert measures.format_duration(float("nan")) == MISSING
 
 
 def test_sums_of_overlapping_periods():
@@ -68,10 +70,10 @@ def test_sums_of_overlapping_periods():
     })
     periods = {"a": Period(date(2026, 1, 1), date(2026, 2, 1)),
                "b": Period(date(2026, 2, 1), date(2026, 3, 1))}
-    sums = overview.sum_by_period(monthly, periods, categories.MAIN[:2])
+    sums = vue_queries.sum_by_period(monthly, periods, categories.MAIN[:2])
     assert sums["a"] == {"cambriolages_logement": 3, "violences_physiques": 0}
     assert sums["b"] == {"cambriolages_logement": 2, "violences_physiques": 12}
-    empty = overview.sum_by_period(monthly.iloc[0:0], periods, categories.MAIN[:1])
+    empty = vue_queries.sum_by_period(monthly.iloc[0:0], periods, categories.MAIN[:1])
     assert empty["a"] == {"cambriolages_logement": 0}
 
 
@@ -327,7 +329,7 @@ def test_without_a_warehouse_both_pages_say_what_to_do(tmp_path, monkeypatch):
 
 
 def test_card_links_lead_to_existing_categories_and_map_indicators():
-    carte_view = pytest.importorskip("dashboard.views.carte")
+    carte_view = pytest.importorskip("dashboard.views.map_indicators")
     for measure in overview.MEASURES:
         page, _, key = measure.link.partition(":")
         if page == "tendances":

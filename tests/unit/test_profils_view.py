@@ -9,7 +9,7 @@ import pytest
 
 from dashboard.core.access import User
 from dashboard.core.scope import Period
-from dashboard.views import profils as pv
+from dashboard.views import profil_tables as pv
 
 PERIOD = Period(dt.date(2026, 1, 1), dt.date(2026, 3, 1))
 

@@ -5,8 +5,19 @@ import pytest
 
 from dashboard.core.components import data_table, kpi_cards
 from dashboard.core.warehouse import Warehouse
+from dashboard.queries import organisation as queries
 from dashboard.views import organisation as view
 from tests.support.dashboard_fixture import build_small_warehouse
+
+
+def shown_map(warehouse, departement, indicator):
+    """The page's path: the queries read the frames, the view shapes them."""
+    return view.map_view(queries.map_frames(warehouse, departement), departement, indicator)
+
+
+def scope_kpis(warehouse, departement):
+    frames = queries.scope_frames(warehouse, departement)
+    return view.scope_kpis(frames.departements, frames.summary, frames.modelled, departement)
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +29,7 @@ def warehouse(tmp_path_factory):
 
 
 def test_national_view_draws_metropolitan_departements_and_lists_all(warehouse):
-    shown = view.map_view(warehouse, None, "gendarmes_10000")
+    shown = shown_map(warehouse, None, "gendarmes_10000")
     assert shown.message is None and shown.map_message is None
     assert shown.frame["code"].tolist() == ["35", "56", "972"]
     figure = shown.figure()
@@ -29,7 +40,7 @@ def test_national_view_draws_metropolitan_departements_and_lists_all(warehouse):
 
 
 def test_departement_view_shows_its_brigades(warehouse):
-    shown = view.map_view(warehouse, "972", "effectif")
+    shown = shown_map(warehouse, "972", "effectif")
     assert shown.title.startswith("Brigades — 972 Martinique")
     assert shown.frame["code"].tolist() == ["B97213"]
     assert not shown.metropolitan
@@ -40,11 +51,11 @@ def test_departement_view_shows_its_brigades(warehouse):
 
 
 def test_indicator_of_the_other_level_falls_back(warehouse):
-    assert view.map_view(warehouse, "35", "nb_brigades").indicator.key == "population"
+    assert shown_map(warehouse, "35", "nb_brigades").indicator.key == "population"
 
 
 def test_unknown_departement_is_refused(warehouse):
-    shown = view.map_view(warehouse, "x" * 40, None)
+    shown = shown_map(warehouse, "x" * 40, None)
     assert shown.message.startswith("Département inconnu : « xxxxxxxxxxxx… »")
     assert shown.figure().layout.annotations[0].text == shown.message
 
@@ -56,17 +67,17 @@ def test_departement_without_brigade(tmp_path):
     con.close()
     wh = Warehouse(path)
     try:
-        assert view.map_view(wh, "56", None).message == view.NO_BRIGADE
+        assert shown_map(wh, "56", None).message == view.NO_BRIGADE
     finally:
         wh.close()
 
 
 def test_scope_kpis(warehouse):
-    heading, kpis = view.scope_kpis(warehouse, None)
+    heading, kpis = scope_kpis(warehouse, None)
     assert heading == "France entière" and len(kpis) == 8
-    heading, kpis = view.scope_kpis(warehouse, "35")
+    heading, kpis = scope_kpis(warehouse, "35")
     assert heading == "35 — Ille-et-Vilaine" and len(kpis) == 7
-    assert view.scope_kpis(warehouse, "99")[1] == []
+    assert scope_kpis(warehouse, "99")[1] == []
 
 
 def test_departement_options_mark_overseas(warehouse):
@@ -75,7 +86,7 @@ def test_departement_options_mark_overseas(warehouse):
 
 
 def test_components_render_an_accessible_table_and_cards(warehouse):
-    shown = view.map_view(warehouse, None, None)
+    shown = shown_map(warehouse, None, None)
     table = data_table(shown.frame, shown.columns, shown.caption, decimals=shown.decimals)
     caption, head, body = table.children
     assert caption.children == shown.caption
@@ -86,7 +97,7 @@ def test_components_render_an_accessible_table_and_cards(warehouse):
     assert first_row[0] == {"type": "Th", "namespace": "dash_html_components",
                             "props": {"children": "35", "scope": "row"}}
     assert first_row[-1]["props"] == {"children": "11,1", "className": "text-end"}
-    cards = kpi_cards(view.scope_kpis(warehouse, None)[1])
+    cards = kpi_cards(scope_kpis(warehouse, None)[1])
     assert len(cards.children) == 8
 
 

@@ -1,0 +1,173 @@
+"""The scaffold of every data page: what its layout and its callbacks have in common.
+
+Layout side, :func:`page_context` reads the territory and period from the address for the
+signed-in user (:mod:`page_state`), with the same default period everywhere; an address whose
+territory the user may not see gets the same refusal on every page — the « Accès refusé »
+block, one ``acces_refuse`` audit record, and the user's own territory — and a read failure the
+same French message. :func:`page` lays out the title, the messages, the filter bar and the
+page's own body. Callback side, :func:`checked_view` checks what the browser sent (a forged
+territory is a 403, audited) and reads the period the same way.
+
+A page module then only declares its ids, its body and its callbacks (README, « Add a page »).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dash
+from dash import dcc, html
+from werkzeug.exceptions import Forbidden
+
+from dashboard.core import access, components, filters, page_state
+from dashboard.core import warehouse as data
+from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.core.reference import data_months
+from dashboard.core.scope import Period, Scope, ScopeError
+
+REFUSED_TITLE = "Accès refusé"
+
+
+def refusal(message: str) -> html.Section:
+    """The block an out-of-scope address gets on every page (HTTP's 403, said in French)."""
+    return html.Section([html.H2(REFUSED_TITLE, className="h5 mb-1"), html.P(message,
+                                                                           className="mb-0")],
+                        id="acces-refuse", role="alert", className="alert alert-danger")
+
+
+@dataclass
+class PageContext:
+    """What a data page's layout knows before drawing its body. ``user`` is None only for
+    Dash's start-up check (the guard stops every other request without a session): the page
+    then needs its ids, not its data; ``state`` is None when the warehouse could not be read."""
+
+    page: str
+    user: access.User | None = None
+    warehouse: data.Warehouse | None = None
+    state: page_state.PageState | None = None
+    problems: list[str] = field(default_factory=list)
+    refused: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.state is not None
+
+    def shown(self, **extra) -> dict:
+        """The territory and period of this rendering, for the page's callbacks (a ``Store``);
+        without data, the user's own territory."""
+        if self.state is not None:
+            return {"perimetre": self.state.scope.to_param(), **self.state.period.params(),
+                    **extra}
+        if self.user is not None:
+            return {"perimetre": access.default_scope(self.user).to_param(), **extra}
+        return {}
+
+    def filter_bar(self, ids: filters.FilterIds, *extra_ids: str, scopes: tuple[Scope, ...] = (),
+                   show_scope: bool = True) -> html.Div:
+        """The page's filter bar; without data, the same ids hidden (callbacks find them)."""
+        if self.state is None:
+            return page_state.hidden_filter_bar(ids, *extra_ids)
+        state = self.state
+        options = page_state.options(self.user, self.warehouse, state.scope, *scopes) \
+            if show_scope else []
+        return filters.filter_bar(ids, options, state.scope, state.period,
+                                  min(state.first_month, state.period.start),
+                                  max(state.last_month, state.period.end),
+                                  show_scope=show_scope)
+
+
+def page_context(page: str, perimetre=None, debut=None, fin=None,
+                 default_months: int = 12) -> PageContext:
+    """Territory and period of ``page`` from its address values (each may be a list)."""
+    perimetre, debut, fin = (page_state.first(v) for v in (perimetre, debut, fin))
+    context = PageContext(page, access.current_user())
+    if context.user is None:
+        return context
+    try:
+        context.warehouse = data.get_warehouse()
+        context.state = page_state.resolve(context.user, context.warehouse, perimetre, debut,
+                                           fin, default_months)
+    except READ_ERRORS as exc:
+        context.problems.append(failure(exc, page))
+        return context
+    messages = list(context.state.messages)
+    if page_state.NOT_YOURS in messages:
+        messages.remove(page_state.NOT_YOURS)
+        context.refused = page_state.NOT_YOURS
+        audit_refusal(f"{perimetre}")
+    context.problems += messages
+    return context
+
+
+def audit_refusal(scope_text: str) -> None:
+    """One ``acces_refuse`` audit record for a territory asked for by an address."""
+    try:
+        access.check_scope(scope_text)
+    except Forbidden:
+        return
+
+
+def page(context: PageContext, title: str, intro: str | None, *body, bar=None,
+         title_id: str | None = None) -> html.Div:
+    """Title, introduction, refusal and messages, filter bar, then the page's body."""
+    return html.Div([
+        html.H1(title, className="h3 mb-1", id=title_id) if title_id else
+        html.H1(title, className="h3 mb-1"),
+        html.P(intro, className="text-body-secondary mb-3") if intro else None,
+        refusal(context.refused) if context.refused else None,
+        *[components.empty_state(p, tone="warning") for p in context.problems],
+        bar,
+        *body,
+    ])
+
+
+def map_config(filename: str) -> dict:
+    """``dcc.Graph`` settings of a map: the geo map's base topojson served locally (without it
+    Plotly fetches it online), French locale (registered in our plotly.js build), no zoom on
+    scroll (scrolling the page must not zoom the map)."""
+    return {
+        "topojsonURL": dash.get_asset_url("vendor/topojson/"),
+        "displaylogo": False,
+        "locale": "fr",
+        "scrollZoom": False,
+        "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+        "toImageButtonOptions": {"filename": filename},
+    }
+
+
+def overseas_links(departements, href: Callable[[str], str], lead: str,
+                   nav_id: str | None = None) -> html.Nav | None:
+    """Links to the overseas départements (absent from national maps); ``href(code)`` gives
+    each one's address, relative to the app."""
+    overseas = departements[departements["outre_mer"]]
+    if overseas.empty:
+        return None
+    links: list = []
+    for code, nom in zip(overseas["code"], overseas["nom"], strict=True):
+        if links:
+            links.append(" · ")
+        links.append(dcc.Link(nom, href=dash.get_relative_path(href(code))))
+    extra = {"id": nav_id} if nav_id else {}
+    return html.Nav([lead, *links], className="small overseas-links",
+                    **{"aria-label": "Départements d'outre-mer"}, **extra)
+
+
+# --- callbacks -----------------------------------------------------------------------------------
+
+def checked_view(view: dict | None, default_months: int = 12, fallback: bool = False
+                 ) -> tuple[access.User, Scope, Period, data.Warehouse]:
+    """The territory the browser sent, checked (403 and audited when forged), and the period
+    it sent (default: the last ``default_months`` months with data; a forged period raises
+    ScopeError, a French message, or gives the default with ``fallback``)."""
+    view = view if isinstance(view, dict) else {}
+    user, scope = access.check_scope(view.get("perimetre"))
+    warehouse = data.get_warehouse()
+    _first, last, _has_facts = data_months(warehouse)
+    try:
+        period = Period.parse(view.get("debut"), view.get("fin"), last, default_months)
+    except ScopeError:
+        if not fallback:
+            raise
+        period = Period.parse(None, None, last, default_months)
+    return user, scope, period, warehouse

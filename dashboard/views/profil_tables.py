@@ -1,0 +1,266 @@
+"""The profile pages' tables and charts: French labels of coded values, dates and durations,
+and display frames and figures built from the profile's query results (pure)."""
+
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+
+from dashboard.core.formatting import MISSING, THOUSANDS
+from dashboard.core.scope import Period, add_months
+from dashboard.views import map_indicators as indicators_view
+from dashboard.views import measures
+from dashboard.views.figures import SEPARATORS
+from etl.sources.categories import CATEGORIES, PER_DWELLING
+
+#: roles that may see élus' phone numbers (never on maps, never to prefects or analysts)
+PHONE_ROLES = ("brigade", "commandant", "admin")
+
+LABELS: dict[str, dict[str, str]] = {
+    "statut_dcas": {"a_traiter": "À traiter", "en_cours": "En cours", "realisee": "Réalisée",
+                    "close": "Close"},
+    "statut_plainte": {"enregistree": "Enregistrée", "transmise_parquet": "Transmise au parquet",
+                       "classee_sans_suite": "Classée sans suite", "poursuites": "Poursuites",
+                       "jugee": "Jugée"},
+    "infraction": {"menaces": "Menaces", "outrage": "Outrage", "injures": "Injures",
+                   "injures_diffamation_en_ligne": "Injures ou diffamation en ligne",
+                   "violences": "Violences", "degradations": "Dégradations",
+                   "harcelement": "Harcèlement", "autre": "Autre"},
+    "fonction": {"maire": "Maire", "adjoint": "Adjoint", "conseiller_municipal":
+                 "Conseiller municipal", "autre_elu": "Autre élu", "secretaire_mairie":
+                 "Secrétaire de mairie", "agent_municipal": "Agent municipal", "autre": "Autre"},
+    "lieu": {"mairie": "Mairie", "brigade": "Brigade", "domicile": "Domicile",
+             "autre_lieu": "Autre lieu"},
+    "canal": {"entretien_mairie": "Entretien en mairie", "telephone": "Téléphone",
+              "visioconference": "Visioconférence", "reunion_publique": "Réunion publique",
+              "application_gendelus": "Application Gend'Élus"},
+    "priorite": {"haute": "Haute", "moyenne": "Moyenne", "basse": "Basse"},
+    "formation": {"incivilites": "Gestion des incivilités", "cyber_immunite":
+                  "Cybersécurité (IMMUNITÉ)", "vif": "Violences intrafamiliales",
+                  "environnement": "Atteintes à l'environnement", "atteintes_elus":
+                  "Atteintes aux élus", "gestion_crise": "Gestion de crise"},
+    "alerte": {"cambriolages": "Cambriolages", "vols": "Vols", "degradations": "Dégradations",
+               "depots_sauvages": "Dépôts sauvages", "rodeos": "Rodéos",
+               "escroqueries": "Escroqueries", "demarchage_frauduleux":
+               "Démarchage frauduleux", "disparition": "Disparition", "autre": "Autre"},
+    "statut_alerte": {"brouillon": "Brouillon", "validee": "Validée", "envoyee": "Envoyée",
+                      "annulee": "Annulée"},
+    "couleur": {"vert": "Vert", "jaune": "Jaune", "orange": "Orange", "rouge": "Rouge"},
+    "creneau": {"jour": "Jour (7 h – 19 h)", "soiree": "Soirée (19 h – 23 h)",
+                "nuit": "Nuit (23 h – 7 h)"},
+}
+
+
+def label(kind: str, value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return LABELS[kind].get(str(value), str(value).replace("_", " "))
+
+
+def may_see_phones(user) -> bool:
+    return user is not None and user.role in PHONE_ROLES
+
+
+# --- pure helpers --------------------------------------------------------------------------------
+
+MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+                "oct.", "nov.", "déc.")
+
+
+def month_label(d: date | pd.Timestamp) -> str:
+    """« nov. 2025 »: short French month names for chart axes and tables (Plotly's own date
+    axis would print English month names)."""
+    return f"{MONTHS_SHORT[d.month - 1]} {d.year}"
+
+
+def _hour(text: str) -> str:
+    hours, minutes = text.split(":")[:2]
+    return f"{int(hours)}{THOUSANDS}h{minutes}"
+
+
+def format_horaires(text: str | None) -> str:
+    """Town hall hours as published (``[["lundi","vendredi",[["08:30:00","12:00:00"]]]]``) in
+    French: « lundi au vendredi : 8 h30 – 12 h00 »; unreadable text is returned as is."""
+    if not text or not str(text).strip():
+        return ""
+    try:
+        days = json.loads(text)
+        parts = []
+        for first, last, slots in days:
+            span = first if first == last else f"{first} au {last}"
+            hours = ", ".join(f"{_hour(a)} – {_hour(b)}" for a, b in slots)
+            parts.append(f"{span} : {hours}")
+        return " ; ".join(parts)
+    except (ValueError, TypeError, AttributeError):
+        return str(text).strip()
+
+
+def date_text(value: object, with_time: bool = False) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    ts = pd.Timestamp(value)
+    return ts.strftime("%d/%m/%Y %H:%M") if with_time else ts.strftime("%d/%m/%Y")
+
+
+def duration_text(minutes: object) -> str:
+    if minutes is None or pd.isna(minutes):
+        return MISSING
+    total = round(float(minutes))
+    if total < 60:
+        return f"{total}{THOUSANDS}min"
+    hours, mins = divmod(total, 60)
+    return f"{hours}{THOUSANDS}h{mins:02d}"
+
+
+def monthly_trend(facts: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """One row per month of the period: facts, and facts of the same month a year earlier."""
+    months = [add_months(period.start, i) for i in range(period.months)]
+    totals = facts.assign(mois=pd.to_datetime(facts["mois"]).dt.date).groupby("mois")[
+        "nombre"].sum() if len(facts) else pd.Series(dtype="int64")
+    return pd.DataFrame({
+        "mois": months,
+        "mois_label": [month_label(m) for m in months],
+        "faits": [int(totals.get(m, 0)) for m in months],
+        "faits_an_passe": [int(totals.get(add_months(m, -12), 0)) for m in months],
+    })
+
+
+def by_category(facts: pd.DataFrame, period: Period, population: int) -> pd.DataFrame:
+    """Facts per category in the period and a year earlier, change and rate per 1,000."""
+    if facts.empty:
+        return pd.DataFrame(columns=["categorie", "faits", "faits_an_passe", "evolution",
+                                     "taux"])
+    months = pd.to_datetime(facts["mois"]).dt.date
+    now = facts[(months >= period.start) & (months <= period.end)]
+    before = facts[(months >= add_months(period.start, -12))
+                   & (months <= add_months(period.end, -12))]
+    out = pd.DataFrame({"faits": now.groupby("categorie")["nombre"].sum(),
+                        "faits_an_passe": before.groupby("categorie")["nombre"].sum()}
+                       ).fillna(0).astype("int64").reset_index()
+    out["evolution"] = measures.percent_change(out["faits"], out["faits_an_passe"])
+    out["taux"] = measures.per_thousand(out["faits"], pd.Series(population, index=out.index))
+    out["categorie"] = [CATEGORIES.get(c, (c,))[0] for c in out["categorie"]]
+    return out.sort_values(["faits", "categorie"], ascending=[False, True], ignore_index=True)
+
+
+def ssmsi_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """SSMSI rows per year and indicator: a rate over the diffused communes (per 1,000
+    dwellings for burglaries when every diffused commune has its dwellings), and « non
+    diffusé » where no commune was published. Never the SSMSI's département average."""
+    if rows.empty:
+        return pd.DataFrame(columns=["annee", "indicateur", "nombre", "taux", "base",
+                                     "diffusion"])
+    out = rows[["annee", "indicateur"]].copy()
+    out["annee"] = out["annee"].astype(str)  # a year, not a number to group by thousands
+    dwelling = rows["indicateur"].isin(PER_DWELLING) & (
+        rows["avec_logements"] == rows["diffusees"]) & (rows["diffusees"] > 0)
+    base = rows["logements"].where(dwelling, rows["population"])
+    out["nombre"] = rows["nombre"].astype("Float64").where(rows["diffusees"] > 0)
+    out["taux"] = measures.per_thousand(rows["nombre"], base).where(rows["diffusees"] > 0)
+    single = rows["communes"] == 1
+    out.loc[single & (rows["diffusees"] > 0), "taux"] = rows["taux_publie"]
+    out["base"] = ["logements" if d else "habitants" for d in dwelling]
+    out["diffusion"] = [
+        "non diffusé" if d == 0 else ("diffusé" if n == 0 else
+                                      f"{n} commune{'s' if n > 1 else ''} non diffusée"
+                                      f"{'s' if n > 1 else ''} sur {c}")
+        for d, n, c in zip(rows["diffusees"], rows["non_diffusees"], rows["communes"],
+                           strict=True)]
+    return out
+
+
+def alerts_table(rows: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "date": [date_text(v, True) for v in rows["cree_le"]],
+        "categorie": [label("alerte", v) for v in rows["categorie"]],
+        "message": rows["message"].fillna(""),
+        "statut": [label("statut_alerte", v) for v in rows["statut"]],
+        "delai": [duration_text(v) for v in rows["delai_min"]],
+        "messages": rows["messages"].astype("int64"),
+        "remis": rows["remis"].astype("int64"),
+    })
+    out["taux_remise"] = measures.share_percent(rows["remis"], rows["messages"]).values
+    return out
+
+
+def dcas_themes(rows: pd.DataFrame) -> pd.DataFrame:
+    """Consultations naming each theme, and their share of the consultations."""
+    total = len(rows)
+    themes = rows["attentes"].fillna("").str.split("|").explode()
+    themes = themes[themes.astype(bool)]
+    counts = themes.groupby(themes).size() if len(themes) else pd.Series(dtype="int64")
+    out = pd.DataFrame({"theme": counts.index, "consultations": counts.values})
+    out["part"] = out["consultations"] / total * 100 if total else 0.0
+    out["theme"] = [indicators_view.theme_label(t) for t in out["theme"]]
+    return out.sort_values(["consultations", "theme"], ascending=[False, True],
+                           ignore_index=True)
+
+
+def presence_table(rows: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Hours per month of the period and time slot, with the total."""
+    months = [add_months(period.start, i) for i in range(period.months)]
+    out = pd.DataFrame({"mois": months, "mois_label": [month_label(m) for m in months]})
+    slots = list(LABELS["creneau"])
+    if len(rows):
+        sums = rows.assign(mois=pd.to_datetime(rows["mois"]).dt.date).pivot_table(
+            index="mois", columns="creneau", values="heures", aggfunc="sum")
+        sums = sums.reindex(index=months, columns=slots).fillna(0.0)
+        for slot in slots:
+            out[slot] = sums[slot].to_numpy(dtype="float64")
+    else:
+        for slot in slots:
+            out[slot] = 0.0
+    out["total"] = out[slots].sum(axis=1)
+    return out
+
+
+# --- figures -------------------------------------------------------------------------------------
+# Plain dicts rather than plotly.graph_objects: the same JSON for dcc.Graph, without the
+# validation that costs tens of milliseconds per chart in a callback.
+
+def _figure(data: list[dict], height: int = 300, **layout) -> dict:
+    return {"data": data, "layout": {
+        "height": height, "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
+        "separators": SEPARATORS, "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "white",
+        "hoverlabel": {"bgcolor": "white"}, "legend": {"orientation": "h", "y": -0.2},
+        "yaxis": {"gridcolor": "#e9ecef", "rangemode": "tozero"},
+        "xaxis": {"type": "category"}, **layout}}
+
+
+def trend_figure(trend: pd.DataFrame) -> dict:
+    x = trend["mois_label"].tolist()
+    return _figure([
+        {"type": "scatter", "x": x, "y": trend["faits"].tolist(), "name": "Période",
+         "mode": "lines+markers", "line": {"color": "#1d3b6e", "width": 2.5},
+         "hovertemplate": "%{x} : %{y} faits<extra></extra>"},
+        {"type": "scatter", "x": x, "y": trend["faits_an_passe"].tolist(),
+         "name": "Un an plus tôt", "mode": "lines", "line": {"color": "#868e96", "dash": "dot"},
+         "hovertemplate": "%{x}, un an plus tôt : %{y} faits<extra></extra>"},
+    ])
+
+
+def presence_figure(table: pd.DataFrame) -> dict:
+    colours = {"jour": "#9ecae1", "soiree": "#4292c6", "nuit": "#08306b"}
+    return _figure([
+        {"type": "bar", "x": table["mois_label"].tolist(), "y": table[slot].round(1).tolist(),
+         "name": name, "marker": {"color": colours[slot]},
+         "hovertemplate": "%{x} : %{y:.0f} h<extra>" + name + "</extra>"}
+        for slot, name in LABELS["creneau"].items()
+    ], barmode="stack")
+
+
+def themes_figure(themes: pd.DataFrame) -> dict:
+    ordered = themes.iloc[::-1]
+    return _figure([{"type": "bar", "orientation": "h", "x": ordered["consultations"].tolist(),
+                     "y": ordered["theme"].tolist(), "marker": {"color": "#4292c6"},
+                     "hovertemplate": "%{y} : %{x} consultations<extra></extra>"}],
+                   height=max(200, 32 * len(themes) + 60),
+                   xaxis={"gridcolor": "#e9ecef", "rangemode": "tozero"},
+                   yaxis={"type": "category", "automargin": True})
+
+
+# --- sections ------------------------------------------------------------------------------------
+
