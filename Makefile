@@ -12,6 +12,7 @@ run: setup warehouse
 
 test: setup-test
 	$(PY) -m ruff check .
+	.venv/bin/lint-imports
 	$(PY) -m pytest
 
 # --- set-up -------------------------------------------------------------------------------
@@ -73,6 +74,7 @@ warehouse: .venv/.synced
 
 lint: .venv/.synced
 	$(PY) -m ruff check .
+	.venv/bin/lint-imports
 
 dictionary: .venv/.synced
 	$(PY) -m etl dictionary > docs/data-dictionary.md

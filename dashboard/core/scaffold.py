@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dash
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 from werkzeug.exceptions import Forbidden
 
 from dashboard.core import access, components, filters, page_state
 from dashboard.core import warehouse as data
+from dashboard.core.export import to_csv_bytes
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.reference import data_months
 from dashboard.core.scope import Period, Scope, ScopeError
@@ -171,3 +172,24 @@ def checked_view(view: dict | None, default_months: int = 12, fallback: bool = F
             raise
         period = Period.parse(None, None, last, default_months)
     return user, scope, period, warehouse
+
+
+def register_csv_export(page: str, download: str, export: str, *states: State,
+                        build: Callable[..., tuple | None]) -> None:
+    """The callback of a page's « Exporter (CSV) » button: ``build(*state values)`` checks the
+    territory (a forged one is a 403) and returns (frame, columns, file name), or None when
+    there is nothing to export. CSV for French Excel (``;``, UTF-8 with BOM, formulas
+    neutralised: :func:`dashboard.core.export.to_csv_bytes`)."""
+
+    @callback(Output(download, "data"), Input(export, "n_clicks"), *states,
+              prevent_initial_call=True)
+    def _export_csv(_clicks, *values):
+        try:
+            result = build(*values)
+        except READ_ERRORS as exc:
+            failure(exc, page)
+            return no_update
+        if result is None:
+            return no_update
+        frame, columns, name = result
+        return dcc.send_bytes(to_csv_bytes(frame, columns), name, type="text/csv")

@@ -10,7 +10,6 @@ gets a 403).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -28,8 +27,6 @@ from dashboard.core.scope import Period, Scope, ScopeError
 from dashboard.queries.profils import ProfileReader
 from dashboard.views.profil_tables import may_see_phones
 from dashboard.views.profils import SECTIONS, Profile, Section
-
-log = logging.getLogger(__name__)
 
 REFUSED = {"commune": "Cette commune est inconnue ou n'est pas dans votre périmètre.",
            "brigade": "Cette brigade est inconnue ou n'est pas dans votre périmètre."}
@@ -66,6 +63,17 @@ class ProfileIds:
     @property
     def download(self) -> str:
         return f"{self.prefix}-telechargement"
+
+
+def register_page(module: str, kind: str, path: str, title: str, description: str, order: int
+             ) -> ProfileIds:
+    """Register the profile page of ``module`` (reached from maps and tables, not from the
+    navigation bar) and its callbacks; returns its component ids."""
+    dash.register_page(module, path=path, name=title, title=f"{title} — Présents pour les élus",
+                       description=description, order=order, nav=False)
+    ids = ProfileIds(f"fiche-{kind}")
+    register_callbacks(ids, kind)
+    return ids
 
 
 def page(ids: ProfileIds, kind: str, title: str, code: str | None, debut, fin,

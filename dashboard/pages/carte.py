@@ -25,11 +25,9 @@ from dash import (
     ctx,
     dcc,
     html,
-    no_update,
 )
 
 from dashboard.core import access, components, map_shapes, page_state, report, scaffold
-from dashboard.core.export import to_csv_bytes
 from dashboard.core.filters import FilterIds, register_address_sync
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.scope import Period, Scope
@@ -252,12 +250,8 @@ def _map(view, indicateur, categorie=None, comparaison=None, theme=None, ssmsi=N
 
 
 @callback(
-    Output(Ids.map, "figure"),
-    Output(Ids.title, "children"),
-    Output(Ids.info, "children"),
-    Output(Ids.legend, "children"),
-    Output(Ids.caption, "children"),
-    Output(Ids.drawn, "data"),
+    Output(Ids.map, "figure"), Output(Ids.title, "children"), Output(Ids.info, "children"),
+    Output(Ids.legend, "children"), Output(Ids.caption, "children"), Output(Ids.drawn, "data"),
     Input(Ids.view, "data"),
     Input(Ids.indicator, "value"),
     *[Input(Ids.controls[c], "value") for c in CONTROLS],
@@ -318,25 +312,16 @@ def _update_table(drawn, rows):
                             TABLE_ROWS if rows != "toutes" else len(shown.frame) + 1)
 
 
-@callback(
-    Output(Ids.download, "data"),
-    Input(Ids.export, "n_clicks"),
-    State(Ids.view, "data"),
-    State(Ids.indicator, "value"),
-    *[State(Ids.controls[c], "value") for c in CONTROLS],
-    prevent_initial_call=True,
-)
-def _export_csv(_clicks, view, indicateur, categorie, comparaison, theme, ssmsi, annee):
-    try:
-        shown, _period, _warehouse = _map(view, indicateur, categorie, comparaison, theme,
-                                          ssmsi, annee)
-    except READ_ERRORS as exc:
-        failure(exc, "carte")
-        return no_update
-    if shown.message:
-        return no_update
-    payload = to_csv_bytes(shown.export_frame(), shown.columns())
-    return dcc.send_bytes(payload, shown.export_filename(), type="text/csv")
+def _export(view, indicateur, categorie, comparaison, theme, ssmsi, annee):
+    shown, _period, _warehouse = _map(view, indicateur, categorie, comparaison, theme, ssmsi,
+                                      annee)
+    return None if shown.message else (shown.export_frame(), shown.columns(),
+                                       shown.export_filename())
+
+
+scaffold.register_csv_export("carte", Ids.download, Ids.export, State(Ids.view, "data"),
+                             State(Ids.indicator, "value"),
+                             *[State(Ids.controls[c], "value") for c in CONTROLS], build=_export)
 
 
 # --- in the browser (assets/carte.js) ---------------------------------------------------------

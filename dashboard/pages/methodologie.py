@@ -3,8 +3,6 @@ data dictionary. Everything is read from the published warehouse and the declare
 
 from __future__ import annotations
 
-import logging
-
 import dash
 import pandas as pd
 from dash import html
@@ -15,8 +13,6 @@ from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.queries import methodologie as queries
 from etl.sources.registry import SOURCES
 from etl.warehouse import schema
-
-log = logging.getLogger(__name__)
 
 dash.register_page(
     __name__,

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard.core import access, components, map_shapes, page_state, scaffold
 from dashboard.core import warehouse as data
-from dashboard.core.export import to_csv_bytes
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.queries import organisation as queries
 from dashboard.views import organisation as view
 from dashboard.views import organisation_indicators as indicators
 from dashboard.views.figures import empty_figure
-
-log = logging.getLogger(__name__)
 
 dash.register_page(
     __name__,
@@ -231,26 +226,17 @@ def _map_outputs(departement: str | None, indicateur: str | None):
     return shown.title, figure, shown.figure_caption, table
 
 
-@callback(
-    Output(Ids.download, "data"),
-    Input(Ids.export, "n_clicks"),
-    State(Ids.shown, "data"),
-    prevent_initial_call=True,
-)
-def _export_csv(_clicks, state):
+def _export(state):
     state = state if isinstance(state, dict) else {}
     departement = state.get("departement")
     access.check_departement(departement)
-    try:
-        shown = view.map_view(queries.map_frames(data.get_warehouse(), departement),
-                              departement, state.get("indicateur"))
-    except READ_ERRORS as exc:
-        failure(exc, "organisation")
-        return no_update
-    if shown.message:
-        return no_update
-    payload = to_csv_bytes(shown.frame, shown.columns)
-    return dcc.send_bytes(payload, shown.export_filename(), type="text/csv")
+    shown = view.map_view(queries.map_frames(data.get_warehouse(), departement), departement,
+                          state.get("indicateur"))
+    return None if shown.message else (shown.frame, shown.columns, shown.export_filename())
+
+
+scaffold.register_csv_export("organisation", Ids.download, Ids.export,
+                             State(Ids.shown, "data"), build=_export)
 
 
 @callback(

@@ -11,26 +11,14 @@ from dash import dcc, html
 from dashboard.core.formatting import format_number
 from dashboard.core.page_state import first
 from dashboard.core.scope import Period, Scope
-from dashboard.pages import _profil as profils_page
-from dashboard.pages._profil import ProfileIds, contact_list, map_link
+from dashboard.pages import _profil as profile
 from dashboard.queries import profils as queries
 
-dash.register_page(
-    __name__,
-    path="/brigade",
-    name="Fiche brigade",
-    title="Fiche brigade — Présents pour les élus",
-    description="Tout ce qui est connu d'une brigade et de ses communes sur une page.",
-    order=5,
-    nav=False,  # reached from the map and the tables
-)
-
 TITLE = "Fiche brigade"
-
-
-class Ids:
-    profile = ProfileIds("fiche-brigade")
-    card = "fiche-brigade-identite"
+IDS = profile.register_page(__name__, "brigade", "/brigade", TITLE,
+                            "Tout ce qui est connu d'une brigade et de ses communes sur une page.",
+                            order=5)
+CARD = "fiche-brigade-identite"
 
 
 def _header(warehouse, brigade_id: str, period: Period) -> html.Div:
@@ -54,14 +42,14 @@ def _header(warehouse, brigade_id: str, period: Period) -> html.Div:
     seat = dcc.Link(row["siege_nom"] or row["commune_siege"], href=dash.get_relative_path(
         f"/commune?code={row['commune_siege']}&{dates}"))
     return html.Div([
-        html.H1(f"Brigade de {row['nom']}", className="h3 mb-1", id=Ids.card),
+        html.H1(f"Brigade de {row['nom']}", className="h3 mb-1", id=CARD),
         html.P([" · ".join(facts), *([" · ", cob] if cob else []), " · ",
                 dcc.Link("voir ses communes sur la carte",
-                         href=map_link(Scope("brigade", brigade_id), "commune", period))],
+                         href=profile.map_link(Scope("brigade", brigade_id), "commune", period))],
                className="text-body-secondary"),
         html.Section([
             html.H2("Coordonnées", className="h6"),
-            contact_list([*directory, ("Commune siège", seat)]),
+            profile.contact_list([*directory, ("Commune siège", seat)]),
             None if any(v for _, v in directory) else html.P(
                 "Téléphone, adresse et horaires non renseignés : l'organisation est modélisée "
                 "(le fichier des unités de la gendarmerie les apporte).", className="small mb-0"),
@@ -70,8 +58,6 @@ def _header(warehouse, brigade_id: str, period: Period) -> html.Div:
 
 
 def layout(id=None, debut=None, fin=None, **_query) -> html.Div:
-    return profils_page.page(Ids.profile, "brigade", TITLE, first(id), first(debut), first(fin),
+    return profile.page(IDS, "brigade", TITLE, first(id), first(debut), first(fin),
                              _header)
 
-
-profils_page.register_callbacks(Ids.profile, "brigade")

@@ -11,27 +11,14 @@ from dash import dcc, html
 from dashboard.core.formatting import format_number
 from dashboard.core.page_state import first
 from dashboard.core.scope import Period, Scope
-from dashboard.pages import _profil as profils_page
-from dashboard.pages._profil import ProfileIds, contact_list, map_link
+from dashboard.pages import _profil as profile
 from dashboard.queries import profils as queries
 from dashboard.views.profil_tables import format_horaires
 
-dash.register_page(
-    __name__,
-    path="/commune",
-    name="Fiche commune",
-    title="Fiche commune — Présents pour les élus",
-    description="Tout ce qui est connu d'une commune sur une page.",
-    order=4,
-    nav=False,  # reached from the map and the tables
-)
-
 TITLE = "Fiche commune"
-
-
-class Ids:
-    profile = ProfileIds("fiche-commune")
-    card = "fiche-commune-identite"
+IDS = profile.register_page(__name__, "commune", "/commune", TITLE,
+                            "Tout ce qui est connu d'une commune sur une page.", order=4)
+CARD = "fiche-commune-identite"
 
 
 def _header(warehouse, code: str, period: Period) -> html.Div:
@@ -60,24 +47,24 @@ def _header(warehouse, code: str, period: Period) -> html.Div:
         ("Horaires", format_horaires(row["mairie_horaires"])),
     ]
     return html.Div([
-        html.H1(f"{row['nom']} ({row['code']})", className="h3 mb-1", id=Ids.card),
+        html.H1(f"{row['nom']} ({row['code']})", className="h3 mb-1", id=CARD),
         html.P([" · ".join(facts), *([" · ", brigade] if brigade else []),
                 *([f" · compagnie de {row['compagnie_nom']}"] if row["compagnie_nom"] else []),
-                " · ", dcc.Link("voir sur la carte", href=map_link(
+                " · ", dcc.Link("voir sur la carte", href=profile.map_link(
                     Scope("brigade", row["brigade_id"]) if row["brigade_id"]
                     else Scope("departement", row["departement"]), "commune", period))],
                className="text-body-secondary"),
         html.Div([
             html.Section([
                 html.H2("Mairie", className="h6"),
-                contact_list(mairie) if any(v for _, v in mairie) else html.P(
+                profile.contact_list(mairie) if any(v for _, v in mairie) else html.P(
                     "Coordonnées de la mairie non renseignées dans l'annuaire.",
                     className="small mb-0"),
             ], className="col-md-6 contact-card"),
             html.Section([
                 html.H2(f"Brigade de {row['brigade_nom']}" if row["brigade_id"]
                         else "Gendarmerie", className="h6"),
-                contact_list(directory) if has_directory else html.P(
+                profile.contact_list(directory) if has_directory else html.P(
                     "Commune en zone police nationale : pas de brigade de gendarmerie."
                     if not row["brigade_id"] else
                     "Coordonnées non renseignées : l'organisation est modélisée (le fichier "
@@ -88,8 +75,6 @@ def _header(warehouse, code: str, period: Period) -> html.Div:
 
 
 def layout(code=None, debut=None, fin=None, **_query) -> html.Div:
-    return profils_page.page(Ids.profile, "commune", TITLE, first(code), first(debut),
+    return profile.page(IDS, "commune", TITLE, first(code), first(debut),
                              first(fin), _header)
 
-
-profils_page.register_callbacks(Ids.profile, "commune")

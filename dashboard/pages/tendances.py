@@ -3,7 +3,6 @@ unusual months and two territories side by side."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 import dash
@@ -17,8 +16,6 @@ from dashboard.queries.tendances import TrendReader
 from dashboard.views import tendances as view
 from dashboard.views import trend_figures as tf
 from dashboard.views import trends
-
-log = logging.getLogger(__name__)
 
 dash.register_page(
     __name__,
@@ -219,14 +216,10 @@ def comparison_view(state: dict) -> view.Comparison | None:
 # --- callbacks ---------------------------------------------------------------------------------
 
 @callback(
-    Output(Ids.compstat_title, "children"),
-    Output(Ids.compstat, "children"),
-    Output(Ids.series_title, "children"),
-    Output(Ids.series, "figure"),
-    Output(Ids.series_caption, "children"),
-    Output(Ids.series_table, "children"),
-    Output(Ids.heatmap, "figure"),
-    Output(Ids.heatmap_table, "children"),
+    Output(Ids.compstat_title, "children"), Output(Ids.compstat, "children"),
+    Output(Ids.series_title, "children"), Output(Ids.series, "figure"),
+    Output(Ids.series_caption, "children"), Output(Ids.series_table, "children"),
+    Output(Ids.heatmap, "figure"), Output(Ids.heatmap_table, "children"),
     Output(Ids.flags, "children"),
     Input(Ids.shown, "data"),
 )
@@ -267,12 +260,9 @@ def _update(state):
 
 
 @callback(
-    Output(Ids.comparison_title, "children"),
-    Output(Ids.comparison_summary, "children"),
-    Output(Ids.comparison, "figure"),
-    Output(Ids.comparison_caption, "children"),
-    Output(Ids.comparison_table, "children"),
-    Output(Ids.comparison_body, "hidden"),
+    Output(Ids.comparison_title, "children"), Output(Ids.comparison_summary, "children"),
+    Output(Ids.comparison, "figure"), Output(Ids.comparison_caption, "children"),
+    Output(Ids.comparison_table, "children"), Output(Ids.comparison_body, "hidden"),
     Input(Ids.shown, "data"),
 )
 def _update_comparison(state):

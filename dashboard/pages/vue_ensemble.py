@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.core import categories, components, filters, reference, scaffold
-from dashboard.core.export import to_csv_bytes
 from dashboard.core.formatting import format_number
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.queries import vue_ensemble as queries
 from dashboard.views import vue_ensemble as overview
-
-log = logging.getLogger(__name__)
 
 dash.register_page(
     __name__,
@@ -105,9 +101,7 @@ def _relative(kpis):
 
 
 @callback(
-    Output(Ids.heading, "children"),
-    Output(Ids.periods, "children"),
-    Output(Ids.kpis, "children"),
+    Output(Ids.heading, "children"), Output(Ids.periods, "children"), Output(Ids.kpis, "children"),
     Output(Ids.table, "children"),
     Input(Ids.shown, "data"),
 )
@@ -136,20 +130,14 @@ def _update(state):
     return heading, note, cards, table
 
 
-@callback(
-    Output(Ids.download, "data"),
-    Input(Ids.export, "n_clicks"),
-    State(Ids.shown, "data"),
-    prevent_initial_call=True,
-)
-def _export_csv(_clicks, state):
-    state = state or {}
-    try:
-        scope, _label, period, figures, _scope_figures = compute(state)
-    except READ_ERRORS as exc:
-        failure(exc, "vue-ensemble")
-        return no_update
+def _export(state):
+    scope, _label, period, figures, _scope_figures = compute(state if isinstance(state, dict)
+                                                             else {})
     frame, columns = overview.export_frame(figures)
-    name = f"vue_ensemble_{scope.to_param().replace(':', '_')}_{period.params()['debut']}_" \
-           f"{period.params()['fin']}.csv"
-    return dcc.send_bytes(to_csv_bytes(frame, columns), name, type="text/csv")
+    dates = period.params()
+    return (frame, columns, f"vue_ensemble_{scope.to_param().replace(':', '_')}_"
+                            f"{dates['debut']}_{dates['fin']}.csv")
+
+
+scaffold.register_csv_export("vue-ensemble", Ids.download, Ids.export,
+                             State(Ids.shown, "data"), build=_export)

@@ -1,9 +1,8 @@
 """Queries of the « Carte » page: one row per map unit (commune, brigade or département) of a
 territory, pre-aggregated in DuckDB.
 
-Every query is parameterised (``$name``); the only SQL text assembled here are the territory's
-predicate (:meth:`Scope.commune_filter`: a column from a fixed table, its value a parameter)
-and the unit's key column, taken from :data:`UNIT_KEYS`, never from the browser.
+Every query is parameterised (``$name``); the territory's predicate and the unit's key column
+are put in by :func:`dashboard.queries.scoping.scoped`, never from the browser.
 
 Operational indicators are computed over the communes of the gendarmerie zone (ZGN): a commune
 of the police zone has neither brigade, nor gendarmerie facts, nor DCAS. The SSMSI base covers
@@ -21,14 +20,9 @@ import pandas as pd
 from dashboard.core.reference import scope_departement, scope_label
 from dashboard.core.scope import Period, Scope
 from dashboard.core.warehouse import Warehouse
-from dashboard.queries.scoping import UNIT_KEYS, period_params, run, scoped  # noqa: F401
+from dashboard.queries.scoping import period_params, run, scoped
 
 BURGLARY_INDICATOR = "Cambriolages de logement"
-
-
-def _sql(template: str, scope: Scope, maille: str = "commune") -> tuple[str, dict]:
-    """``template`` with its ``/*scope*/`` and ``/*key*/`` markers filled in."""
-    return scoped(template, scope, maille=maille)
 
 
 #: the CTE ``u``: the ZGN communes of the territory, with their unit's code
@@ -42,7 +36,7 @@ _ZGN = """
 
 def _zgn(template: str, scope: Scope, maille: str) -> tuple[str, dict]:
     """``template`` whose ``/*zgn*/`` marker becomes the CTE ``u``."""
-    return _sql(template.replace("/*zgn*/", _ZGN), scope, maille)
+    return scoped(template.replace("/*zgn*/", _ZGN), scope, maille=maille)
 
 
 #: FACTS_RULE: recorded facts (SSMSI-like, police and gendarmerie zones alike) count every
@@ -58,14 +52,10 @@ _ALL = """
 
 def _every_commune(template: str, scope: Scope, maille: str) -> tuple[str, dict]:
     """``template`` whose ``/*all*/`` marker becomes the CTE ``u`` of FACTS_RULE."""
-    return _sql(template.replace("/*all*/", _ALL), scope, maille)
+    return scoped(template.replace("/*all*/", _ALL), scope, maille=maille)
 
 
 # --- reference ---------------------------------------------------------------------------------
-
-def overseas_departements(warehouse: Warehouse) -> pd.DataFrame:
-    return warehouse.query("SELECT code, nom FROM departements WHERE outre_mer ORDER BY code")
-
 
 def ssmsi_choices(warehouse: Warehouse) -> pd.DataFrame:
     """(indicateur, annee) pairs present in the communal SSMSI base."""
@@ -101,7 +91,7 @@ def units(warehouse: Warehouse, scope: Scope, maille: str) -> pd.DataFrame:
             WHERE d.code IN (SELECT c.departement FROM communes AS c WHERE /*scope*/)
             ORDER BY d.code
         """
-    sql, params = _sql(template, scope, maille)
+    sql, params = scoped(template, scope, maille=maille)
     return run(warehouse, sql, params)
 
 
@@ -144,7 +134,7 @@ def facts(warehouse: Warehouse, scope: Scope, maille: str, period: Period, refer
         LEFT JOIN f ON f.code_commune = u.commune
         LEFT JOIN l ON l.code_commune = u.commune
         GROUP BY u.code
-    """, scope, maille)
+    """, scope, maille=maille)
     params |= period_params(period) | {
         "ref_debut": reference.start, "ref_fin": reference.end, "categorie": categorie,
         "cambriolages": BURGLARY_INDICATOR}
@@ -155,7 +145,7 @@ def ssmsi_communes(warehouse: Warehouse, scope: Scope, maille: str, indicateur: 
                    annee: int) -> pd.DataFrame:
     """The SSMSI figures of one indicator and year for every commune of the territory, with the
     unit it belongs to (``code``). 'ndiff' rows keep their null count and rate."""
-    sql, params = _sql(
+    sql, params = scoped(
         """
         SELECT c.code AS commune, /*key*/ AS code, k.est_diffuse, k.nombre, k.taux_pour_mille,
                k.insee_pop, k.insee_log
@@ -163,14 +153,14 @@ def ssmsi_communes(warehouse: Warehouse, scope: Scope, maille: str, indicateur: 
         LEFT JOIN crime_annual AS k
                ON k.code_commune = c.code AND k.annee = $annee AND k.indicateur = $indicateur
         WHERE /*scope*/
-        """, scope, maille)
+        """, scope, maille=maille)
     return run(warehouse, sql, params | {"annee": annee, "indicateur": indicateur})
 
 
 def ssmsi_departements(warehouse: Warehouse, scope: Scope, indicateur: str, annee: int
                        ) -> pd.DataFrame:
     """The SSMSI departmental base for the départements of the territory (may be empty)."""
-    sql, params = _sql(
+    sql, params = scoped(
         """
         SELECT k.departement AS code, k.nombre, k.taux_pour_mille
         FROM crime_departemental AS k
@@ -203,7 +193,7 @@ def dcas(warehouse: Warehouse, scope: Scope, maille: str, period: Period, theme:
                count(*) FILTER (WHERE k.satisfaction >= 4) AS satisfaits
         FROM u LEFT JOIN k ON k.code_commune = u.commune
         GROUP BY u.code
-    """, scope, maille)
+    """, scope, maille=maille)
     return run(warehouse, sql, params | period_params(period) | {"theme": theme})
 
 
@@ -224,7 +214,7 @@ def trainings(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -
                count(t.commune) AS communes_couvertes
         FROM u LEFT JOIN t ON t.commune = u.commune
         GROUP BY u.code
-    """, scope, maille)
+    """, scope, maille=maille)
     return run(warehouse, sql, params | period_params(period))
 
 
@@ -250,7 +240,7 @@ def cyber(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd
                avg(d.dernier_score) AS score_moyen
         FROM u LEFT JOIN d ON d.code_commune = u.commune
         GROUP BY u.code
-    """, scope, maille)
+    """, scope, maille=maille)
     return run(warehouse, sql, params | period_params(period))
 
 
@@ -288,7 +278,7 @@ def alerts(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> p
         FROM (SELECT DISTINCT code FROM u) AS k
         LEFT JOIN s ON s.code = k.code
         LEFT JOIN m ON m.code = k.code
-    """, scope, maille)
+    """, scope, maille=maille)
     return run(warehouse, sql, params | period_params(period))
 
 
@@ -311,7 +301,7 @@ def complaints(warehouse: Warehouse, scope: Scope, maille: str, period: Period
                CAST(coalesce(sum(p.plaintes), 0) AS BIGINT) AS plaintes
         FROM u LEFT JOIN p ON p.code_commune = u.commune
         GROUP BY u.code
-    """, scope, maille)
+    """, scope, maille=maille)
     return run(warehouse, sql, params | period_params(period))
 
 
@@ -320,7 +310,7 @@ def presence(warehouse: Warehouse, scope: Scope, maille: str, period: Period) ->
     population, facts and presence hours in the period, the brigade's headcount, whether it lies
     in the territory, and (column ``mois_presence``, the same on every row) the number of
     months of the period with presence recorded in those brigades."""
-    sql, params = _sql(
+    sql, params = scoped(
         """
         WITH b AS (
             SELECT DISTINCT c.brigade_id FROM communes AS c
@@ -360,7 +350,7 @@ def presence(warehouse: Warehouse, scope: Scope, maille: str, period: Period) ->
         CROSS JOIN mp
         LEFT JOIN f ON f.code_commune = u.commune
         LEFT JOIN h ON h.code_commune = u.commune
-        """, scope, maille)
+        """, scope, maille=maille)
     return run(warehouse, sql, params | period_params(period))
 
 

@@ -18,7 +18,7 @@ UNIT_KEYS: dict[str, str] = {"commune": "c.code", "brigade": "c.brigade_id",
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def scoped(sql: str, scope: Scope, alias: str = "c", maille: str | None = None
+def scoped(sql: str, scope: Scope, *, alias: str = "c", maille: str | None = None
            ) -> tuple[str, dict]:
     """``sql`` with its ``/*scope*/`` marker replaced by the territory's predicate over the
     ``communes`` table (alias ``alias``), and that predicate's parameters; with ``maille``,

@@ -15,7 +15,7 @@ from dash import Patch
 from dashboard.core import report
 from dashboard.core.formatting import MINUS, MISSING, THOUSANDS, format_number
 from dashboard.core.scope import Period, Scope
-from dashboard.views.figures import SEPARATORS
+from dashboard.views.figures import SEPARATORS, wrap
 from dashboard.views.map_indicators import (
     BRIGADE,
     COMMUNE,
@@ -63,17 +63,6 @@ def format_value(value: object, indicator: MapIndicator) -> str:
 
 
 # --- the map ---------------------------------------------------------------------------------
-
-def wrap(text: str, width: int = 22) -> str:
-    """Break a long colour-bar title on spaces (Plotly does not wrap text)."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
-
 
 @dataclass
 class MapResult:

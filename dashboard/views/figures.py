@@ -38,7 +38,7 @@ def choropleth_figure(geojson: dict | str, codes: Sequence[str], names: Sequence
         colorscale=BLUES,
         marker={"line": {"color": "white", "width": 0.6}},
         # full French numbers on the scale, not Plotly's SI "30k"
-        colorbar={"title": {"text": _wrap(indicator_label), "side": "right"}, "thickness": 14,
+        colorbar={"title": {"text": wrap(indicator_label), "side": "right"}, "thickness": 14,
                   "tickformat": f",.{decimals}f"},
     )
     figure = go.Figure(trace)
@@ -67,7 +67,7 @@ def empty_figure(message: str) -> go.Figure:
     return figure
 
 
-def _wrap(text: str, width: int = 22) -> str:
+def wrap(text: str, width: int = 22) -> str:
     """Break a long colour-bar title on spaces (Plotly does not wrap text)."""
     lines: list[str] = []
     for word in text.split():

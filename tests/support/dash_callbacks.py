@@ -71,3 +71,27 @@ def text(value) -> str:
     from plotly.utils import PlotlyJSONEncoder
 
     return json.dumps(value, ensure_ascii=False, cls=PlotlyJSONEncoder)
+
+
+def page(client, path: str, search: str = "") -> dict:
+    """The page at ``path`` + ``search`` as Dash's page router renders it for the signed-in
+    user (the router is a callback like any other): its component tree."""
+    response = update(client, [("_pages_content", "children"), ("_pages_store", "data")],
+                      [("_pages_location", "pathname", path),
+                       ("_pages_location", "search", search)])
+    return response["_pages_content"]["children"]
+
+
+def find(tree, component_id: str) -> dict | None:
+    """The props of the component ``component_id`` in a rendered tree, or None."""
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            return tree["props"]
+        children = tree.get("props", {}).get("children")
+        return find(children, component_id) if children is not None else None
+    if isinstance(tree, list):
+        for node in tree:
+            found = find(node, component_id)
+            if found is not None:
+                return found
+    return None

@@ -2,7 +2,7 @@
 
 import plotly.graph_objects as go
 
-from dashboard.views.figures import _wrap, choropleth_figure, empty_figure
+from dashboard.views.figures import choropleth_figure, empty_figure, wrap
 
 GEOJSON = {"type": "FeatureCollection", "features": []}
 
@@ -35,4 +35,4 @@ def test_empty_figure_says_why():
 
 
 def test_wrap():
-    assert _wrap("Gendarmes pour 10 000 habitants") == "Gendarmes pour 10 000<br>habitants"
+    assert wrap("Gendarmes pour 10 000 habitants") == "Gendarmes pour 10 000<br>habitants"
