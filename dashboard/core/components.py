@@ -1,9 +1,11 @@
-"""Factories of repeated interface pieces: KPI cards, accessible data tables, empty states."""
+"""Factories of repeated interface pieces: dropdowns and radio groups, KPI cards, accessible
+data tables, empty states."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
@@ -26,6 +28,31 @@ DROPDOWN_LABELS = {
 def dropdown(*, labels: dict[str, str] | None = None, **props) -> dcc.Dropdown:
     """A ``dcc.Dropdown`` speaking French; ``labels`` overrides some of its texts."""
     return dcc.Dropdown(labels=DROPDOWN_LABELS | (labels or {}), **props)
+
+
+def radio_group(id: str, options: list[dict], value, label: str, *,
+                class_name: str | None = None,
+                legend_class_name: str = "form-label fw-semibold fs-6",
+                items_class_name: str | None = None, label_class_name: str | None = None,
+                inline: bool = True) -> html.Fieldset:
+    """Radio buttons named by the legend of their fieldset (RGAA 11.5 and 11.6); callbacks
+    read the choice from ``Input(id, "value")``, as with ``dcc.RadioItems``.
+
+    Dash 4's ``dcc.RadioItems`` wraps each radio button in a ``role="option"`` label inside an
+    unnamed ``role="listbox"``: interactive elements nested in an option and a list box
+    without a name (axe-core: ``nested-interactive``, ``aria-input-field-name``), which it has
+    no property to change. ``dbc.RadioItems`` renders plain ``<input type="radio">`` buttons,
+    each with its ``<label for>``, sharing one ``name``: the arrow keys move between them.
+    ``class_name`` is the fieldset's, ``items_class_name`` the radio buttons' container's,
+    ``label_class_name`` each button's label's."""
+    return html.Fieldset(
+        [
+            html.Legend(label, className=legend_class_name),
+            dbc.RadioItems(id=id, options=options, value=value, name=id, inline=inline,
+                           class_name=items_class_name, label_class_name=label_class_name),
+        ],
+        className=class_name,
+    )
 
 
 def kpi_cards(kpis: Sequence[Kpi]) -> html.Div:

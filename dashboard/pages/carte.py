@@ -135,23 +135,17 @@ def _controls(indicator, choices: Choices, ssmsi_offered) -> html.Div:
 
 
 def _maille_control(scope: Scope, maille: str) -> html.Fieldset:
-    return html.Fieldset([
-        html.Legend("Maille", className="form-label fw-semibold fs-6"),
-        dcc.RadioItems(id=Ids.maille, value=maille, inline=True, inputClassName="me-1",
-                       labelClassName="me-3",
-                       options=[{"label": indicators.MAILLE_LABELS[m], "value": m}
-                                for m in indicators.mailles_for(scope)]),
-    ])
+    return components.radio_group(
+        Ids.maille, [{"label": indicators.MAILLE_LABELS[m], "value": m}
+                     for m in indicators.mailles_for(scope)], maille, "Maille")
 
 
 def _rows_control() -> html.Fieldset:
-    return html.Fieldset([
-        html.Legend("Lignes du tableau :", className="small d-inline me-2 float-none w-auto mb-0"),
-        dcc.RadioItems(id=Ids.rows, value=str(TABLE_ROWS), inline=True,
-                       options=[{"label": f"les {TABLE_ROWS} premières", "value": str(TABLE_ROWS)},
-                                {"label": "toutes", "value": "toutes"}],
-                       inputClassName="me-1", labelClassName="me-3 small", className="d-inline"),
-    ], className="d-flex align-items-center")
+    return components.radio_group(
+        Ids.rows, [{"label": f"les {TABLE_ROWS} premières", "value": str(TABLE_ROWS)},
+                   {"label": "toutes", "value": "toutes"}], str(TABLE_ROWS),
+        "Lignes du tableau :", class_name="d-flex align-items-center",
+        legend_class_name="small d-inline me-2 float-none w-auto mb-0", label_class_name="small")
 
 
 def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, categorie=None,

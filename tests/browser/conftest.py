@@ -28,7 +28,6 @@ CHROMIUM_ARGS = [
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
-
 def pytest_collection_modifyitems(items):
     """Every test in this folder is a browser test, skipped with a reason when Chromium or the
     front-end files are missing."""
@@ -150,3 +149,26 @@ def sign_in(page, url: str, login: str, password: str = "mot-de-passe-de-test") 
     page.click("button[type=submit]")
 
 
+def dropdown_option(page, dropdown: str, label: str, search: str | None = None,
+                    timeout: float | None = None):
+    """The option ``label`` of the dcc.Dropdown whose button is ``dropdown`` (a selector),
+    shown: the list is opened with the keyboard, ``search`` (by default ``label``) typed in its
+    search box so that the option is among those rendered (a long list only renders the options
+    in view), and the option whose text is exactly ``label`` waited for. On a busy machine the
+    list takes its time to filter, and other options can contain ``search`` too: neither "the
+    list shows one option" nor pressing Enter is reliable. ``timeout`` (ms) defaults to
+    Playwright's. Shared with benchmarks/map_render.py."""
+    page.focus(dropdown, timeout=timeout)
+    page.keyboard.press("ArrowDown")
+    page.locator(".dash-dropdown-search").fill(label if search is None else search,
+                                               timeout=timeout)
+    option = page.get_by_role("option", name=label, exact=True)
+    option.wait_for(timeout=timeout)
+    return option
+
+
+def choose_option(page, dropdown: str, label: str, search: str | None = None,
+                  timeout: float | None = None) -> None:
+    """Choose the option ``label`` of a dcc.Dropdown, as a person would: see
+    :func:`dropdown_option`."""
+    dropdown_option(page, dropdown, label, search, timeout).click(timeout=timeout)

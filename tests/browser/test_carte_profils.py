@@ -9,16 +9,9 @@ import io
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tests.browser.conftest import SCREENSHOTS, address, sign_in
+from tests.browser.conftest import SCREENSHOTS, address, dropdown_option, sign_in
 
 SHAPES = "#carte-carte path.choroplethlocation"
-
-
-#: JavaScript: the open dropdown lists one option, ``label``
-ONLY_OPTION = """(label) => {
-    const options = document.querySelectorAll('.dash-dropdown-option');
-    return options.length === 1 && options[0].textContent === label;
-}"""
 
 
 def _shape_count(page, n: int, timeout: int = 15_000) -> None:
@@ -38,21 +31,16 @@ def test_map_departement_choice_then_commune_profile(server, watched):
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "carte_france.png"), full_page=True)
 
-    # with the keyboard: the page is rendered again for the new address, and the focus comes
-    # back to the territory's control instead of the top of the page (RGAA)
-    page.focus("#carte-perimetre")
-    page.keyboard.press("ArrowDown")
-    page.keyboard.type("Ille-et-Vilaine")
+    # the list opened with the keyboard, searched, the option clicked once shown: the page is
+    # rendered again for the new address, and the focus comes back to the territory's control
+    # instead of the top of the page (RGAA)
+    option = dropdown_option(page, "#carte-perimetre", "35 — Ille-et-Vilaine", "Ille-et-Vilaine")
     assert page.locator(".dash-dropdown-search").get_attribute("placeholder") == "Rechercher"
-    # as a person would: Enter once the list shows what was typed for (pressed while the
-    # dropdown still filters, Enter can pick an option of the unfiltered list)
-    page.wait_for_function(ONLY_OPTION, arg="35 — Ille-et-Vilaine", timeout=5_000)
-    page.keyboard.press("Enter")
+    option.click()
     page.wait_for_function(
         "() => document.querySelector('#carte-titre')?.textContent"
         ".startsWith('Communes — 35 — Ille-et-Vilaine')", timeout=15_000)
-    page.wait_for_function("() => document.activeElement?.closest('#carte-perimetre')",
-                           timeout=5_000)
+    page.wait_for_function("() => document.activeElement?.closest('#carte-perimetre')")
     _shape_count(page, 6)  # facts: every commune, police zone included
     query = parse_qs(urlsplit(address(page)).query)
     assert query["perimetre"] == ["departement:35"]
@@ -84,7 +72,7 @@ def test_map_departement_choice_then_commune_profile(server, watched):
     assert page.locator("#fiche-commune-identite").inner_text() == "Bruz (35047)"
     assert urlsplit(address(page)).path == "/commune"
     # another page: its title takes the focus, as after a page load
-    page.wait_for_function("() => document.activeElement?.tagName === 'H1'", timeout=5_000)
+    page.wait_for_function("() => document.activeElement?.tagName === 'H1'")
     page.wait_for_selector("#kpi-faits .kpi-value", timeout=15_000)
     page.wait_for_selector("#fiche-commune-plaintes-tableau", timeout=15_000)
     assert page.locator("#fiche-commune-plaintes-tableau tbody tr").count() == 3

@@ -1,0 +1,84 @@
+"""Every page checked by a real accessibility engine: axe-core (node_modules, pinned in
+package.json) runs in headless Chromium on each page once its content is rendered, signed out
+(the sign-in page, also with its error message) and signed in, against the WCAG 2.1 A and AA
+rules. A violation fails the test with its rule, impact and first targets."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import ROOT, sign_in
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+#: every page once rendered: Dash has no callback pending (its renderer shows
+#: ._dash-loading-callback meanwhile), no component is loading, no spinner turns
+SETTLED = """() => document.querySelector('#_pages_content, form') && !document.querySelector(
+    '._dash-loading, ._dash-loading-callback, [data-dash-is-loading="true"], .dash-spinner')"""
+UNKNOWN = "/adresse-inconnue"
+#: (address, what shows that its content is rendered), signed in
+PAGES = [
+    ("/", "#organisation-tableau-donnees tbody tr"),
+    ("/vue-ensemble?perimetre=departement:35", "#kpi-plaintes .kpi-value"),
+    ("/carte?perimetre=departement:35&maille=commune", "#carte-tableau-donnees tbody tr"),
+    ("/tendances?perimetre=brigade:B35047", "#tendances-calendrier .heatmaplayer .hm"),
+    ("/commune?code=35047", "#fiche-commune-plaintes-tableau"),
+    ("/brigade?id=B35047", "#fiche-brigade-communes-tableau"),
+    ("/methodologie", "#methodologie-sources"),
+    (UNKNOWN, "text=Page introuvable"),
+]
+#: third-party violations that cannot be fixed here: (rule id, target selector) -> reason
+ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def _axe(page) -> list[dict]:
+    """axe-core's violations on the page. Evaluated through the DevTools protocol, so that a
+    strict Content-Security-Policy (``script-src 'self'``) does not stop it."""
+    run = """
+        return await window.axe.run(document, {runOnly: {type: "tag", values: tags},
+                                               resultTypes: ["violations"]})
+            .then((r) => r.violations.map((v) => ({
+                id: v.id, impact: v.impact,
+                targets: v.nodes.map((n) => n.target.join(" "))})));
+    """
+    return page.evaluate(f"async (tags) => {{ {AXE.read_text()}\n;{run} }}", TAGS)
+
+
+def _check(page, url: str, rendered: str) -> list[str]:
+    page.wait_for_selector(rendered, state="attached")
+    page.wait_for_function(SETTLED, polling="raf")
+    problems = []
+    for violation in _axe(page):
+        targets = [t for t in violation["targets"] if (violation["id"], t) not in ALLOWED]
+        if targets:
+            problems.append(f"{url}: {violation['id']} ({violation['impact']}, "
+                            f"{len(targets)} elements) {targets[:4]}")
+    return problems
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core absent: run npm ci")
+def test_signed_out_pages_pass_axe(server, watched):
+    page = watched.page
+    page.goto(server + "/carte")  # any page: the sign-in page comes first
+    problems = _check(page, "/connexion", "#login")
+    sign_in(page, server + "/", "analyste.test", "mauvais mot de passe")
+    problems += _check(page, "/connexion (erreur)", ".alert")
+    assert problems == [], "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(problems)
+    watched.assert_clean()
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core absent: run npm ci")
+def test_signed_in_pages_pass_axe(server, watched):
+    page = watched.page
+    problems = []
+    for number, (url, rendered) in enumerate(PAGES):
+        seen = len(watched.errors)
+        if number == 0:
+            sign_in(page, server + url, "analyste.test")
+        else:
+            page.goto(server + url)
+        problems += _check(page, url, rendered)
+        if url == UNKNOWN:  # answered with a 404, which Chromium reports as a console error
+            watched.errors[seen:] = [e for e in watched.errors[seen:] if "status of 404" not in e]
+    assert problems == [], "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(problems)
+    watched.assert_clean()
