@@ -209,7 +209,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.config.external_stylesheets.append(_versioned_asset_url(app, "vendor/bootstrap.min.css"))
     app.index_string = index_string(_versioned_asset_url(app, PLOTLY_BUNDLE))
     app.server.extensions[data.EXTENSION_KEY] = data.Warehouse(settings.warehouse_path)
-    auth.init_auth(app.server, settings)
+    auth.init_auth(app.server, settings, app)
     map_shapes.init_shapes(app.server)
     app.layout = _shell
     return app

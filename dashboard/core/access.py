@@ -4,20 +4,23 @@ through :func:`check_scope` (or :func:`check_departement`); a refusal is a 403 a
 ``acces_refuse`` audit record.
 
 Roles: ``prefet`` (one département, read), ``commandant`` (one département: read,
-recommendations, alert validation), ``brigade`` (one brigade: its forms and its own data),
-``analyste`` (national, read, exports), ``admin`` (everything, account management).
+recommendations, alert validation), ``brigade`` (one brigade and its communes: its forms and its
+own data, never the rest of its département), ``analyste`` (national, read, exports),
+``admin`` (everything, account management).
 """
 
 from __future__ import annotations
 
 import logging
+import reprlib
 from dataclasses import dataclass
+from typing import NoReturn
 
 import flask
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import BadRequest, Forbidden
 
 from dashboard.core import warehouse as data
-from dashboard.core.scope import LEVEL_LABELS, Scope, ScopeError
+from dashboard.core.scope import CODE_RE, LEVEL_LABELS, Scope, ScopeError
 from etl.ops.store import audit
 
 log = logging.getLogger(__name__)
@@ -43,9 +46,12 @@ class User:
         return self.role in NATIONAL_ROLES
 
     def may_see_departement(self, code: str | None) -> bool:
-        """``None`` is the national view."""
+        """Whether the user may see a whole département (``None``: the national view). The
+        brigade role sees its brigade and its communes only, never its whole département."""
         if self.national:
             return True
+        if self.role == "brigade":
+            return False
         return code is not None and code == self.departement
 
     def default_departement(self) -> str | None:
@@ -66,16 +72,37 @@ def require_user() -> User:
     return user
 
 
+#: what a refusal's audit record shows of the value asked for (bounded, whatever its type)
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlist, _SHOWN.maxdict, _SHOWN.maxlevel = \
+    80, 80, 4, 4, 2
+
+
+def shown(value) -> str:
+    """``repr(value)``, bounded: for logs and audit records of forged values."""
+    return _SHOWN.repr(value)
+
+
+def refuse(user: User, what: str) -> NoReturn:
+    """403 « pas dans votre périmètre », logged and written once to the audit log."""
+    log.warning("refused: %s (%s, %s) asked for %s", user.login, user.role, user.departement,
+                what)
+    engine = flask.current_app.config["PRESENCE_OPS_ENGINE"]
+    audit(engine, "acces_refuse", user.login, what, flask.request.remote_addr)
+    raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
+
+
 def check_departement(code: str | None) -> User:
-    """The user, if they may see département ``code`` (None: national); else 403, logged."""
+    """The user, if they may see the whole département ``code`` (None: national); else 403,
+    logged. The brigade role never may (its brigade and its communes only)."""
     user = require_user()
+    if code is not None and not (isinstance(code, str) and CODE_RE.match(code)):
+        log.warning("refused: %s sent a malformed département %s", user.login, shown(code))
+        audit(flask.current_app.config["PRESENCE_OPS_ENGINE"], "requete_invalide", user.login,
+              f"département demandé : {shown(code)}", flask.request.remote_addr)
+        raise BadRequest("Requête invalide : code de département invalide.")
     if not user.may_see_departement(code):
-        log.warning("refused: %s (%s, %s) asked for département %r", user.login, user.role,
-                    user.departement, code)
-        engine = flask.current_app.config["PRESENCE_OPS_ENGINE"]
-        audit(engine, "acces_refuse", user.login, f"département demandé : {code!r}",
-              flask.request.remote_addr)
-        raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
+        refuse(user, f"département demandé : {shown(code)}")
     return user
 
 
@@ -96,11 +123,7 @@ def check_scope(scope_text: str | None):
     except ScopeError:
         ok, scope = False, None
     if not ok:
-        log.warning("refused: %s (%s) asked for scope %r", user.login, user.role, scope_text)
-        engine = flask.current_app.config["PRESENCE_OPS_ENGINE"]
-        audit(engine, "acces_refuse", user.login, f"territoire demandé : {scope_text!r}",
-              flask.request.remote_addr)
-        raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
+        refuse(user, f"territoire demandé : {shown(scope_text)}")
     return user, scope
 
 

@@ -1,23 +1,28 @@
-"""Local accounts (create, list, disable, verify a password) and the demo accounts, one per role
-(printed by `make run`)."""
+"""Local accounts (create, list, disable, verify a password), their sign-in sessions (kept in the
+operational store, shared by every worker process) and the demo accounts, one per role (printed
+by `make run`)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.core.access import NATIONAL_ROLES, ROLES, User
-from etl.ops.store import audit, get_engine, users, utcnow
+from etl.ops.store import audit, get_engine, sessions, users, utcnow
 from etl.settings import Settings
 
 HASH_METHOD = "scrypt"
 DEMO_FILE = "comptes_demo.txt"
+#: longest login and password looked at (a longer one is refused before any work)
+LOGIN_MAX, PASSWORD_MAX = 64, 256
 
 
 def brigade_departement(settings: Settings, brigade_id: str) -> str | None:
@@ -85,12 +90,14 @@ class AccountError(ValueError):
 def add_user(engine: Engine, login: str, password: str, role: str, departement: str | None = None,
              brigade_id: str | None = None, brigade_departement: str | None = None) -> User:
     login = login.strip()
-    if not login or len(login) > 64 or any(c.isspace() for c in login):
+    if not login or len(login) > LOGIN_MAX or any(c.isspace() for c in login):
         raise AccountError("Identifiant invalide (1 à 64 caractères, sans espace).")
     if role not in ROLES:
         raise AccountError(f"Rôle inconnu : {role} (rôles : {', '.join(ROLES)}).")
     if len(password) < 10:
         raise AccountError("Mot de passe trop court (10 caractères au moins).")
+    if len(password) > PASSWORD_MAX:
+        raise AccountError(f"Mot de passe trop long ({PASSWORD_MAX} caractères au plus).")
     if role in ("prefet", "commandant") and not departement:
         raise AccountError(f"Le rôle {role} exige un département (--departement).")
     if role == "brigade":
@@ -120,18 +127,24 @@ def list_users(engine: Engine) -> list[dict]:
 
 
 def disable_user(engine: Engine, login: str) -> None:
+    """The account can no longer sign in, and its open sessions end at once."""
     with engine.begin() as con:
         n = con.execute(update(users).where(users.c.login == login).values(active=False)).rowcount
+        if n:
+            ended = _revoke(con, sessions.c.login == login)
     if not n:
         raise AccountError(f"Compte inconnu : {login}")
-    audit(engine, "compte_desactive", login)
+    audit(engine, "compte_desactive", login, f"{ended} session(s) fermée(s)")
 
 
 _DUMMY_HASH = generate_password_hash("not a password", method=HASH_METHOD)
 
 
 def verify(engine: Engine, login: str, password: str) -> User | None:
-    """The user if the password is right and the account active (same work either way)."""
+    """The user if the password is right and the account active (same work either way).
+    A login or password over its bound is refused without hashing anything."""
+    if len(login) > LOGIN_MAX or len(password) > PASSWORD_MAX:
+        return None
     with engine.connect() as con:
         row = con.execute(select(users).where(users.c.login == login)).first()
     ok = check_password_hash(row.password_hash if row else _DUMMY_HASH, password)
@@ -147,3 +160,96 @@ def load_user(engine: Engine, login: str) -> User | None:
     if row is None or not row.active:
         return None
     return User(row.login, row.role, row.departement, row.brigade_id)
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+#: last_seen is written at most this often per session (not on every request)
+TOUCH_INTERVAL = timedelta(minutes=1)
+#: a session row is kept this long after its absolute end (then purged at a sign-in)
+SESSION_KEEP = timedelta(days=1)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _revoke(con, condition) -> int:
+    return con.execute(update(sessions).where(condition, sessions.c.revoked_at.is_(None))
+                       .values(revoked_at=utcnow())).rowcount
+
+
+def open_session(engine: Engine, login: str, address: str | None,
+                 max_age: timedelta) -> str:
+    """A new session for ``login``: returns its random id (for the cookie; the store keeps only
+    its hash). Sessions past their absolute end for more than a day are purged."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with engine.begin() as con:
+        con.execute(delete(sessions).where(sessions.c.created_at < now - max_age - SESSION_KEEP))
+        con.execute(insert(sessions).values(
+            token_hash=_token_hash(token), login=login, created_at=now, last_seen=now,
+            address=(address or "")[:64] or None))
+    return token
+
+
+def session_user(engine: Engine, token: str, idle: timedelta, max_age: timedelta,
+                 address: str | None = None) -> User | None:
+    """The user of session ``token`` if it is open, used within ``idle`` and younger than
+    ``max_age``, and its account active; else None. An expired session is closed here (one
+    ``session_expiree`` audit record). ``last_seen`` moves at most once a minute."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    now = utcnow()
+    with engine.connect() as con:
+        row = con.execute(
+            select(sessions.c.id, sessions.c.created_at, sessions.c.last_seen,
+                   sessions.c.revoked_at, users.c.login, users.c.role, users.c.departement,
+                   users.c.brigade_id, users.c.active)
+            .join(users, users.c.login == sessions.c.login)
+            .where(sessions.c.token_hash == _token_hash(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    expired = _expiry(row.created_at, row.last_seen, now, idle, max_age)
+    if expired or not row.active:
+        with engine.begin() as con:
+            closed = _revoke(con, sessions.c.id == row.id)
+        if closed and expired:
+            audit(engine, "session_expiree", row.login, expired, address)
+        return None
+    if now - row.last_seen >= TOUCH_INTERVAL:
+        with engine.begin() as con:  # conditional: several workers may race, one writes
+            con.execute(update(sessions).where(sessions.c.id == row.id,
+                                               sessions.c.last_seen <= now - TOUCH_INTERVAL)
+                        .values(last_seen=now))
+    return User(row.login, row.role, row.departement, row.brigade_id)
+
+
+def _expiry(created_at: datetime, last_seen: datetime, now: datetime, idle: timedelta,
+            max_age: timedelta) -> str:
+    """Why a session has ended ("" while it has not)."""
+    if now - created_at >= max_age:
+        return "durée maximale de session atteinte"
+    if now - last_seen >= idle:
+        return "session inactive trop longtemps"
+    return ""
+
+
+def close_session(engine: Engine, token: str) -> bool:
+    """Sign-out: the session ends at once for every copy of its cookie."""
+    if not isinstance(token, str):
+        return False
+    with engine.begin() as con:
+        return bool(_revoke(con, sessions.c.token_hash == _token_hash(token)))
+
+
+def revoke_sessions(engine: Engine, login: str) -> int:
+    """Ends every open session of ``login`` (an administrator's revocation); returns how many.
+    The account itself stays active: its user signs in again."""
+    with engine.begin() as con:
+        known = con.execute(select(users.c.id).where(users.c.login == login)).first()
+        ended = _revoke(con, sessions.c.login == login) if known else 0
+    if known is None:
+        raise AccountError(f"Compte inconnu : {login}")
+    audit(engine, "sessions_revoquees", login, f"{ended} session(s) fermée(s)")
+    return ended

@@ -1,69 +1,84 @@
-"""Sign-in, sessions and the Flask wiring (guard, CSRF, headers, French error pages).
-Who may see what is decided in :mod:`dashboard.core.access`; accounts are in
+"""Sign-in, sessions and the Flask wiring (guard, CSRF; security headers and French error pages
+from :mod:`dashboard.core.security`). Who may see what is decided in
+:mod:`dashboard.core.access`; accounts and the session records are in
 :mod:`dashboard.core.accounts`.
+
+Sessions live in the operational store, shared by every worker process: the browser's signed
+cookie carries only a random session id (and flask-wtf's CSRF token); the store keeps the id's
+hash, its sign-in time, last use and end. Sign-out, an account disabled or revoked, too long
+idle (``PRESENCE_SESSION_IDLE_MINUTES``) or too old (``PRESENCE_SESSION_MAX_HOURS``): the id no
+longer opens anything, whatever copy of the cookie is replayed.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
-import time
-from collections import defaultdict, deque
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import flask
 from flask.sessions import SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFProtect, generate_csrf
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import escape
 
+from dashboard.core import security
 from dashboard.core.access import current_user
-from dashboard.core.accounts import load_user, verify
-from etl.ops.store import audit, get_engine
+from dashboard.core.accounts import (
+    LOGIN_MAX,
+    PASSWORD_MAX,
+    close_session,
+    open_session,
+    session_user,
+    verify,
+)
+from dashboard.core.security import ERROR_MESSAGES, STATIC_PREFIXES, text_response
+from etl.ops.store import attempt_succeeded, audit, get_engine, reserve_attempt
 from etl.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: paths served without a session (sign-in page, static files Dash needs to draw it)
-PUBLIC_PREFIXES = ("/connexion", "/assets/", "/_favicon.ico")
-#: static files: the same bytes for every user. Their responses leave the session cookie alone
-#: (see _StaticFilesSessionInterface) so that the browser's cache keeps them.
-STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
+LOGIN_PATH = "/connexion"
+#: the only addresses served without a session: the sign-in page and what it loads (its two
+#: style sheets; never a script, which would name a library and its version)
+PUBLIC_PATHS = frozenset({LOGIN_PATH, "/assets/style.css", "/assets/vendor/bootstrap.min.css",
+                          "/_favicon.ico"})
 #: a year: for static files whose address changes with their content (Dash's fingerprints,
 #: ``?m=`` modification times of the assets)
 IMMUTABLE = "public, max-age=31536000, immutable"
-MAX_FAILURES, LOCK_SECONDS = 5, 15 * 60
-SESSION_KEY = "login"
+#: lockout: attempts per login, and per client address, within LOCK_SECONDS of the last one
+MAX_FAILURES, MAX_ADDRESS_FAILURES, LOCK_SECONDS = 5, 20, 15 * 60
+#: largest sign-in form accepted (bytes): a login, a password, a CSRF token
+LOGIN_BODY_MAX = 8 * 1024
+SESSION_KEY = "sid"
 
-
-# --- Flask wiring ----------------------------------------------------------------------------
-
-class _Throttle:
-    """Failed sign-ins per login: after MAX_FAILURES in LOCK_SECONDS, the login waits."""
-
-    def __init__(self) -> None:
-        self.failures: dict[str, deque] = defaultdict(deque)
-
-    def locked(self, login: str) -> bool:
-        q = self.failures[login]
-        while q and q[0] < time.monotonic() - LOCK_SECONDS:
-            q.popleft()
-        return len(q) >= MAX_FAILURES
-
-    def fail(self, login: str) -> None:
-        self.failures[login].append(time.monotonic())
-
-    def reset(self, login: str) -> None:
-        self.failures.pop(login, None)
+TOO_MANY = "Trop de tentatives : réessayez dans 15 minutes."
+WRONG = "Identifiant ou mot de passe incorrect."
+TOO_LONG = (f"Identifiant ({LOGIN_MAX} caractères au plus) ou mot de passe ({PASSWORD_MAX} "
+            "caractères au plus) trop long.")
+CSRF_MESSAGE = ("Jeton de sécurité absent ou périmé : rechargez la page, puis "
+                "recommencez.")
 
 
 def secret_key(settings: Settings) -> str:
-    """Session signing key: kept in the data folder (mode 0600), made on first start."""
+    """Session signing key: kept in the data folder (mode 0600), made on first start. Made
+    aside then linked into place, so that processes starting together all read the same one
+    (the first link wins)."""
     path: Path = settings.data_dir / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
+        aside = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -72,23 +87,10 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return "/"
     parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
         return "/"
     return target
-
-
-#: HTTP errors other than 401 and 403 (answered above), in French
-ERROR_MESSAGES = {
-    404: "Page ou fichier introuvable.",
-    405: "Méthode non autorisée pour cette adresse.",
-    500: "Erreur interne du serveur : l'incident est journalisé, réessayez plus tard.",
-}
-
-
-def _plain_error(status: int, message: str):
-    def handler(_exc):
-        return flask.Response(message, status=status, mimetype="text/plain; charset=utf-8")
-    return handler
 
 
 class _StaticFilesSessionInterface(SecureCookieSessionInterface):
@@ -105,92 +107,132 @@ class _StaticFilesSessionInterface(SecureCookieSessionInterface):
         super().save_session(app, session, response)
 
 
-def init_auth(server: flask.Flask, settings: Settings) -> None:
+# --- Flask wiring ----------------------------------------------------------------------------
+
+def init_auth(server: flask.Flask, settings: Settings, dash_app=None) -> None:
+    """Sessions, sign-in and sign-out, the guard of every other address, CSRF, security
+    headers and French error pages, on the Dash app's Flask ``server``. ``dash_app``: the Dash
+    app (default: the one whose server ``server`` is)."""
     engine = get_engine(settings.ops_url)
+    idle = timedelta(minutes=getattr(settings, "session_idle_minutes", 30))
+    max_age = timedelta(hours=getattr(settings, "session_max_hours", 10))
+    https = bool(getattr(settings, "behind_https_proxy", False))
     server.session_interface = _StaticFilesSessionInterface()
     server.config.update(
         SECRET_KEY=secret_key(settings),
         PRESENCE_OPS_ENGINE=engine,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         WTF_CSRF_TIME_LIMIT=None,
-        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        # the cookie's own lifetime; the store decides whether its session is still open
+        PERMANENT_SESSION_LIFETIME=max_age,
     )
-    throttle = _Throttle()
+    window = timedelta(seconds=LOCK_SECONDS)
 
     @server.before_request
     def _guard():
         path = flask.request.path
-        if path.startswith(PUBLIC_PREFIXES):
+        if path == LOGIN_PATH:
+            return _limit_sign_in_body() if flask.request.method == "POST" else None
+        if path in PUBLIC_PATHS:
             return None
-        login = flask.session.get(SESSION_KEY)
-        user = load_user(engine, login) if login else None
+        token = flask.session.get(SESSION_KEY)
+        user = (session_user(engine, token, idle, max_age, flask.request.remote_addr)
+                if token else None)
         if user is None:
-            flask.session.pop(SESSION_KEY, None)
+            if token:
+                flask.session.clear()  # its CSRF token with it
             if path.startswith("/_dash-") or path.startswith("/_reload-hash"):
-                return flask.Response("Authentification requise", status=401)
+                return text_response(ERROR_MESSAGES[401], 401)
             nxt = flask.request.script_root + flask.request.full_path.rstrip("?")
-            return flask.redirect("/connexion?next=" + quote(nxt, safe="/"))
+            return flask.redirect(LOGIN_PATH + "?next=" + quote(nxt, safe="/"))
         flask.g.user = user
+        flask.g.session_token = token
         return None
 
     # after the guard, so that an unauthenticated callback gets 401 rather than a CSRF 400
     CSRFProtect(server)
+    security.init_headers(server, dash_app or security.dash_app_for(server), https)
+    security.init_error_pages(server)
 
     @server.after_request
     def _csrf_cookie(response):
         static = flask.request.path.startswith(STATIC_PREFIXES)
         # Dash's front end sends this cookie back as the X-CSRFToken header on every callback
         if flask.g.get("user") is not None and not static:
-            response.set_cookie("_csrf_token", generate_csrf(), samesite="Lax", httponly=False)
+            response.set_cookie("_csrf_token", generate_csrf(), samesite="Lax", httponly=False,
+                                secure=https)
         if static and response.status_code == 200 and flask.request.args.get("m"):
             response.headers["Cache-Control"] = IMMUTABLE  # the address changes with the file
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    @server.errorhandler(403)
-    def _forbidden(exc):
-        return flask.Response(str(getattr(exc, "description", "Accès refusé")), status=403,
-                              mimetype="text/plain; charset=utf-8")
+    @server.errorhandler(CSRFError)
+    def _csrf_refused(_exc):
+        user = current_user()
+        audit(engine, "csrf_refuse", user.login if user else None, flask.request.path[:200],
+              flask.request.remote_addr)
+        if flask.request.path == LOGIN_PATH:
+            return _sign_in_response(CSRF_MESSAGE, 400)
+        return text_response(CSRF_MESSAGE, 400)
 
-    # werkzeug's own error pages are in English
-    for status, message in ERROR_MESSAGES.items():
-        server.register_error_handler(status, _plain_error(status, message))
-
-    @server.route("/connexion", methods=["GET", "POST"])
+    # --- sign-in and sign-out ----------------------------------------------------------------
+    @server.route(LOGIN_PATH, methods=["GET", "POST"])
     def connexion():
-        message = ""
-        if flask.request.method == "POST":
-            login = flask.request.form.get("login", "").strip()
-            password = flask.request.form.get("password", "")
-            if throttle.locked(login):
-                message = "Trop de tentatives : réessayez dans 15 minutes."
-            else:
-                user = verify(engine, login, password)
-                if user is None:
-                    throttle.fail(login)
-                    audit(engine, "connexion_refusee", login, "", flask.request.remote_addr)
-                    message = "Identifiant ou mot de passe incorrect."
-                else:
-                    throttle.reset(login)
-                    flask.session.clear()
-                    flask.session[SESSION_KEY] = user.login
-                    flask.session.permanent = True
-                    audit(engine, "connexion", user.login, user.role, flask.request.remote_addr)
-                    return flask.redirect(_safe_next(flask.request.args.get("next")))
-        return flask.Response(_login_page(message), status=200,
-                              mimetype="text/html; charset=utf-8")
+        if flask.request.method != "POST":
+            return _sign_in_response("", 200)
+        address = flask.request.remote_addr
+        login = flask.request.form.get("login", "")
+        password = flask.request.form.get("password", "")
+        if len(login) > LOGIN_MAX or len(password) > PASSWORD_MAX:
+            audit(engine, "connexion_refusee", login[:LOGIN_MAX], "identifiant ou mot de "
+                  f"passe trop long ({len(login)}, {len(password)} caractères)", address)
+            return _sign_in_response(TOO_LONG, 400)
+        login = login.strip()
+        keys = {f"login:{login}": MAX_FAILURES, f"adresse:{address}": MAX_ADDRESS_FAILURES}
+        if not reserve_attempt(engine, keys, window):
+            audit(engine, "connexion_verrouillee", login, "trop de tentatives", address)
+            return _sign_in_response(TOO_MANY, 429)
+        user = verify(engine, login, password)
+        if user is None:  # the reserved attempt stays counted
+            audit(engine, "connexion_refusee", login, "", address)
+            return _sign_in_response(WRONG, 200)
+        attempt_succeeded(engine, forget=[f"login:{login}"], refund=[f"adresse:{address}"])
+        previous = flask.session.get(SESSION_KEY)
+        if previous:
+            close_session(engine, previous)
+        flask.session.clear()  # a new session id and a new CSRF token: no fixation
+        flask.session[SESSION_KEY] = open_session(engine, user.login, address, max_age)
+        flask.session.permanent = True
+        audit(engine, "connexion", user.login, user.role, address)
+        return flask.redirect(_safe_next(flask.request.args.get("next")))
 
     @server.route("/deconnexion", methods=["POST"])
     def deconnexion():
         user = current_user()
+        token = flask.g.get("session_token")
+        if token:
+            close_session(engine, token)
         if user:
             audit(engine, "deconnexion", user.login, "", flask.request.remote_addr)
         flask.session.clear()
-        return flask.redirect("/connexion")
+        return flask.redirect(LOGIN_PATH)
+
+
+def _limit_sign_in_body():
+    """The sign-in form is small: a larger body is refused (413, in French) before it is read
+    (also before the CSRF check, which reads the form)."""
+    length = flask.request.content_length
+    if length is not None and length > LOGIN_BODY_MAX:
+        security.audit_refusal("connexion_refusee", f"formulaire de {length} octets")
+        return text_response(ERROR_MESSAGES[413], 413)
+    flask.request.max_content_length = LOGIN_BODY_MAX  # a body without a length, too
+    return None
+
+
+def _sign_in_response(message: str, status: int) -> flask.Response:
+    return flask.Response(_login_page(message), status=status, mimetype="text/html")
 
 
 def _login_page(message: str) -> str:
@@ -210,10 +252,11 @@ def _login_page(message: str) -> str:
 <form method="post" class="card card-body">
 <input type="hidden" name="csrf_token" value="{generate_csrf()}">
 <div class="mb-3"><label class="form-label" for="login">Identifiant</label>
-<input class="form-control" id="login" name="login" autocomplete="username" required autofocus>
+<input class="form-control" id="login" name="login" autocomplete="username" required autofocus
+ maxlength="{LOGIN_MAX}">
 </div>
 <div class="mb-3"><label class="form-label" for="password">Mot de passe</label>
 <input class="form-control" id="password" name="password" type="password"
- autocomplete="current-password" required></div>
+ autocomplete="current-password" required maxlength="{PASSWORD_MAX}"></div>
 <button class="btn btn-primary" type="submit">Se connecter</button>
 </form></main></body></html>"""

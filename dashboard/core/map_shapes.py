@@ -17,7 +17,7 @@ from collections import OrderedDict
 
 import dash
 import flask
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import NotFound
 
 from dashboard.core import access
 from dashboard.core import warehouse as data
@@ -43,11 +43,18 @@ def url_for(couche: str, niveau: str, zone: str, warehouse: data.Warehouse) -> s
 
 def check_access(couche: str, zone: str) -> None:
     """National outlines of départements are for everyone signed in; every other national
-    layer for national roles; a département's layers for who may see that département."""
+    layer for national roles; a département's layers for who may see that département. The
+    brigade role gets its own département's commune outlines only (what the Carte page draws
+    for its brigade and its communes), never its brigades' or compagnies' layers. A refusal is
+    a 403 and one ``acces_refuse`` audit record."""
     user = access.require_user()
     if zone == NATIONAL_ZONE:
         if couche != "departement" and not user.national:
-            raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
+            access.refuse(user, f"géométries nationales demandées : {couche}")
+        return
+    if user.role == "brigade":
+        if couche != "commune" or zone != user.departement:
+            access.refuse(user, f"géométries demandées : {couche} du département {zone}")
         return
     access.check_departement(zone)
 

@@ -20,6 +20,8 @@ LEVEL_LABELS = {"france": "France entière", "region": "Région", "departement":
                 "compagnie": "Compagnie", "brigade": "Brigade", "commune": "Commune"}
 CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,20}$")
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+#: years a period may name (anything else is refused in French, never a date overflow)
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
 class ScopeError(ValueError):
@@ -34,11 +36,13 @@ class Scope:
     @classmethod
     def parse(cls, text: str | None) -> Scope:
         """``None``/'france', or 'departement:35', 'brigade:B35047', 'commune:35238', …"""
-        if not text or text == "france":
+        if text is None or text in ("", "france"):
             return cls()
-        level, _, code = str(text).partition(":")
+        if not isinstance(text, str):  # a forged list, dict or number
+            raise ScopeError("Territoire invalide.")
+        level, _, code = text.partition(":")
         if level not in LEVEL_COLUMNS or level == "france" or not CODE_RE.match(code or ""):
-            raise ScopeError(f"Territoire inconnu : « {str(text)[:40]} ».")
+            raise ScopeError(f"Territoire inconnu : « {text[:40]} ».")
         return cls(level, code)
 
     def to_param(self) -> str:
@@ -59,7 +63,10 @@ def month_start(d: date) -> date:
 
 def add_months(d: date, n: int) -> date:
     y, m = divmod(d.month - 1 + n, 12)
-    return date(d.year + y, m + 1, 1)
+    year = d.year + y
+    if not 1 <= year <= 9999:  # beyond Python's dates
+        raise ScopeError("Mois hors des dates possibles.")
+    return date(year, m + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,9 @@ class Period:
               default_months: int = 12) -> Period:
         """From ``?debut=2025-01&fin=2025-12``; by default the last ``default_months`` months
         up to ``last_month`` (the last month with data)."""
-        end = _month(fin, "fin") if fin else month_start(last_month)
-        start = _month(debut, "debut") if debut else add_months(end, -(default_months - 1))
+        end = _month(fin, "fin") if _given(fin) else month_start(last_month)
+        start = _month(debut, "debut") if _given(debut) else \
+            add_months(end, -(default_months - 1))
         if start > end:
             raise ScopeError("La période commence après sa fin.")
         if (end.year - start.year) * 12 + end.month - start.month >= 120:
@@ -114,8 +122,19 @@ def _month_label(d: date) -> str:
     return f"{MONTHS_FR[d.month - 1]} {d.year}"
 
 
+def _given(value) -> bool:
+    """Whether a month was given (None and "" mean the default; anything else is parsed)."""
+    return value is not None and value != ""
+
+
 def _month(text: str, name: str) -> date:
-    m = MONTH_RE.match(str(text))
+    if not isinstance(text, str):  # a forged list, dict or number
+        raise ScopeError(f"Mois invalide pour « {name} » (AAAA-MM attendu).")
+    m = MONTH_RE.match(text)
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ScopeError(f"Mois invalide pour « {name} » : {str(text)[:10]} (AAAA-MM attendu).")
-    return date(int(m.group(1)), int(m.group(2)), 1)
+        raise ScopeError(f"Mois invalide pour « {name} » : {text[:10]} (AAAA-MM attendu).")
+    year = int(m.group(1))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ScopeError(f"Année hors limites pour « {name} » : {year} "
+                         f"(de {FIRST_YEAR} à {LAST_YEAR}).")
+    return date(year, int(m.group(2)), 1)

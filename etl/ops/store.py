@@ -1,23 +1,33 @@
-"""Operational store tables and engine: every write is a transaction; SQLite runs in WAL mode."""
+"""Operational store tables and engine: every write is a transaction; SQLite runs in WAL mode.
+
+Besides the accounts and the audit log, the store holds what every worker process of the
+dashboard must share: the sign-in sessions (only a hash of each session id) and the failed
+sign-in counters of the lockout (:func:`reserve_attempt`). SQL goes through SQLAlchemy Core and
+stays PostgreSQL-compatible.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     create_engine,
+    delete,
     event,
     insert,
+    update,
 )
+from sqlalchemy.exc import IntegrityError
 
 metadata = MetaData()
 
@@ -43,6 +53,34 @@ audit_log = Table(
     Column("address", String(64)),
 )
 
+#: sign-in sessions: the browser's cookie carries a random id, the store only its SHA-256
+sessions = Table(
+    "sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("login", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Column("address", String(64)),
+    Index("ix_sessions_login", "login"),
+    Index("ix_sessions_created_at", "created_at"),
+)
+
+#: sign-in attempts under way or failed, per key ("login:<login>", "adresse:<address>"): one
+#: row per key, its counter and the time of its last attempt (rows older than the lockout are
+#: purged, so the table stays bounded)
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_at", DateTime, nullable=False),
+    Index("ix_login_attempts_last_at", "last_at"),
+)
+
+#: bounds of the audit log's fields (the columns' sizes; ``detail`` is text, kept short)
+AUDIT_DETAIL_MAX, AUDIT_FIELD_MAX = 2000, 64
+
 _engines: dict[str, Engine] = {}
 
 
@@ -66,13 +104,90 @@ def get_engine(url: str) -> Engine:
                 cur.execute("PRAGMA busy_timeout=5000")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
+                # SQLAlchemy emits BEGIN itself (below) instead of the driver's implicit one,
+                # so that a transaction may take the write lock at once (BEGIN IMMEDIATE)
+                dbapi_con.isolation_level = None
+
+            @event.listens_for(eng, "begin")
+            def _sqlite_begin(con):
+                immediate = con.get_execution_options().get("sqlite_immediate")
+                con.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
         metadata.create_all(eng)
         _engines[url] = eng
     return _engines[url]
 
 
+def _bounded(value: str | None, size: int) -> str | None:
+    return None if value is None else str(value)[:size]
+
+
 def audit(engine: Engine, action: str, login: str | None = None, detail: str = "",
           address: str | None = None) -> None:
+    """One audit record; every field is cut to its bound (a forged 600,000-character login is
+    recorded as its first 64 characters)."""
     with engine.begin() as con:
-        con.execute(insert(audit_log).values(at=utcnow(), login=login, action=action,
-                                             detail=detail[:2000], address=address))
+        con.execute(insert(audit_log).values(
+            at=utcnow(), login=_bounded(login, AUDIT_FIELD_MAX),
+            action=_bounded(action, AUDIT_FIELD_MAX),
+            detail=_bounded(detail or "", AUDIT_DETAIL_MAX),
+            address=_bounded(address, AUDIT_FIELD_MAX)))
+
+
+# --- sign-in lockout: count and check in one serialised step ----------------------------------
+
+def _insert_missing(con, key: str, now: datetime) -> None:
+    """The key's row, made if absent (concurrent makers: one wins, the others see it)."""
+    if con.dialect.name in ("sqlite", "postgresql"):
+        if con.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        con.execute(dialect_insert(login_attempts).values(key=key, failures=0, last_at=now)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+        return
+    try:
+        with con.begin_nested():
+            con.execute(insert(login_attempts).values(key=key, failures=0, last_at=now))
+    except IntegrityError:
+        pass
+
+
+def reserve_attempt(engine: Engine, limits: dict[str, int], window: timedelta) -> bool:
+    """Reserve one sign-in attempt under every key of ``limits`` (key → most attempts within
+    ``window`` of the key's last one). True: the caller may check the password (and must call
+    :func:`attempt_succeeded` if it was right); False: a key is locked, nothing was counted.
+
+    Counting and checking are one conditional UPDATE per key inside one transaction that takes
+    the write lock first (SQLite: BEGIN IMMEDIATE; PostgreSQL: the row locks of the UPDATE), so
+    simultaneous attempts from any number of processes never check more passwords than the
+    limit.
+    """
+    now = utcnow()
+    with engine.connect() as con:
+        con = con.execution_options(sqlite_immediate=True)
+        with con.begin() as tx:
+            # keys stale for longer than the window are forgotten: the table stays bounded
+            con.execute(delete(login_attempts).where(login_attempts.c.last_at < now - window))
+            for key in sorted(limits):  # one order everywhere: no deadlock on PostgreSQL
+                _insert_missing(con, key, now)
+                counted = con.execute(
+                    update(login_attempts)
+                    .where(login_attempts.c.key == key,
+                           login_attempts.c.failures < limits[key])
+                    .values(failures=login_attempts.c.failures + 1, last_at=now)).rowcount
+                if counted != 1:
+                    tx.rollback()
+                    return False
+    return True
+
+
+def attempt_succeeded(engine: Engine, forget: list[str], refund: list[str]) -> None:
+    """A right password: the keys of ``forget`` start again from zero, the keys of ``refund``
+    give back the attempt just reserved."""
+    with engine.begin() as con:
+        if forget:
+            con.execute(delete(login_attempts).where(login_attempts.c.key.in_(forget)))
+        if refund:
+            con.execute(update(login_attempts)
+                        .where(login_attempts.c.key.in_(refund), login_attempts.c.failures > 0)
+                        .values(failures=login_attempts.c.failures - 1))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dashboard.app import create_app
 from dashboard.core import access, accounts, auth
-from etl.ops.store import audit_log, get_engine
+from etl.ops.store import audit_log, get_engine, sessions
 from etl.settings import get_settings
 from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
 
@@ -70,11 +70,13 @@ def test_wrong_password_is_refused_in_french_then_throttled(app):
     for _ in range(auth.MAX_FAILURES):
         r = c.post("/connexion", data={"login": "prefet35", "password": "faux",
                                        "csrf_token": token})
-        assert r.status_code == 200 and "login" not in c.get_cookie("session").value
+        assert r.status_code == 200
         assert "Identifiant ou mot de passe incorrect" in r.get_data(as_text=True)
     r = c.post("/connexion", data={"login": "prefet35", "password": "mot-de-passe-de-test",
                                    "csrf_token": token})
-    assert "Trop de tentatives" in r.get_data(as_text=True)
+    assert r.status_code == 429 and "Trop de tentatives" in r.get_data(as_text=True)
+    with get_engine(get_settings().ops_url).connect() as con:
+        assert con.execute(select(sessions)).first() is None  # no session was opened
 
 
 def test_login_form_needs_its_csrf_token(app):
@@ -98,10 +100,11 @@ def test_prefet_forging_another_departement_is_refused_and_logged(app, tmp_path)
 
 
 def test_each_role_sees_its_scope(app):
-    allowed = {"prefet35": ["35"], "commandant56": ["56"], "brigade35": ["35"],
+    # the brigade role sees its brigade and its communes, never its whole département
+    allowed = {"prefet35": ["35"], "commandant56": ["56"], "brigade35": [],
                "analyste": [None, "35", "56", "972"], "admin": [None, "56"]}
     forbidden = {"prefet35": [None, "56", "972"], "commandant56": [None, "35"],
-                 "brigade35": [None, "56"], "analyste": [], "admin": []}
+                 "brigade35": [None, "35", "56"], "analyste": [], "admin": []}
     for login in allowed:
         c = client_for(app, login)
         for dep in allowed[login]:

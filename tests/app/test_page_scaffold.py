@@ -57,3 +57,13 @@ def test_a_link_in_scope_is_not_refused_nor_audited(app, path, search):
     before = _refusals(app)
     assert find(page(client, path, search), "acces-refuse") is None
     assert _refusals(app) == before
+
+
+def test_the_brigade_role_gets_its_brigade_instead_of_the_organisation(tmp_path):
+    with operational_app(tmp_path, {"brigade35": ("brigade", "35", "B35047")}) as app:
+        client = client_for(app, "brigade35")
+        tree = page(client, "/", "?departement=35")
+        shown = text(tree)
+        assert "Ouvrir la fiche de votre brigade" in shown and "/brigade?id=B35047" in shown
+        assert find(tree, "organisation-carte") is None  # no map of the département
+        assert "Morbihan" not in shown
