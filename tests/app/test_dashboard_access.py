@@ -13,9 +13,8 @@ from dashboard.app import create_app
 from dashboard.core import access, accounts, auth
 from etl.ops.store import audit_log, get_engine, sessions
 from etl.settings import get_settings
+from tests.support.dash_callbacks import organisation_kpis
 from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
-
-KPI_OUTPUTS = [("organisation-perimetre", "children"), ("organisation-kpis", "children")]
 
 
 @pytest.fixture
@@ -39,15 +38,7 @@ def client_for(app, login=None):
 
 
 def kpis(client, departement):
-    body = {
-        "output": "..organisation-perimetre.children...organisation-kpis.children..",
-        "outputs": [{"id": i, "property": p} for i, p in KPI_OUTPUTS],
-        "inputs": [{"id": "organisation-vue", "property": "data",
-                    "value": {"departement": departement}}],
-        "changedPropIds": ["organisation-vue.data"],
-        "state": [],
-    }
-    return client.post("/_dash-update-component", json=body)
+    return organisation_kpis(client, departement)
 
 
 def test_unauthenticated_pages_redirect_and_dash_routes_answer_401(app):

@@ -12,6 +12,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.app import create_app
 from etl.settings import get_settings
+from tests.support.dash_callbacks import page, update
 from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,29 +47,10 @@ def _text(response) -> str:
     return json.dumps(response.get_json(), ensure_ascii=False)
 
 
-def _update(client, outputs, inputs, state=()):
-    multi = len(outputs) > 1
-    body = {
-        "output": (".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".." if multi
-                   else "{}.{}".format(*outputs[0])),
-        "outputs": ([{"id": i, "property": p} for i, p in outputs] if multi
-                    else {"id": outputs[0][0], "property": outputs[0][1]}),
-        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
-        "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
-        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
-    }
-    response = client.post("/_dash-update-component", json=body)
-    assert response.status_code == 200, response.data[:500]
-    return response.get_json()["response"]
-
-
 def _page(client, path: str, search: str = "") -> str:
     """The page at ``path`` + ``search`` as Dash's page router renders it for the signed-in
-    user (the router is a callback, like any other), as text with its accents."""
-    response = _update(client, [("_pages_content", "children"), ("_pages_store", "data")],
-                       [("_pages_location", "pathname", path),
-                        ("_pages_location", "search", search)])
-    return json.dumps(response["_pages_content"]["children"], ensure_ascii=False)
+    user, as text with its accents."""
+    return json.dumps(page(client, path, search), ensure_ascii=False)
 
 
 def _components(page: str, kind: str) -> list[dict]:
@@ -169,7 +151,7 @@ def test_forged_departement_gets_a_french_message(client):
 
 
 def test_csv_export_callback(client):
-    response = _update(client, [("organisation-telechargement", "data")],
+    response = update(client, [("organisation-telechargement", "data")],
                        [("organisation-export", "n_clicks", 1)],
                        state=[("organisation-vue", "data",
                                {"departement": None, "indicateur": "nb_brigades"})])
@@ -192,7 +174,7 @@ def test_page_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch):
         layout = page.layout(departement="35")
     assert "python -m etl build" in json.dumps(layout.to_plotly_json(), cls=PlotlyJSONEncoder,
                                                ensure_ascii=False)
-    response = _update(client, [("organisation-perimetre", "children"),
+    response = update(client, [("organisation-perimetre", "children"),
                                 ("organisation-kpis", "children")],
                        [("organisation-vue", "data", {"departement": None})])
     assert "python -m etl build" in json.dumps(response, ensure_ascii=False)

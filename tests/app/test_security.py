@@ -21,11 +21,10 @@ from dashboard.core import accounts, auth
 from dashboard.core.scope import Period, Scope, ScopeError, add_months
 from etl.ops.store import audit, audit_log, get_engine, login_attempts, sessions, utcnow
 from etl.settings import get_settings
-from tests.support.dash_callbacks import operational_app
+from tests.support.dash_callbacks import operational_app, organisation_kpis
 from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
 
 PASSWORD = "mot-de-passe-de-test"
-KPI_OUTPUTS = [("organisation-perimetre", "children"), ("organisation-kpis", "children")]
 
 
 def _make_app(tmp_path, monkeypatch, **env):
@@ -60,15 +59,7 @@ def client_for(app, login=None, address=None):
 
 
 def kpis(client, departement="35"):
-    body = {
-        "output": "..organisation-perimetre.children...organisation-kpis.children..",
-        "outputs": [{"id": i, "property": p} for i, p in KPI_OUTPUTS],
-        "inputs": [{"id": "organisation-vue", "property": "data",
-                    "value": {"departement": departement}}],
-        "changedPropIds": ["organisation-vue.data"],
-        "state": [],
-    }
-    return client.post("/_dash-update-component", json=body)
+    return organisation_kpis(client, departement)
 
 
 def csrf_token(client) -> str:

@@ -95,3 +95,11 @@ def find(tree, component_id: str) -> dict | None:
             if found is not None:
                 return found
     return None
+
+
+KPI_OUTPUTS = [("organisation-perimetre", "children"), ("organisation-kpis", "children")]
+
+
+def organisation_kpis(client, departement: str | None = "35"):
+    """The raw response of the Organisation page's key figures for ``departement``."""
+    return post(client, KPI_OUTPUTS, [("organisation-vue", "data", {"departement": departement})])
