@@ -99,16 +99,19 @@ class PageState:
     last_month: date
     has_facts: bool
     messages: tuple[str, ...] = ()
+    #: the address asked for a territory the user may not see (its own is shown instead)
+    refused: bool = False
 
 
 def resolve(user, warehouse, perimetre: str | None, debut: str | None, fin: str | None,
             default_months: int = 12) -> PageState:
     first_month, last_month, has_facts = data_months(warehouse)
     scope, scope_message = resolve_scope(user, warehouse, perimetre)
+    refused = scope_message == NOT_YOURS
     period, period_message = resolve_period(debut, fin, last_month, default_months)
-    messages = tuple(m for m in (scope_message, period_message,
+    messages = tuple(m for m in (None if refused else scope_message, period_message,
                                  None if has_facts else NO_FACTS) if m)
-    return PageState(scope, period, first_month, last_month, has_facts, messages)
+    return PageState(scope, period, first_month, last_month, has_facts, messages, refused)
 
 
 def hidden_filter_bar(ids: filters.FilterIds, *extra: str) -> html.Div:

@@ -92,12 +92,10 @@ def page_context(page: str, perimetre=None, debut=None, fin=None,
     except READ_ERRORS as exc:
         context.problems.append(failure(exc, page))
         return context
-    messages = list(context.state.messages)
-    if page_state.NOT_YOURS in messages:
-        messages.remove(page_state.NOT_YOURS)
+    if context.state.refused:
         context.refused = page_state.NOT_YOURS
-        audit_refusal(f"{perimetre}")
-    context.problems += messages
+        audit_refusal(str(perimetre))
+    context.problems += context.state.messages
     return context
 
 
