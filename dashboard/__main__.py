@@ -159,12 +159,17 @@ def _prepare_shared_files(settings) -> None:
 
 def gunicorn_options(settings, host: str, port: int) -> dict:
     """gunicorn's settings: ``settings.workers`` processes (PRESENCE_WORKERS, default one per
-    core) of ``settings.threads`` threads (PRESENCE_THREADS, default 2). Each worker loads the
-    app itself (no preload): DuckDB connections are never shared across a fork."""
+    core) of ``settings.threads`` threads (PRESENCE_THREADS, default 1). Each worker loads the
+    app itself (no preload): DuckDB connections are never shared across a fork.
+
+    One thread: gunicorn's ``sync`` workers, which take a connection only when idle, so that
+    the load spreads evenly over the processes (the callbacks are CPU-bound; benchmarks/
+    concurrency.py: p95 392 ms against 526-584 ms for 2 processes × 2 threads, whose busy
+    process kept accepting). Several threads: ``gthread`` workers."""
     return {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": settings.workers,
-        "worker_class": "gthread",
+        "worker_class": "sync" if settings.threads == 1 else "gthread",
         "threads": settings.threads,
         "preload_app": False,
         # a worker silent this long is restarted (gthread's main loop keeps beating while a

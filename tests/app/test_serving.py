@@ -34,11 +34,10 @@ def test_gunicorn_configuration_follows_the_settings(monkeypatch):
     monkeypatch.delenv("PRESENCE_THREADS", raising=False)
     settings = get_settings()
     assert settings.workers == (os.cpu_count() or 1)
-    assert settings.threads == 2
+    assert settings.threads == 1
     cfg = DashboardServer(settings, "127.0.0.1", 8123).cfg
     assert cfg.workers == settings.workers
-    assert cfg.threads == 2
-    assert cfg.worker_class_str == "gthread"
+    assert cfg.worker_class_str == "sync"  # one request per process: the load spreads evenly
     assert cfg.bind == ["127.0.0.1:8123"]
     assert cfg.preload_app is False  # each worker opens its own warehouse connection
     assert cfg.accesslog is None
@@ -47,6 +46,7 @@ def test_gunicorn_configuration_follows_the_settings(monkeypatch):
     monkeypatch.setenv("PRESENCE_THREADS", "6")
     cfg = DashboardServer(get_settings(), "::1", 8123).cfg
     assert (cfg.workers, cfg.threads, cfg.bind) == (3, 6, ["[::1]:8123"])
+    assert cfg.worker_class_str == "gthread"
 
 
 @pytest.mark.parametrize("value", ["deux", "0", "-1", "2.5", "1000"])
