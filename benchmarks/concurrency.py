@@ -62,6 +62,7 @@ from benchmarks.callbacks_pages import (  # noqa: E402
     TENDANCES,
     VUE_ENSEMBLE,
 )
+from tests.support.processes import stop  # noqa: E402
 
 #: the préfets' départements, in order (large and small ones, metropolitan)
 DEPARTEMENTS = ["35", "56", "29", "44", "59", "33", "38", "76", "62", "77", "60", "57"]
@@ -245,12 +246,7 @@ def start_server(args, data_dir: Path, port: int, log: Path) -> subprocess.Popen
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop(proc, timeout=30)
 
 
 def process_tree_cpu(pid: int) -> dict[int, float]:

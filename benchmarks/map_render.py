@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from etl.settings import get_settings  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, dropdown_option  # noqa: E402
+from tests.support.processes import stop  # noqa: E402
 
 LOGIN, PASSWORD = "benchmark.carte", "mot-de-passe-du-banc-d-essai"
 PERIOD = ""  # the default period: the last 12 months with facts
@@ -339,11 +340,7 @@ def main() -> int:
                   "géométrie côté serveur et remplit le cache du navigateur).")
             context.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)  # the temporary account goes with its store
     return 0

@@ -20,6 +20,7 @@ import pytest
 
 from etl.settings import SettingsError, get_settings
 from tests.support.dashboard_fixture import add_account, build_small_warehouse
+from tests.support.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "mot-de-passe-de-test"
@@ -193,12 +194,7 @@ def two_workers(tmp_path_factory):
         server.client_on(other_than=next(iter(workers))).close()
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=20)
         log.close()
         assert not _children(proc.pid), "SIGTERM left worker processes behind"
     assert "Tableau de bord : http://127.0.0.1:" in log_path.read_text()
