@@ -24,21 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from etl.settings import get_settings  # noqa: E402
+from tests.support.dash_callbacks import callback_body  # noqa: E402
 
 DEP = "35"
-
-
-def callback_body(outputs, inputs, state=()):
-    multi = len(outputs) > 1
-    return {
-        "output": (".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".." if multi
-                   else "{}.{}".format(*outputs[0])),
-        "outputs": ([{"id": i, "property": p} for i, p in outputs] if multi
-                    else {"id": outputs[0][0], "property": outputs[0][1]}),
-        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
-        "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
-        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
-    }
 
 
 def page_body(path: str, search: str = "") -> dict:

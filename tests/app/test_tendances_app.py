@@ -9,7 +9,7 @@ import io
 import pytest
 
 from dashboard.core import categories
-from tests.support.dash_callbacks import client_for, operational_app, post, text, update
+from tests.support.dash_callbacks import client_for, layout_as, operational_app, post, text, update
 
 # --- callbacks through the test client -------------------------------------------------------
 
@@ -163,17 +163,12 @@ def test_csv_exports(app):
 
 
 def test_layout_keeps_the_address_and_drops_a_foreign_comparison(app):
-    import sys
-
-    import flask
-
     from dashboard.core.access import User
 
-    page = sys.modules["dashboard.pages.tendances"]
-    with app.server.test_request_context("/tendances"):
-        flask.g.user = User("prefet35", "prefet", "35")
-        body = text(page.layout(perimetre="brigade:B35047", categorie="escroqueries",
-                                comparer="departement:56").to_plotly_json())
+    body = layout_as(app, "dashboard.pages.tendances", "/tendances", User("prefet35", "prefet",
+                                                                          "35"),
+                     perimetre="brigade:B35047", categorie="escroqueries",
+                     comparer="departement:56")
     assert '"categorie": "escroqueries"' in body and '"comparer": null' in body
     assert "Territoire de comparaison" in body and "Morbihan" not in body
     assert '"debut": "2023-11"' in body  # three years by default

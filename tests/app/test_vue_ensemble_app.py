@@ -17,7 +17,7 @@ from dashboard.core.formatting import THOUSANDS
 from dashboard.core.scope import Scope
 from dashboard.core.warehouse import Warehouse
 from dashboard.views import vue_ensemble as overview
-from tests.support.dash_callbacks import client_for, operational_app, post, text, update
+from tests.support.dash_callbacks import client_for, layout_as, operational_app, post, text, update
 
 NB = THOUSANDS  # narrow no-break space of French numbers
 
@@ -165,28 +165,22 @@ def test_csv_export(app):
 
 
 def test_layout_renders_the_address_for_a_scoped_user(app):
-    import flask
-
-    page = sys.modules["dashboard.pages.vue_ensemble"]
-    with app.server.test_request_context("/vue-ensemble?perimetre=departement:56"):
-        flask.g.user = User("prefet35", "prefet", "35")
-        body = text(page.layout(perimetre="departement:56", debut="2026-01",
-                                fin="2026-06").to_plotly_json())
+    body = layout_as(app, "dashboard.pages.vue_ensemble", "/vue-ensemble?perimetre=departement:56",
+                     User("prefet35", "prefet", "35"), perimetre="departement:56",
+                     debut="2026-01", fin="2026-06")
     assert "pas dans votre périmètre" in body
     assert '"perimetre": "departement:35"' in body and '"debut": "2026-01"' in body
     assert "Morbihan" not in body
-    with app.server.test_request_context("/vue-ensemble"):
-        flask.g.user = User("analyste.test", "analyste")
-        body = text(page.layout().to_plotly_json())
+    analyste = User("analyste.test", "analyste")
+    body = layout_as(app, "dashboard.pages.vue_ensemble", "/vue-ensemble", analyste)
     assert '"perimetre": "france"' in body and "Région — Bretagne" in body
     assert "Brigade de Bruz" not in body  # units are offered once a département is chosen
-    with app.server.test_request_context("/vue-ensemble"):
-        flask.g.user = User("analyste.test", "analyste")
-        body = text(page.layout(perimetre="commune:35047").to_plotly_json())
+    body = layout_as(app, "dashboard.pages.vue_ensemble", "/vue-ensemble", analyste,
+                     perimetre="commune:35047")
     assert "Commune — Bruz" in body and "Brigade de Bruz" in body
     # Dash's start-up check: no user, the ids only
-    with app.server.test_request_context("/vue-ensemble"):
-        assert "vue-ensemble-perimetre" in text(page.layout().to_plotly_json())
+    assert "vue-ensemble-perimetre" in layout_as(app, "dashboard.pages.vue_ensemble",
+                                                 "/vue-ensemble", None)
 
 
 def test_without_a_warehouse_both_pages_say_what_to_do(tmp_path, monkeypatch):

@@ -42,11 +42,11 @@ def client_for(app, login: str):
     return client
 
 
-def post(client, outputs, inputs, state=()):
-    """The raw response of one callback (``outputs``: (id, property) pairs; ``inputs`` and
-    ``state``: (id, property, value))."""
+def callback_body(outputs, inputs, state=()) -> dict:
+    """The JSON body Dash's front end posts for one callback (``outputs``: (id, property)
+    pairs; ``inputs`` and ``state``: (id, property, value))."""
     multi = len(outputs) > 1
-    body = {
+    return {
         "output": (".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".." if multi
                    else "{}.{}".format(*outputs[0])),
         "outputs": ([{"id": i, "property": p} for i, p in outputs] if multi
@@ -55,7 +55,11 @@ def post(client, outputs, inputs, state=()):
         "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
         "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
     }
-    return client.post("/_dash-update-component", json=body)
+
+
+def post(client, outputs, inputs, state=()):
+    """The raw response of one callback."""
+    return client.post("/_dash-update-component", json=callback_body(outputs, inputs, state))
 
 
 def update(client, outputs, inputs, state=()):
@@ -103,3 +107,16 @@ KPI_OUTPUTS = [("organisation-perimetre", "children"), ("organisation-kpis", "ch
 def organisation_kpis(client, departement: str | None = "35"):
     """The raw response of the Organisation page's key figures for ``departement``."""
     return post(client, KPI_OUTPUTS, [("organisation-vue", "data", {"departement": departement})])
+
+
+def layout_as(app, page_module: str, path: str, user, **query) -> str:
+    """A page's layout rendered for ``user`` (an ``access.User``) with the address values
+    ``query``, as text with its accents."""
+    import sys
+
+    import flask
+
+    page_ = sys.modules[page_module]
+    with app.server.test_request_context(path):
+        flask.g.user = user
+        return text(page_.layout(**query).to_plotly_json())
