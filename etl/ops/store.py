@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -79,6 +80,23 @@ login_attempts = Table(
 )
 
 #: bounds of the audit log's fields (the columns' sizes; ``detail`` is text, kept short)
+#: the commanders' decisions on recommended patrol plans (« Appliquer »): who, when, which run
+#: and parameters, and the plan itself (JSON: commune × slot hours and visits); the next week's
+#: current allocation of the brigade starts from its last applied plan
+plan_decisions = Table(
+    "plan_decisions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("decided_at", DateTime, nullable=False),
+    Column("login", String(64), nullable=False),
+    Column("brigade_id", String(32), nullable=False),
+    Column("semaine", String(8), nullable=False),
+    Column("run_id", String(80), nullable=False),
+    Column("parameters", Text, nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("total_hours", Float, nullable=False),
+    Index("ix_plan_decisions_brigade", "brigade_id", "semaine"),
+)
+
 AUDIT_DETAIL_MAX, AUDIT_FIELD_MAX = 2000, 64
 
 _engines: dict[str, Engine] = {}

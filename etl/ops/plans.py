@@ -1,0 +1,79 @@
+"""Applied patrol plans: the commander's decision and its audit record, in one transaction."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from sqlalchemy import Engine, desc, insert, select
+
+from etl.ops.store import (
+    AUDIT_DETAIL_MAX,
+    AUDIT_FIELD_MAX,
+    audit_log,
+    plan_decisions,
+    utcnow,
+)
+
+#: bound of a stored plan (a brigade has at most a few hundred communes × 6 slots)
+MAX_PLAN_ROWS = 6 * 400
+
+
+def record_decision(engine: Engine, login: str, brigade_id: str, semaine: str, run_id: str,
+                    parameters: dict, plan: list[dict], address: str | None = None) -> int:
+    """Stores the applied plan (rows ``code_commune, creneau, heures, visites``) and its audit
+    record together; returns the decision's id."""
+    if not plan or len(plan) > MAX_PLAN_ROWS:
+        raise ValueError("Plan vide ou trop grand : rien n'est enregistré.")
+    rows = [{"code_commune": str(r["code_commune"]), "creneau": str(r["creneau"]),
+             "heures": round(float(r["heures"]), 3), "visites": int(r["visites"])}
+            for r in plan]
+    total = sum(r["heures"] for r in rows)
+    now = utcnow()
+    with engine.begin() as con:
+        result = con.execute(insert(plan_decisions).values(
+            decided_at=now, login=login[:64], brigade_id=brigade_id[:32], semaine=semaine[:8],
+            run_id=run_id[:80], parameters=json.dumps(parameters, ensure_ascii=False,
+                                                      sort_keys=True),
+            plan=json.dumps(rows, ensure_ascii=False), total_hours=total))
+        decision_id = int(result.inserted_primary_key[0])
+        detail = (f"décision {decision_id} : brigade {brigade_id}, semaine {semaine}, "
+                  f"exécution {run_id}, {total:.1f} h, paramètres "
+                  + json.dumps(parameters, ensure_ascii=False, sort_keys=True))
+        con.execute(insert(audit_log).values(
+            at=now, login=login[:AUDIT_FIELD_MAX], action="recommandation_appliquee",
+            detail=detail[:AUDIT_DETAIL_MAX],
+            address=None if address is None else address[:AUDIT_FIELD_MAX]))
+    return decision_id
+
+
+def decisions(engine: Engine, brigade_ids: list[str] | None = None,
+              limit: int = 50) -> pd.DataFrame:
+    """The latest decisions (newest first), for the page's history."""
+    q = select(plan_decisions.c.id, plan_decisions.c.decided_at, plan_decisions.c.login,
+               plan_decisions.c.brigade_id, plan_decisions.c.semaine, plan_decisions.c.run_id,
+               plan_decisions.c.total_hours).order_by(desc(plan_decisions.c.id)).limit(limit)
+    if brigade_ids is not None:
+        q = q.where(plan_decisions.c.brigade_id.in_(brigade_ids))
+    with engine.connect() as con:
+        return pd.DataFrame(con.execute(q).mappings().all(),
+                            columns=["id", "decided_at", "login", "brigade_id", "semaine",
+                                     "run_id", "total_hours"])
+
+
+def applied_plans(engine: Engine, brigade_ids: list[str], before_week: str) -> dict[str,
+                                                                                   pd.DataFrame]:
+    """The last plan applied to each brigade for a week before ``before_week`` (ISO
+    ``YYYY-Www``, which sorts as text): ``code_commune, creneau, heures`` rows."""
+    if not brigade_ids:
+        return {}
+    q = (select(plan_decisions.c.brigade_id, plan_decisions.c.plan)
+         .where(plan_decisions.c.brigade_id.in_(brigade_ids),
+                plan_decisions.c.semaine < before_week)
+         .order_by(plan_decisions.c.brigade_id, plan_decisions.c.semaine, plan_decisions.c.id))
+    out: dict[str, pd.DataFrame] = {}
+    with engine.connect() as con:
+        for brigade_id, plan in con.execute(q):
+            out[brigade_id] = pd.DataFrame(json.loads(plan))[["code_commune", "creneau",
+                                                              "heures"]]
+    return out
