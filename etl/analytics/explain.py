@@ -63,19 +63,17 @@ def expectation_drivers(expectations: pd.DataFrame) -> dict[str, list]:
         return out
     per = expectations.groupby(["code_commune", "id_consultation"], sort=True).agg(
         priorite=("priorite", "first"), age=("age_jours", "max")).reset_index()
-    for code, part in per.groupby("code_commune", sort=True):
-        high = part[part["priorite"] == "haute"]
-        if len(high):
-            n = len(high)
-            s = "s" if n > 1 else ""
-            out.setdefault(code, []).append(
-                (3.0 * n, f"{n} attente{s} DCAS prioritaire{s} ouverte{s}, la plus ancienne "
-                 f"depuis {int(high['age'].max())} j"))
-        rest = len(part) - len(high)
-        if rest:
-            s = "s" if rest > 1 else ""
-            out.setdefault(code, []).append((1.5 * rest, f"{rest} autre{s} attente{s} DCAS "
-                                             f"ouverte{s}"))
+    per["haute"] = per["priorite"] == "haute"
+    high = per[per["haute"]].groupby("code_commune").agg(n=("age", "size"), age=("age", "max"))
+    for code, n, age in zip(high.index, high["n"], high["age"], strict=True):
+        s = "s" if n > 1 else ""
+        out.setdefault(code, []).append(
+            (3.0 * n, f"{n} attente{s} DCAS prioritaire{s} ouverte{s}, la plus ancienne "
+             f"depuis {int(age)} j"))
+    rest = per[~per["haute"]].groupby("code_commune").size()
+    for code, n in rest.items():
+        s = "s" if n > 1 else ""
+        out.setdefault(code, []).append((1.5 * n, f"{n} autre{s} attente{s} DCAS ouverte{s}"))
     return out
 
 

@@ -150,15 +150,17 @@ def forecast_part(communes: list[str], weekly: pd.DataFrame,
     out = np.zeros((len(communes), len(SLOTS)))
     if weekly.empty:
         return out
-    index = {c: i for i, c in enumerate(communes)}
-    rows = weekly[weekly["code_commune"].isin(index)]
-    for cat, part in rows.groupby("categorie", sort=True):
-        w = severity.get(str(cat), 0.0)
-        if w <= 0:
-            continue
-        profile = np.array(SLOT_PROFILE.get(str(cat), DEFAULT_PROFILE))
-        idx = part["code_commune"].map(index).to_numpy()
-        np.add.at(out, idx, w * part["attendu"].to_numpy(float)[:, None] * profile[None, :])
+    i = weekly["code_commune"].map({c: k for k, c in enumerate(communes)})
+    w = weekly["categorie"].map(severity).fillna(0.0).to_numpy(float)
+    keep = (i.notna().to_numpy()) & (w > 0)
+    if not keep.any():
+        return out
+    cats = weekly["categorie"].to_numpy()[keep]
+    profiles = np.array([SLOT_PROFILE.get(str(c), DEFAULT_PROFILE) for c in SLOT_PROFILE])
+    lookup = {c: k for k, c in enumerate(SLOT_PROFILE)}
+    prof = profiles[[lookup[c] for c in cats]]
+    values = (w[keep] * weekly["attendu"].to_numpy(float)[keep])[:, None] * prof
+    np.add.at(out, i[keep].astype(int).to_numpy(), values)
     return out
 
 
@@ -168,17 +170,24 @@ def expectations_part(communes: list[str], expectations: pd.DataFrame,
     complaints of élus per commune (a Series indexed by commune) per commune × slot."""
     out = np.zeros((len(communes), len(SLOTS)))
     index = {c: i for i, c in enumerate(communes)}
-    for row in expectations.itertuples(index=False):
-        i = index.get(row.code_commune)
-        if i is None:
-            continue
-        age = min(max(float(row.age_jours), 0.0) / weights.age_days_to_double, 1.0)
-        w = PRIORITY.get(row.priorite, 1.0) * THEME_RELEVANCE.get(row.theme, 0.5) * (1 + age)
-        out[i] += w * slot_mask(row.creneaux)
-    for code, n in complaints.items():
-        i = index.get(code)
-        if i is not None and n > 0:
-            out[i] += weights.complaint * float(n) * DEFAULT_PROFILE
+    if not expectations.empty:
+        e = expectations
+        i = e["code_commune"].map(index)
+        ok = i.notna().to_numpy()
+        age = np.clip(e["age_jours"].to_numpy(float) / weights.age_days_to_double, 0.0, 1.0)
+        w = (e["priorite"].map(PRIORITY).fillna(1.0).to_numpy(float)
+             * e["theme"].map(THEME_RELEVANCE).fillna(0.5).to_numpy(float) * (1 + age))
+        masks = {c: slot_mask(c) for c in e["creneaux"].fillna("").unique()}
+        m = np.array([masks[c] for c in e["creneaux"].fillna("")]).reshape(-1, len(SLOTS))
+        np.add.at(out, i[ok].astype(int).to_numpy(), w[ok, None] * m[ok])
+    if len(complaints):
+        c = complaints[complaints > 0]
+        i = c.index.map(index)
+        ok = ~pd.isna(i)
+        if ok.any():
+            rows = np.asarray(i[ok], dtype=int)
+            np.add.at(out, rows, weights.complaint * c.to_numpy(float)[ok][:, None]
+                      * DEFAULT_PROFILE[None, :])
     return out
 
 

@@ -211,6 +211,57 @@ def expected_facts(territory: Territory, rng: np.random.Generator) -> np.ndarray
     return lam
 
 
+def monthly_mean(base: np.ndarray, month: pd.Period, season: np.ndarray) -> np.ndarray:
+    """Expected counts of one month, [commune, category], from yearly λ at the 2024 level."""
+    return base * (season[:, month.month - 1] * trend_factor(month.year))[None, :] / 12.0
+
+
+def spree_adjusted(lam: np.ndarray, extra: dict[tuple[int, int], int], n_months: int
+                   ) -> np.ndarray:
+    """λ with the burglary baseline lowered by the sprees' yearly volume (sprees are part of
+    the national burglary figure: the baseline gives way to them)."""
+    k_burg = CATEGORY_CODES.index("cambriolages_logement")
+    spree_per_year = sum(extra.values()) / n_months * 12
+    base = lam.copy()
+    base[:, k_burg] *= max(0.0, 1.0 - spree_per_year / max(lam[:, k_burg].sum(), 1e-12))
+    return base
+
+
+def oracle_frames(territory: Territory, period: Period, lam: np.ndarray,
+                  extra: dict[tuple[int, int], int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demo's truth, for scoring forecasts only (tables ``demo_oracle_taux``: yearly λ per
+    commune and category after the spree adjustment; ``demo_oracle_series``: the planted spree
+    burglaries per commune and month). No random number is drawn here."""
+    base = spree_adjusted(lam, extra, len(period.months))
+    codes = territory.communes["code"].to_numpy().astype(object)
+    rates = pd.DataFrame({"code_commune": np.repeat(codes, len(CATEGORY_CODES)),
+                          "categorie": np.tile(np.array(CATEGORY_CODES, dtype=object), len(codes)),
+                          "lambda_annuel": base.ravel()})
+    keys = sorted(extra)  # (commune row, month index): one key per commune and month
+    sprees = pd.DataFrame({"code_commune": codes[[r for r, _ in keys]].astype(object),
+                           "mois": [period.months[m].start_time.date() for _, m in keys],
+                           "cambriolages_serie": [extra[k] for k in keys]})
+    return rates, sprees.astype({"cambriolages_serie": "int64"})
+
+
+def oracle_expected(rates: pd.DataFrame, sprees: pd.DataFrame, codes, months: pd.PeriodIndex,
+                    categories) -> np.ndarray:
+    """True expected counts [commune, month, category] of the demo (float64) for the communes
+    ``codes``, ``months`` and ``categories``, rebuilt from the two oracle tables exactly as
+    :func:`draw_facts` draws them: ``λ · s[k][month] / 12 · trend`` plus the planted sprees."""
+    codes = pd.Index(codes)
+    lam = rates.pivot_table(index="code_commune", columns="categorie", values="lambda_annuel",
+                            aggfunc="sum").reindex(index=codes, columns=list(CATEGORY_CODES))
+    season, lam = season_matrix(), lam.fillna(0.0).to_numpy(float)
+    full = np.stack([monthly_mean(lam, m, season) for m in months], axis=1)
+    rows = codes.get_indexer(sprees["code_commune"])
+    cols = months.get_indexer(pd.PeriodIndex(pd.to_datetime(sprees["mois"]), freq="M"))
+    ok = (rows >= 0) & (cols >= 0)
+    np.add.at(full[:, :, CATEGORY_CODES.index("cambriolages_logement")], (rows[ok], cols[ok]),
+              sprees["cambriolages_serie"].to_numpy(float)[ok])
+    return full[:, :, [CATEGORY_CODES.index(k) for k in categories]]
+
+
 @dataclass
 class Facts:
     """The monthly facts (non-zero cells) and the yearly counts per commune and category."""
@@ -225,10 +276,7 @@ def draw_facts(territory: Territory, period: Period, lam: np.ndarray,
     index) to spree burglaries added on top of the baseline."""
     season = season_matrix()
     k_burg = CATEGORY_CODES.index("cambriolages_logement")
-    # sprees are part of the national burglary figure: the baseline gives way to them
-    spree_per_year = sum(extra.values()) / len(period.months) * 12
-    base = lam.copy()
-    base[:, k_burg] *= max(0.0, 1.0 - spree_per_year / max(lam[:, k_burg].sum(), 1e-12))
+    base = spree_adjusted(lam, extra, len(period.months))
     extra_by_month: dict[int, list[tuple[int, int]]] = {}
     for (row, m), n in sorted(extra.items()):
         extra_by_month.setdefault(m, []).append((row, n))
@@ -236,7 +284,7 @@ def draw_facts(territory: Territory, period: Period, lam: np.ndarray,
     parts_rows, parts_cols, parts_n, parts_m = [], [], [], []
     yearly: dict[int, np.ndarray] = {}
     for m, month in enumerate(period.months):
-        mu = base * (season[:, month.month - 1] * trend_factor(month.year))[None, :] / 12.0
+        mu = monthly_mean(base, month, season)
         counts = rng.poisson(mu)
         for row, n in extra_by_month.get(m, []):
             counts[row, k_burg] += n

@@ -26,6 +26,17 @@ STREAMS = ("faits", "series", "ssmsi", "plaintes", "contacts", "alertes", "dcas"
            "immersions", "diagnostics", "presence")
 
 
+#: the demo's truth (not a source: no loader reads it), written beside the files as
+#: ``<table>.parquet`` and put into the warehouse by the build; read only to score the
+#: forecast's backtest (:func:`etl.analytics.panel.load_oracle`), never by the model
+ORACLE_TABLES = ("demo_oracle_taux", "demo_oracle_series")
+
+
+def oracle_paths(out_dir: Path) -> dict[str, Path]:
+    """{oracle table: its parquet file in ``out_dir``}."""
+    return {t: Path(out_dir) / f"{t}.parquet" for t in ORACLE_TABLES}
+
+
 def _n(x: int) -> str:
     return f"{x:,}".replace(",", "\u202f")
 
@@ -33,7 +44,8 @@ def _n(x: int) -> str:
 def generate_demo(con, out_dir: Path, seed: int, years: int = 3,
                   report: Callable[[str], None] = print,
                   today: date | None = None) -> dict[str, list[Path]]:
-    """Writes the demo files into ``out_dir`` and returns {source: [paths]} in load order."""
+    """Writes the demo files into ``out_dir`` and returns {source: [paths]} in load order; the
+    oracle side files (:data:`ORACLE_TABLES`) are written beside them, not returned."""
     today = today or date.today()
     period = demo_period(today, years)
     out_dir = Path(out_dir)
@@ -51,6 +63,9 @@ def generate_demo(con, out_dir: Path, seed: int, years: int = 3,
     season = crime.season_matrix()[k_burg]
     sprees = alerts.plant_sprees(territory, period, lam[:, k_burg], season, rng["series"])
     facts = crime.draw_facts(territory, period, lam, sprees.extra, rng["faits"])
+    oracle = crime.oracle_frames(territory, period, lam, sprees.extra)  # draws nothing
+    for frame, path in zip(oracle, oracle_paths(out_dir).values(), strict=True):
+        files.write_parquet(frame, path)
     report(f"Démonstration : {_n(len(facts.frame))} lignes de faits mensuels, "
            f"{_n(int(sprees.burglaries['spree'].nunique()))} séries de cambriolages")
     if period.complete_years:

@@ -22,28 +22,48 @@ MAX_PLAN_ROWS = 6 * 400
 def record_decision(engine: Engine, login: str, brigade_id: str, semaine: str, run_id: str,
                     parameters: dict, plan: list[dict], address: str | None = None) -> int:
     """Stores the applied plan (rows ``code_commune, creneau, heures, visites``) and its audit
-    record together; returns the decision's id."""
+    record together; returns the decision's id. The same plan applied again to the same brigade
+    and week (a double click, a resubmitted page) returns the recorded decision's id and writes
+    nothing."""
     if not plan or len(plan) > MAX_PLAN_ROWS:
         raise ValueError("Plan vide ou trop grand : rien n'est enregistré.")
     rows = [{"code_commune": str(r["code_commune"]), "creneau": str(r["creneau"]),
              "heures": round(float(r["heures"]), 3), "visites": int(r["visites"])}
             for r in plan]
     total = sum(r["heures"] for r in rows)
+    params_text = json.dumps(parameters, ensure_ascii=False, sort_keys=True)
+    plan_text = json.dumps(rows, ensure_ascii=False)
     now = utcnow()
-    with engine.begin() as con:
-        result = con.execute(insert(plan_decisions).values(
-            decided_at=now, login=login[:64], brigade_id=brigade_id[:32], semaine=semaine[:8],
-            run_id=run_id[:80], parameters=json.dumps(parameters, ensure_ascii=False,
-                                                      sort_keys=True),
-            plan=json.dumps(rows, ensure_ascii=False), total_hours=total))
-        decision_id = int(result.inserted_primary_key[0])
-        detail = (f"décision {decision_id} : brigade {brigade_id}, semaine {semaine}, "
-                  f"exécution {run_id}, {total:.1f} h, paramètres "
-                  + json.dumps(parameters, ensure_ascii=False, sort_keys=True))
-        con.execute(insert(audit_log).values(
-            at=now, login=login[:AUDIT_FIELD_MAX], action="recommandation_appliquee",
-            detail=detail[:AUDIT_DETAIL_MAX],
-            address=None if address is None else address[:AUDIT_FIELD_MAX]))
+    with engine.connect() as con:
+        con = con.execution_options(sqlite_immediate=True)  # one writer: no twin decision
+        with con.begin():
+            same = con.execute(
+                select(plan_decisions.c.id, plan_decisions.c.run_id,
+                       plan_decisions.c.parameters, plan_decisions.c.plan)
+                .where(plan_decisions.c.brigade_id == brigade_id[:32],
+                       plan_decisions.c.semaine == semaine[:8])
+                .order_by(desc(plan_decisions.c.id)).limit(1)).first()
+            if same is not None and (same.run_id, same.parameters, same.plan) == (
+                    run_id[:80], params_text, plan_text):
+                # a double click or a resubmitted page: the decision is already recorded
+                return int(same.id)
+            decision_id = _insert(con, now, login, brigade_id, semaine, run_id, params_text,
+                                  plan_text, total, address)
+    return decision_id
+
+
+def _insert(con, now, login: str, brigade_id: str, semaine: str, run_id: str,
+            params_text: str, plan_text: str, total: float, address: str | None) -> int:
+    result = con.execute(insert(plan_decisions).values(
+        decided_at=now, login=login[:64], brigade_id=brigade_id[:32], semaine=semaine[:8],
+        run_id=run_id[:80], parameters=params_text, plan=plan_text, total_hours=total))
+    decision_id = int(result.inserted_primary_key[0])
+    detail = (f"décision {decision_id} : brigade {brigade_id}, semaine {semaine}, "
+              f"exécution {run_id}, {total:.1f} h, paramètres {params_text}")
+    con.execute(insert(audit_log).values(
+        at=now, login=login[:AUDIT_FIELD_MAX], action="recommandation_appliquee",
+        detail=detail[:AUDIT_DETAIL_MAX],
+        address=None if address is None else address[:AUDIT_FIELD_MAX]))
     return decision_id
 
 

@@ -228,6 +228,41 @@ QUARANTINE = Table(
     order_by=("source", "fichier", "ligne"),
 )
 
+DEMO_ORACLE = ("demo generator (etl/demo/crime.py), demo builds only; read only by the "
+               "forecast backtest's scoring, never by the model")
+
+DEMO_ORACLE_TAUX = Table(
+    "demo_oracle_taux",
+    "Demo truth: each commune's expected facts per year at the 2024 level (λ, burglaries "
+    "lowered by the sprees' volume). A month's expected count is λ × seasonality × trend / 12 "
+    "(etl.demo.crime.oracle_expected), plus demo_oracle_series. Empty outside demo builds.",
+    DEMO_ORACLE,
+    (
+        C("code_commune", "VARCHAR", "INSEE commune code", False),
+        C("categorie", "VARCHAR", "Facts category", False),
+        C("lambda_annuel", "DOUBLE", "Expected facts per year at the 2024 level", False),
+    ),
+    primary_key=("code_commune", "categorie"),
+    order_by=("code_commune", "categorie"),
+)
+
+DEMO_ORACLE_SERIES = Table(
+    "demo_oracle_series",
+    "Demo truth: burglaries planted by the demo's sprees, per commune and month, on top of "
+    "demo_oracle_taux. Empty outside demo builds.",
+    DEMO_ORACLE,
+    (
+        C("code_commune", "VARCHAR", "INSEE commune code", False),
+        C("mois", "DATE", "Month (first day)", False),
+        C("cambriolages_serie", "INTEGER", "Spree burglaries that month", False),
+    ),
+    primary_key=("code_commune", "mois"),
+    order_by=("code_commune", "mois"),
+)
+
+#: written by demo builds only (etl.warehouse.build._load_demo)
+DEMO_TABLES: tuple[Table, ...] = (DEMO_ORACLE_TAUX, DEMO_ORACLE_SERIES)
+
 REFERENCE_TABLES: tuple[Table, ...] = (
     REGIONS,
     DEPARTEMENTS,
@@ -245,9 +280,10 @@ REFERENCE_TABLES: tuple[Table, ...] = (
 
 
 def _all_tables() -> tuple[Table, ...]:
+    from etl.analytics.tables import RECO_TABLES
     from etl.sources.registry import source_tables
 
-    return REFERENCE_TABLES + source_tables()
+    return REFERENCE_TABLES + source_tables() + DEMO_TABLES + RECO_TABLES
 
 
 TABLES: tuple[Table, ...] = _all_tables()

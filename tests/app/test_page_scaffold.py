@@ -18,6 +18,7 @@ FOREIGN_LINKS = [
     ("/tendances", "?perimetre=departement:56"),
     ("/commune", "?code=56003"),
     ("/brigade", "?id=B56003"),
+    ("/recommandations", "?perimetre=departement:56"),
 ]
 
 
@@ -51,7 +52,8 @@ def test_an_out_of_scope_link_gets_the_same_refusal_and_one_audit_record(app, pa
 @pytest.mark.parametrize(("path", "search"), [
     ("/", "?departement=35"), ("/vue-ensemble", "?perimetre=departement:35"),
     ("/carte", "?perimetre=departement:35"), ("/tendances", "?perimetre=departement:35"),
-    ("/commune", "?code=35047"), ("/brigade", "?id=B35047")])
+    ("/commune", "?code=35047"), ("/brigade", "?id=B35047"),
+    ("/recommandations", "?perimetre=departement:35")])
 def test_a_link_in_scope_is_not_refused_nor_audited(app, path, search):
     client = client_for(app, "prefet35")
     before = _refusals(app)

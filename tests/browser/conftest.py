@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,13 +54,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """`python -m dashboard` on a free port, reading the small fixture warehouse."""
-    data_dir = tmp_path_factory.mktemp("data")
-    add_operational_data(build_small_warehouse(data_dir / "warehouse.duckdb"))
-    add_account(data_dir, "analyste.test", "analyste")
-    add_account(data_dir, "prefet.test", "prefet", "35")
+@contextmanager
+def serve(data_dir: Path) -> Iterator[str]:
+    """`python -m dashboard` on a free port reading ``data_dir``; yields its base address."""
     port = _free_port()
     env = os.environ | {"PRESENCE_DATA_DIR": str(data_dir), "PRESENCE_HOST": "127.0.0.1",
                         "PRESENCE_PORT": str(port)}
@@ -82,6 +80,18 @@ def server(tmp_path_factory):
     finally:
         stop(proc)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """`python -m dashboard` on a free port, reading the small fixture warehouse."""
+    data_dir = tmp_path_factory.mktemp("data")
+    add_operational_data(build_small_warehouse(data_dir / "warehouse.duckdb"))
+    add_account(data_dir, "analyste.test", "analyste")
+    add_account(data_dir, "prefet.test", "prefet", "35")
+    add_account(data_dir, "commandant.test", "commandant", "35")
+    with serve(data_dir) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

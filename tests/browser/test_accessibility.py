@@ -24,6 +24,7 @@ PAGES = [
     ("/tendances?perimetre=brigade:B35047", "#tendances-calendrier .heatmaplayer .hm"),
     ("/commune?code=35047", "#fiche-commune-plaintes-tableau"),
     ("/brigade?id=B35047", "#fiche-brigade-communes-tableau"),
+    ("/recommandations?perimetre=departement:35", "#reco-tableau-donnees tbody tr"),
     ("/methodologie", "#methodologie-sources"),
     (UNKNOWN, "text=Page introuvable"),
 ]

@@ -333,3 +333,82 @@ def add_operational_data(path: Path | str) -> Path:
     finally:
         con.close()
     return path
+
+
+#: weekly gendarme-hours of each ZGN commune of 35 in :func:`add_patrol_presence`: about the
+#: capacity of its brigade (Bruz 24 gendarmes: 221 h a week; Saint-Aubin-du-Cormier 12: 110 h)
+PATROL_WEEKLY_HOURS = {"35047": 98.0, "35066": 98.0, "35253": 49.0, "35142": 49.0}
+
+
+def add_patrol_presence(path: Path | str) -> Path:
+    """Presence near the brigades' capacity in Ille-et-Vilaine over the 4 weeks before the
+    planned week (28 September to 25 October 2026), on top of :func:`add_operational_data`:
+    the recommendation's capacity then binds, so that a what-if on it changes the plan (the
+    operational data alone record a few hours a week, far below any capacity)."""
+    import datetime as dt
+
+    path = Path(path)
+    base = {"synthetique": True, "fichier": "fixture-patrouilles", "run_id": "fixture",
+            "empreinte": "0"}
+    brigade = {c[0]: c[6] for c in COMMUNES}
+    rows = []
+    for code, weekly in PATROL_WEEKLY_HOURS.items():
+        per_day = weekly / 7
+        for k in range(28):
+            day = dt.date(2026, 9, 28) + dt.timedelta(days=k)
+            for creneau, share in (("jour", 0.6), ("soiree", 0.25), ("nuit", 0.15)):
+                if day.day in (5, 15, 25) and creneau == ("jour", "soiree", "nuit")[day.day % 3]:
+                    continue  # recorded by add_operational_data already
+                rows.append({**base, "code_commune": code, "date": day, "creneau": creneau,
+                             "brigade_id": brigade[code], "heures": round(per_day * share, 3)})
+    con = duckdb.connect(str(path))
+    try:
+        _insert(con, "presence_hours", rows)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return path
+
+
+#: the run of :func:`add_national_run`
+NATIONAL_RUN_ID = "run-test"
+
+
+def add_national_run(path: Path | str) -> Path:
+    """A national run as ``python -m etl recommend build`` writes it: forecasts (Saint-Aubin's
+    brigade falls back to the mean of the last 4 months), backtest, audit with its capture
+    replay."""
+    import datetime as dt
+
+    from etl.analytics.tables import RECO_TABLES
+
+    con = duckdb.connect(str(path))
+    try:
+        for table in RECO_TABLES:
+            con.execute(table.ddl(if_not_exists=True))  # declared by the schema or not
+        con.execute("INSERT INTO reco_runs VALUES (?, ?, '2026-W44', DATE '2026-11-01', '{}', "
+                    "'{}')", [NATIONAL_RUN_ID, dt.datetime(2026, 11, 2, 6, 0)])
+        con.execute("""
+            INSERT INTO reco_forecasts
+            SELECT ?, f.code_commune, c.brigade_id, f.categorie, DATE '2026-11-01',
+                   avg(f.nombre),
+                   CASE WHEN c.brigade_id = 'B35253' THEN 'derniers_4' ELSE 'modele' END
+            FROM facts_monthly f JOIN communes c ON c.code = f.code_commune
+            WHERE c.zone = 'ZGN' AND f.mois >= DATE '2025-11-01'
+              AND f.categorie NOT IN ('usage_stupefiants', 'trafic_stupefiants')
+            GROUP BY ALL""", [NATIONAL_RUN_ID])
+        run = NATIONAL_RUN_ID
+        con.executemany("INSERT INTO reco_backtest VALUES (?, 'ensemble', ?, ?, ?)", [
+            [run, "modele", 0.61, 1.02], [run, "derniers_4", 0.66, 1.10],
+            [run, "annee_precedente", 0.80, 1.30], [run, "moyenne_12", 0.64, 1.05],
+            [run, "oracle", 0.55, 0.95]])
+        con.executemany("INSERT INTO reco_backtest_brigades VALUES (?, ?, ?, ?, ?, ?)", [
+            [run, "B35047", "modele", 0.60, 0.65, False],
+            [run, "B35253", "derniers_4", 0.72, 0.70, True]])
+        con.executemany("INSERT INTO reco_audit VALUES (?, 'France', ?, ?, NULL)", [
+            [run, "rejeu_mois", 12.0], [run, "rejeu_capture_modele", 1.31],
+            [run, "rejeu_capture_uniforme", 1.0], [run, "rejeu_capture_population", 1.12]])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return Path(path)

@@ -1,0 +1,153 @@
+"""The audit and the backtest shown with a plan on the « Recommandations » page (pure): the
+plan's fairness figures, the capture replay and the forecast's backtest of the national run
+when the warehouse holds one, and which brigades fall back to a baseline forecast."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from dash import html
+
+from dashboard.core import components
+from dashboard.core.formatting import MISSING, THOUSANDS, format_number
+from dashboard.views.recommandations import method_label
+
+NO_RUN = ("Aucune exécution nationale enregistrée dans l'entrepôt (« python -m etl recommend "
+          "build ») : la prévision de ce territoire est calculée à la demande, sans "
+          "rétro-évaluation ni rejeu de la capture enregistrés.")
+CAPTURE_CAVEAT = ("C'est une mesure de capture (où étaient les heures par rapport aux faits "
+                  "enregistrés ensuite), pas de la délinquance évitée.")
+
+
+def _percent(value) -> str:
+    return MISSING if value is None else f"{format_number(value, 1)}{THOUSANDS}%"
+
+
+def _ratio(value) -> str:
+    if value is None:
+        return MISSING
+    if not math.isfinite(float(value)):
+        return "infini (une commune sans heure)"
+    return format_number(value, 1)
+
+
+AUDIT_COLUMNS = {"indicateur": "Indicateur", "valeur": "Plan recommandé", "lecture": "Lecture"}
+SIZE_COLUMNS = {"classe": "Taille de commune", "communes": "Communes",
+                "heures_recommandees_pour_1000": "Heures recommandées pour 1 000 hab.",
+                "heures_actuelles_pour_1000": "Heures actuelles pour 1 000 hab."}
+
+
+def audit_figures(audit: dict, names: dict[str, str]) -> pd.DataFrame:
+    """The plan's audit as rows « indicator, value, how to read it »."""
+    drift = list(audit.get("alertes_derive") or [])
+    gini, gini_now = audit.get("gini_heures_par_habitant"), audit.get("gini_actuel")
+    rows = [
+        ("Indice de Gini des heures par habitant",
+         MISSING if gini is None else format_number(gini, 2),
+         "0 : les mêmes heures par habitant partout ; actuellement "
+         + (MISSING if gini_now is None else format_number(gini_now, 2)) + "."),
+        ("Rapport maximum / minimum des heures par habitant",
+         _ratio(audit.get("ratio_max_min")), "entre les communes habitées."),
+        ("Écart à une répartition proportionnelle à la population",
+         _percent(audit.get("distance_population_pct")),
+         "part des heures qu'il faudrait déplacer pour suivre la population."),
+        ("Écart à une répartition proportionnelle à la demande prévue",
+         _percent(audit.get("distance_demande_pct")),
+         "part des heures qu'il faudrait déplacer pour suivre les faits prévus (pondérés)."),
+        ("Communes signalées pour dérive", format_number(len(drift)),
+         ("présence en hausse 4 semaines de suite sans hausse des faits : "
+          + ", ".join(names.get(c, c) for c in drift[:12])
+          + (" …" if len(drift) > 12 else "") + " (à vérifier).") if drift else
+         "aucune commune dont la présence monte sans que les faits montent."),
+        ("Brigades sans solution", format_number(audit.get("brigades_sans_solution", 0)),
+         "brigades dont les contraintes ne peuvent pas toutes être tenues."),
+    ]
+    return pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
+
+
+def size_frame(audit: dict) -> pd.DataFrame:
+    frame = pd.DataFrame(audit.get("par_taille") or [], columns=list(SIZE_COLUMNS))
+    for column in ("heures_recommandees_pour_1000", "heures_actuelles_pour_1000"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame["communes"] = frame["communes"].astype("int64")
+    return frame
+
+
+def _value(frame: pd.DataFrame, name: str) -> float | None:
+    hit = frame.loc[frame["indicateur"] == name, "valeur"]
+    return None if hit.empty or pd.isna(hit.iloc[0]) else float(hit.iloc[0])
+
+
+def capture_text(run) -> str:
+    """The capture replay of the national run (``reco_audit``, France), in French."""
+    if run is None:
+        return "Rejeu de la capture : aucune exécution nationale enregistrée."
+    france = run.audit[run.audit["perimetre"] == "France"]
+    months = _value(france, "rejeu_mois")
+    model = _value(france, "rejeu_capture_modele")
+    population = _value(france, "rejeu_capture_population")
+    if not months or model is None:
+        return "Rejeu de la capture : non enregistré par l'exécution nationale."
+    return (f"Rejeu de la capture sur {format_number(months)} mois (France, paramètres par "
+            f"défaut) : les plans placent leurs heures là où sont ensuite enregistrés "
+            f"{format_number(model, 2)} fois les faits pondérés d'une répartition uniforme "
+            f"(1), contre {format_number(population, 2)} pour une répartition proportionnelle "
+            f"à la population. {CAPTURE_CAVEAT}")
+
+
+def audit_section(audit: dict, names: dict[str, str], run) -> list:
+    return [
+        components.data_table(audit_figures(audit, names), AUDIT_COLUMNS,
+                              "Équité et écarts du plan affiché", table_id="reco-audit-donnees"),
+        components.data_table(size_frame(audit), SIZE_COLUMNS,
+                              "Heures par semaine pour 1 000 habitants, par taille de commune",
+                              decimals={"heures_recommandees_pour_1000": 2,
+                                        "heures_actuelles_pour_1000": 2},
+                              table_id="reco-audit-tailles"),
+        html.P(capture_text(run), id="reco-capture", className="small"),
+    ]
+
+
+# --- backtest and fallback forecasts ---------------------------------------------------------
+
+BACKTEST_COLUMNS = {"methode_libelle": "Méthode", "deviance_poisson": "Déviance de Poisson "
+                    "moyenne", "mae": "Erreur absolue moyenne"}
+
+
+def fallbacks(communes: pd.DataFrame, run) -> list[str]:
+    """« Brigade … : prévision de repli : … » for each brigade whose forecast is a baseline."""
+    used = communes[communes["methode"] != "modele"].drop_duplicates("brigade_id")
+    detail = {}
+    if run is not None and len(run.brigades):
+        detail = {r.brigade_id: r for r in run.brigades.itertuples(index=False)}
+    out = []
+    for row in used.sort_values("brigade").itertuples(index=False):
+        text = f"Brigade {row.brigade} : prévision de repli : {method_label(row.methode)}"
+        known = detail.get(row.brigade_id)
+        if known is not None and known.deviance_modele is not None \
+                and not pd.isna(known.deviance_modele):
+            text += (f" (le modèle perdait sa rétro-évaluation : déviance "
+                     f"{format_number(known.deviance_modele, 3)} contre "
+                     f"{format_number(known.deviance_meilleure_reference, 3)})")
+        out.append(text + ".")
+    return out
+
+
+def backtest_section(communes: pd.DataFrame, run, forecast_source: str) -> list:
+    repli = fallbacks(communes, run)
+    lines = html.Ul([html.Li(t) for t in repli], id="reco-replis") if repli else html.P(
+        "Aucune brigade affichée n'est en prévision de repli : toutes utilisent le modèle.",
+        id="reco-replis")
+    if run is None:
+        return [components.empty_state(NO_RUN, tone="info"), lines]
+    created = pd.Timestamp(run.run["cree_le"]).strftime("%d/%m/%Y %H:%M")
+    head = html.P(f"Exécution nationale {run.run['run_id']} du {created} (UTC), semaine "
+                  f"{run.run['semaine']}" + (" ; prévision lue dans l'entrepôt."
+                                             if forecast_source == "entrepot" else "."),
+                  className="small")
+    table = run.backtest.assign(methode_libelle=run.backtest["methode"].map(method_label))
+    return [head, components.data_table(
+        table, BACKTEST_COLUMNS, "Rétro-évaluation glissante sur 12 mois, toutes catégories",
+        decimals={"deviance_poisson": 3, "mae": 3}, table_id="reco-retro-donnees"), lines]
+

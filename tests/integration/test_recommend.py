@@ -1,0 +1,105 @@
+"""The recommendation engine end to end on the fixture warehouse: inputs, plans, decisions."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from etl import cli
+from etl.analytics.inputs import NoData, Territory, load_inputs, parse_week
+from etl.analytics.recommend import Options, recommend
+from etl.ops import plans
+from etl.ops.store import audit_log, get_engine
+from tests.support.dashboard_fixture import add_operational_data, build_small_warehouse
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("reco")
+    add_operational_data(build_small_warehouse(d / "warehouse.duckdb"))
+    return d
+
+
+@pytest.fixture()
+def con(data_dir):
+    c = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    yield c
+    c.close()
+
+
+def test_plan_of_a_departement_respects_capacity_and_minimum(con):
+    inputs = load_inputs(con, Territory(departement="35"))
+    result = recommend(inputs)
+    assert not result.errors
+    assert sorted(result.communes["code_commune"]) == ["35047", "35066", "35142", "35253"]
+    per_brigade = result.communes.groupby("brigade_id").agg(
+        recommande=("recommande", "sum"), capacite=("capacite_brigade", "first"))
+    assert (per_brigade["recommande"] <= per_brigade["capacite"] + 1e-6).all()
+    assert (result.communes["recommande"] >= result.communes["minimum"] - 1e-6).all()
+    assert result.communes["explication"].str.match(r"^[+−±]").all()
+    record = result.plan_records()[0]
+    for key in ("commune", "brigade_id", "creneau", "current_hours", "recommended_hours",
+                "capacity_hours", "drivers", "visits"):
+        assert key in record
+    assert inputs.forecast_source == "calcul"  # no stored national run in the fixture
+
+
+def test_capacity_what_if_changes_the_plan(con):
+    inputs = load_inputs(con, Territory(brigade_ids=("B35047",)))
+    full = recommend(inputs).communes["recommande"].sum()
+    half = recommend(inputs, Options(capacity_pct=50)).communes["recommande"].sum()
+    assert half < full
+    with pytest.raises(ValueError, match="capacité"):
+        recommend(inputs, Options(capacity_pct=500))
+
+
+def test_values_never_reach_sql_as_text(con):
+    with pytest.raises(NoData):
+        load_inputs(con, Territory(departement="35' OR '1'='1"))
+
+
+def test_applied_plan_is_next_weeks_current_allocation(con, data_dir):
+    engine = get_engine(f"sqlite:///{data_dir / 'operations.sqlite'}")
+    inputs = load_inputs(con, Territory(brigade_ids=("B35253",)))
+    result = recommend(inputs)
+    rows = [{"code_commune": r.code_commune, "creneau": r.creneau,
+             "heures": r.heures_recommandees, "visites": r.visites}
+            for r in result.slots.itertuples()]
+    decision = plans.record_decision(engine, "cdt.test", "B35253", inputs.semaine, "run-1",
+                                     result.options.as_dict(), rows, "127.0.0.1")
+    with engine.connect() as c:
+        logged = c.execute(audit_log.select().where(
+            audit_log.c.action == "recommandation_appliquee")).mappings().all()
+    assert any(f"décision {decision}" in r["detail"] and r["login"] == "cdt.test"
+               for r in logged)
+    # a double click: the same decision, not a second one
+    again = plans.record_decision(engine, "cdt.test", "B35253", inputs.semaine, "run-1",
+                                  result.options.as_dict(), rows, "127.0.0.1")
+    assert again == decision
+    assert len(plans.decisions(engine, ["B35253"])) == 1
+    y, w, _ = inputs.week.isocalendar()
+    next_week = parse_week(f"{y}-W{w + 1:02d}")
+    applied = plans.applied_plans(engine, ["B35253"], f"{y}-W{w + 1:02d}")
+    after = load_inputs(con, Territory(brigade_ids=("B35253",)), next_week, applied)
+    current = after.current.groupby("code_commune")["heures"].sum()
+    planned = result.communes.set_index("code_commune")["recommande"]
+    assert current.reindex(planned.index).to_numpy() == pytest.approx(planned.to_numpy(), abs=0.01)
+    # the same week is not its own history
+    assert plans.applied_plans(engine, ["B35253"], inputs.semaine) == {}
+
+
+def test_cli_plan_json_and_csv(data_dir, monkeypatch, capsys):
+    monkeypatch.setenv("PRESENCE_DATA_DIR", str(data_dir))
+    assert cli.main(["recommend", "plan", "--departement", "56", "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert {r["commune"] for r in records} == {"56003", "56158"}
+    assert all(r["capacity_hours"] > 0 and r["brigade_id"] == "B56003" for r in records)
+    assert cli.main(["recommend", "plan", "--departement", "56", "--brigade", "B56003",
+                     "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("semaine;brigade_id;commune;")
+    assert len(lines) == 1 + 2 * 6
+    assert cli.main(["recommend", "plan", "--departement", "56", "--semaine", "2026-53x"]) == 2
+    assert "Semaine invalide" in capsys.readouterr().err
