@@ -181,15 +181,23 @@ def key_figures(rec: Recommendation) -> list[Kpi]:
 
 
 def infeasible(rec: Recommendation) -> html.Div | None:
-    """The brigades whose constraints cannot all be met, with the engine's reason."""
-    if not rec.errors:
+    """The brigades whose constraints cannot all be met, with the engine's reason, and those
+    whose change cap had to give way."""
+    if not rec.errors and not rec.notices:
         return None
-    return html.Div([
-        html.H2("Brigades sans plan possible", className="h6 mb-1"),
-        html.P("Leur présence actuelle est conservée dans le tableau ; ajustez la capacité, "
-               "la variation maximale ou les visites minimales.", className="mb-1 small"),
-        html.Ul([html.Li(m) for _b, m in sorted(rec.errors.items())], className="mb-0"),
-    ], id="reco-infaisables", role="alert", className="alert alert-warning")
+    parts = []
+    if rec.errors:
+        parts += [
+            html.H2("Brigades sans plan possible", className="h6 mb-1"),
+            html.P("Leur présence actuelle est conservée dans le tableau ; ajustez la capacité, "
+                   "la variation maximale ou les visites minimales.", className="mb-1 small"),
+            html.Ul([html.Li(m) for _b, m in sorted(rec.errors.items())], className="mb-1")]
+    if rec.notices:
+        parts += [
+            html.H2("Limite de variation levée", className="h6 mb-1"),
+            html.Ul([html.Li(m) for _b, m in sorted(rec.notices.items())], className="mb-0")]
+    return html.Div(parts, id="reco-infaisables", role="alert",
+                    className="alert alert-warning")
 
 
 # --- the table of communes -------------------------------------------------------------------

@@ -64,7 +64,7 @@ def run_plan(settings: Settings, departement: str, brigade: str | None, semaine:
     finally:
         con.close()
     print(plan_text(result.plan_records(), fmt), end="" if fmt == "csv" else "\n")
-    for message in result.errors.values():
+    for message in [*result.errors.values(), *result.notices.values()]:
         print(f"Attention : {message}", file=sys.stderr)
     return 0
 

@@ -14,12 +14,14 @@ its capacity is the modelled rule (:func:`~etl.analytics.allocation.weekly_capac
 what-if percentage; every commune keeps a minimum presence, raised where élus have open
 high-priority expectations; the change from the current allocation is capped — around the
 current allocation brought to the capacity (:func:`reference_allocation`), so that the cap
-limits reallocation between communes while every available hour is used.
+limits reallocation between communes while every available hour is used. When the minimum
+presence and the capacity cannot both hold within the cap, the cap gives way for that brigade
+and week, and :attr:`Recommendation.notices` says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -81,6 +83,9 @@ class Recommendation:
     communes: pd.DataFrame
     slots: pd.DataFrame
     audit: dict
+    #: brigades solved only once the change cap was lifted (the minimum presence and the
+    #: capacity could not both hold within it), with the French reason
+    notices: dict[str, str] = field(default_factory=dict)
 
     def plan_records(self) -> list[dict]:
         """The weekly plan, one object per commune × slot (the CLI's JSON)."""
@@ -130,7 +135,7 @@ def recommend(inputs: Inputs, options: Options | None = None) -> Recommendation:
     lower, upper = current.sum(axis=1), current.sum(axis=1)
     marginal, capacity_of = np.full(n, np.nan), np.zeros(n)
     solved = np.zeros(n, dtype=bool)
-    plans, errors = {}, {}
+    plans, errors, notices = {}, {}, {}
     rows_of = communes.groupby("brigade_id", sort=False).indices
     for b in inputs.brigades.itertuples(index=False):
         rows = rows_of.get(b.brigade_id)
@@ -145,8 +150,14 @@ def recommend(inputs: Inputs, options: Options | None = None) -> Recommendation:
         try:
             plan = solve_brigade(problem, params)
         except InfeasiblePlan as exc:
-            errors[b.brigade_id] = f"Brigade {b.nom} : {exc}"
-            continue
+            if exc.constraint != "variation":
+                errors[b.brigade_id] = f"Brigade {b.nom} : {exc}"
+                continue
+            # the minimum presence and the capacity come first: the cap gives way this week
+            plan = solve_brigade(problem, replace(params, max_change=1.0,
+                                                  change_floor_hours=capacity))
+            notices[b.brigade_id] = (f"Brigade {b.nom} : {exc} ; la limite de variation est "
+                                     "levée pour cette brigade cette semaine.")
         plans[b.brigade_id] = plan
         hours[rows], visits[rows], marginal[rows] = plan.hours, plan.visits, plan.marginal_value
         lower[rows], upper[rows], solved[rows] = plan.lower, plan.upper, True
@@ -178,4 +189,4 @@ def recommend(inputs: Inputs, options: Options | None = None) -> Recommendation:
     audit["alertes_derive"] = drift_flags(inputs.presence_weeks, inputs.facts_recent,
                                           inputs.week)
     audit["brigades_sans_solution"] = len(errors)
-    return Recommendation(inputs, options, plans, errors, table, slots, audit)
+    return Recommendation(inputs, options, plans, errors, table, slots, audit, notices)

@@ -196,4 +196,7 @@ def national_run(con, run_id: str, report: Callable[[str], None] = print,
     if rec.errors:
         report(f"Recommandations : {len(rec.errors)} brigades sans solution, par ex. "
                + next(iter(rec.errors.values())))
+    if rec.notices:
+        report(f"Recommandations : limite de variation levée pour {len(rec.notices)} brigades, "
+               "par ex. " + next(iter(rec.notices.values())))
     return rows

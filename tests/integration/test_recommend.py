@@ -103,3 +103,27 @@ def test_cli_plan_json_and_csv(data_dir, monkeypatch, capsys):
     assert len(lines) == 1 + 2 * 6
     assert cli.main(["recommend", "plan", "--departement", "56", "--semaine", "2026-53x"]) == 2
     assert "Semaine invalide" in capsys.readouterr().err
+
+
+def test_change_cap_gives_way_to_minimum_and_capacity(con):
+    """When the minimum presence and the capacity cannot both hold within the change cap, the
+    cap is lifted for that brigade and the result says so (a plan is still made)."""
+    from etl.analytics.allocation import AllocationParameters
+    from etl.analytics.inputs import current_matrix
+    from etl.analytics.recommend import reference_allocation
+
+    inputs = load_inputs(con, Territory(brigade_ids=("B35047",)))
+    capacity = float(inputs.brigades["capacite"].iloc[0])
+    codes = inputs.communes["code"].tolist()
+    ref = reference_allocation(current_matrix(inputs.current, codes), capacity).sum(axis=1)
+    assert ref.min() < capacity / 2  # the fixture's communes are not patrolled evenly
+    # a minimum above the smaller commune's share but within the capacity for both
+    minimum = (ref.min() + capacity / 2) / 2
+    frozen = AllocationParameters(min_visits=int(minimum / 0.5), max_change=0.0,
+                                  priority_min_factor=1.0,
+                                  change_floor_hours=0.0)
+    result = recommend(inputs, Options(allocation=frozen))
+    assert result.errors == {}
+    assert "limite de variation est levée" in result.notices["B35047"]
+    assert (result.communes["recommande"] >= result.communes["minimum"] - 1e-6).all()
+    assert result.communes["recommande"].sum() <= capacity + 1e-6
