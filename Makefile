@@ -7,6 +7,7 @@ UV := .tools/bin/uv
 .PHONY: lock run test setup setup-test assets reference warehouse lint benchmark clean-env dictionary
 
 run: setup warehouse
+	$(PY) -m etl ops-upgrade
 	$(PY) -m dashboard demo-accounts
 	$(PY) -m dashboard
 

@@ -1,4 +1,5 @@
-"""Command line of the ETL: fetch-reference, build, load, recommend, dictionary, formats."""
+"""Command line of the ETL: fetch-reference, build, load, recommend, dictionary, formats,
+ops-upgrade."""
 
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("dictionary", help="écrit le dictionnaire des données (Markdown)")
     sub.add_parser("formats", help="écrit la documentation des formats de fichiers sources "
                    "(Markdown)")
+    sub.add_parser("ops-upgrade", help="crée ou met à jour le schéma de la base opérationnelle "
+                   "(migrations Alembic ; sans perte de données)")
     return p
 
 
@@ -80,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(formats_markdown())
         return 0
+    if args.command == "ops-upgrade":
+        return run_ops_upgrade(settings.ops_url)
     from etl.reference.datafrance import ReferenceDataError, fetch_wheel
     from etl.reference.units import UnitsFileError
     from etl.warehouse.publish import NoWarehouse
@@ -113,6 +118,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.quiet:
         print_summary(summary)
+    return 0
+
+
+def run_ops_upgrade(url: str) -> int:
+    """`python -m etl ops-upgrade`: the operational store at the head revision."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from etl.ops.migrate import upgrade
+    from etl.ops.store import new_engine
+
+    engine = None
+    try:
+        engine = new_engine(url)
+        print(upgrade(engine).line())
+    except (SQLAlchemyError, OSError) as exc:
+        print(f"Erreur : base opérationnelle inaccessible ou migration refusée : {exc}",
+              file=sys.stderr)
+        return 2
+    finally:
+        if engine is not None:
+            engine.dispose()
     return 0
 
 

@@ -207,7 +207,8 @@ def layout(perimetre=None, semaine=None, departement=None, compagnie=None, briga
 
 
 def _results(user, shown: dict | None) -> list:
-    loading = {"delay_show": 300}
+    # a what-if takes about 0.4 s: the spinner only for longer waits (no blink on each change)
+    loading = {"delay_show": 1000}
     reset = dash.get_relative_path("/recommandations?" + urlencode(shown or {}))
     decisions = _decisions(shown) if shown is not None else None
     decider = user is None or user.role in DECIDERS

@@ -10,7 +10,8 @@ commune of France:
    parameters, its explanations;
 4. the audit: fairness figures for France and each département, drift flags, and the capture
    replay of the last 12 months (each month planned from the backtest's forecast, scored on
-   that month's recorded facts).
+   that month's recorded facts; nationally on a seeded sample of :data:`REPLAY_BRIGADES`
+   brigades, each solved 12 times).
 
 Every table is declared in :mod:`etl.analytics.tables`.
 """

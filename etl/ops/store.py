@@ -3,7 +3,8 @@
 Besides the accounts and the audit log, the store holds what every worker process of the
 dashboard must share: the sign-in sessions (only a hash of each session id) and the failed
 sign-in counters of the lockout (:func:`reserve_attempt`). SQL goes through SQLAlchemy Core and
-stays PostgreSQL-compatible.
+stays PostgreSQL-compatible. The tables are created and changed by the migrations
+(``etl/ops/migrate.py``, ``etl/ops/migrations/versions``): a change here needs a new revision.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+
+from etl.ops.migrate import upgrade
 
 metadata = MetaData()
 
@@ -79,7 +82,6 @@ login_attempts = Table(
     Index("ix_login_attempts_last_at", "last_at"),
 )
 
-#: bounds of the audit log's fields (the columns' sizes; ``detail`` is text, kept short)
 #: the commanders' decisions on recommended patrol plans (« Appliquer »): who, when, which run
 #: and parameters, and the plan itself (JSON: commune × slot hours and visits); the next week's
 #: current allocation of the brigade starts from its last applied plan
@@ -97,6 +99,7 @@ plan_decisions = Table(
     Index("ix_plan_decisions_brigade", "brigade_id", "semaine"),
 )
 
+#: bounds of the audit log's fields (the columns' sizes; ``detail`` is text, kept short)
 AUDIT_DETAIL_MAX, AUDIT_FIELD_MAX = 2000, 64
 
 _engines: dict[str, Engine] = {}
@@ -107,32 +110,41 @@ def utcnow() -> datetime:
 
 
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process, tables created on first use."""
+    """One engine per URL per process; on first use, the store is brought to the head revision
+    of the migrations (created if new)."""
     if url not in _engines:
-        if url.startswith("sqlite:///"):
-            from pathlib import Path
-
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        eng = create_engine(url)
-        if eng.dialect.name == "sqlite":
-            @event.listens_for(eng, "connect")
-            def _sqlite_pragmas(dbapi_con, _record):  # WAL: readers never block the writer
-                cur = dbapi_con.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA busy_timeout=5000")
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.close()
-                # SQLAlchemy emits BEGIN itself (below) instead of the driver's implicit one,
-                # so that a transaction may take the write lock at once (BEGIN IMMEDIATE)
-                dbapi_con.isolation_level = None
-
-            @event.listens_for(eng, "begin")
-            def _sqlite_begin(con):
-                immediate = con.get_execution_options().get("sqlite_immediate")
-                con.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-        metadata.create_all(eng)
+        eng = new_engine(url)
+        upgrade(eng)
         _engines[url] = eng
     return _engines[url]
+
+
+def new_engine(url: str) -> Engine:
+    """An engine on the store as it is, not migrated (:func:`get_engine` is the one to use; this
+    one is for the migrations' command and tests). SQLite: WAL mode, transactions begun by
+    SQLAlchemy (DDL included), ``sqlite_immediate`` to take the write lock at once."""
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    eng = create_engine(url)
+    if eng.dialect.name == "sqlite":
+        @event.listens_for(eng, "connect")
+        def _sqlite_pragmas(dbapi_con, _record):  # WAL: readers never block the writer
+            cur = dbapi_con.cursor()
+            cur.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL may wait
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+            # SQLAlchemy emits BEGIN itself (below) instead of the driver's implicit one, so
+            # that a transaction may take the write lock at once (BEGIN IMMEDIATE)
+            dbapi_con.isolation_level = None
+
+        @event.listens_for(eng, "begin")
+        def _sqlite_begin(con):
+            immediate = con.get_execution_options().get("sqlite_immediate")
+            con.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    return eng
 
 
 def _bounded(value: str | None, size: int) -> str | None:

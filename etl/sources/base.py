@@ -30,6 +30,9 @@ KIND_DOC = {
     "month": "mois AAAA-MM (ou AAAA-MM-01)", "bool": "oui/non (ou 1/0, true/false)",
 }
 
+#: Kinds that may be declared ``not_future``: a date, a date-time, a month, or a year (``int``).
+FUTURE_KINDS = ("date", "datetime", "month", "int")
+
 #: Metadata columns added to every fact table.
 META_COLUMNS = (
     Column("synthetique", "BOOLEAN", "True for synthetic demo data (never real events)", False),
@@ -66,10 +69,15 @@ class Field:
     aliases: tuple[str, ...] = ()
     #: a regular expression matching the header (e.g. CODGEO_2024)
     header_regex: str | None = None
-    #: dates and times must not be after the load
+    #: not after the load: dates, times and months not after its day, years (``int`` fields
+    #: holding a year, e.g. a millésime) not after its year
     not_future: bool = False
     #: the parent row each value points to
     ref: Ref | None = None
+
+    def __post_init__(self) -> None:
+        if self.not_future and self.kind not in FUTURE_KINDS:
+            raise ValueError(f"{self.name}: not_future applies to {', '.join(FUTURE_KINDS)}")
 
     @property
     def sql_type(self) -> str:

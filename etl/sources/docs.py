@@ -18,7 +18,8 @@ def _headers(f: Field) -> str:
 def _type(f: Field) -> str:
     text = f.doc_type().replace("|", "\\|")
     if f.not_future:
-        text += " ; pas après le jour du chargement"
+        text += (" ; pas après l'année du chargement" if f.kind == "int"
+                 else " ; pas après le jour du chargement")
     return text
 
 
@@ -73,13 +74,17 @@ def formats_markdown(sources: dict[str, Source] | None = None) -> str:
            "absente, ou présente deux fois, fait refuser tout le fichier.",
            f"- Valeur absente : {nulls}.",
            "- Nombres : virgule ou point décimal ; espaces de milliers acceptés.",
+           "- Dates et années : aucune valeur future n'est acceptée. Une date, une date et heure "
+           "ou un mois postérieur au jour du chargement, une année (ou un millésime) postérieure "
+           "à l'année du chargement, va en quarantaine (« date dans le futur », « année dans le "
+           "futur »).",
            "- Codes INSEE : 5 caractères ; un code à 4 chiffres (zéro initial perdu par un "
            "tableur) est complété (`1001` → `01001`) ; le code doit exister dans le référentiel "
            "des communes.",
            "- Une ligne invalide (encodage, nombre de colonnes, valeur illisible, hors liste, "
-           "hors bornes, inconnue du référentiel, date future, identifiant en double) va en "
-           "quarantaine (table `quarantine` : ligne, colonne, motif en français) ; les autres "
-           "lignes du fichier sont chargées.",
+           "hors bornes, inconnue du référentiel, date ou année future, identifiant en double) "
+           "va en quarantaine (table `quarantine` : ligne, colonne, motif en français) ; les "
+           "autres lignes du fichier sont chargées.",
            "- Lignes filles : une colonne marquée « doit exister dans `table.colonne` » désigne "
            "une ligne déjà chargée (l'alerte et le destinataire d'un accusé de réception) ; "
            "chargez donc les contacts et les alertes avant les accusés, sinon ceux-ci vont en "

@@ -365,11 +365,12 @@ def validate(source: Source, raw: pd.DataFrame, mapping: dict[str, str], known: 
             if orphan.any():
                 rejections.add(lines[orphan], f.name, f.ref.reason, frame.loc[orphan, f.name])
                 bad |= orphan
-        if f.not_future and f.kind in ("date", "datetime", "month"):
-            future = col.notna() & (col >= now) & ~bad
+        if f.not_future:  # a year (int) after the load's year, a date after its day
+            year = f.kind == "int"
+            future = col.notna() & ((col > today.year) if year else (col >= now)) & ~bad
             if future.any():
-                rejections.add(lines[future], f.name, "date dans le futur", frame.loc[future,
-                                                                                       f.name])
+                reason = "année dans le futur" if year else "date dans le futur"
+                rejections.add(lines[future], f.name, reason, frame.loc[future, f.name])
                 bad |= future
     for check in source.row_checks:
         for mask, col, reason in check(out, known):

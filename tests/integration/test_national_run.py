@@ -44,8 +44,10 @@ def test_forecasts_never_hold_enforcement_categories_and_follow_fallbacks(con):
     cats = set(q(con, "SELECT DISTINCT categorie FROM reco_forecasts")["categorie"])
     assert cats and not cats & set(ENFORCEMENT_CATEGORIES)
     mismatch = q(con, """
-        SELECT count(*) AS n FROM reco_forecasts f JOIN reco_backtest_brigades b USING (brigade_id)
-        WHERE (b.repli AND f.methode <> b.methode_retenue) OR (NOT b.repli AND f.methode <> 'modele')
+        SELECT count(*) AS n
+        FROM reco_forecasts f JOIN reco_backtest_brigades b USING (brigade_id)
+        WHERE (b.repli AND f.methode <> b.methode_retenue)
+           OR (NOT b.repli AND f.methode <> 'modele')
     """)["n"].iloc[0]
     assert mismatch == 0
 

@@ -23,6 +23,7 @@ DATA = PROJECT_ROOT / "tests" / "data" / "sources"
 MALFORMED = "code INSEE mal formé (5 caractères attendus)"
 UNKNOWN = "code INSEE inconnu du référentiel des communes"
 FUTURE = "date dans le futur"
+FUTURE_YEAR = "année dans le futur"
 NEGATIVE = "valeur inférieure au minimum (0)"
 OUT_OF_LIST = "valeur hors liste ("
 DUPLICATE = "identifiant en double dans le fichier avec un contenu différent (ligne 2 gardée)"
@@ -57,7 +58,7 @@ SPECS: dict[str, Spec] = {
              (7, "est_diffuse", OUT_OF_LIST + "diff, ndiff)"), (8, "code_commune", DUPLICATE),
              (9, "*", ENCODING), (10, "*", columns(12, 13)),
              (11, "nombre", "donnée diffusée (diff) sans nombre"),
-             (12, "indicateur", "indicateur SSMSI inconnu")),
+             (12, "indicateur", "indicateur SSMSI inconnu"), (13, "annee", FUTURE_YEAR)),
         missing=("unite_de_compte", "est_diffuse"),
         corrected_where="code_commune = '35238' AND annee = 2024 "
         "AND indicateur = 'Cambriolages de logement'",
@@ -68,7 +69,7 @@ SPECS: dict[str, Spec] = {
              (6, "indicateur", "indicateur SSMSI inconnu"), (7, "departement", DUPLICATE),
              (8, "*", ENCODING), (9, "*", columns(6, 8)),
              (10, "annee", "valeur supérieure au maximum (2100)"),
-             (11, "nombre", "valeur obligatoire manquante")),
+             (11, "nombre", "valeur obligatoire manquante"), (12, "annee", FUTURE_YEAR)),
         missing=("unite_de_compte", "nombre"),
         corrected_where="departement = '35' AND annee = 2024 "
         "AND indicateur = 'Cambriolages de logement'",

@@ -64,6 +64,8 @@ def valid(f: Field) -> st.SearchStrategy[str]:
         return st.lists(st.sampled_from(f.enum or ()), min_size=1, max_size=3).map("|".join)
     if k in ("int", "float"):
         lo, hi = int(f.min if f.min is not None else -5), int(f.max if f.max is not None else 3000)
+        if f.not_future:  # a year: not after the load's
+            hi = min(hi, TODAY.year)
         ints = st.integers(lo, hi).map(str)
         return ints if k == "int" else st.one_of(ints, st.floats(lo, hi).map(
             lambda x: f"{x:.2f}".replace(".", ",")))
@@ -93,8 +95,9 @@ def near_miss(f: Field) -> st.SearchStrategy[str]:
     if k in ("enum", "list"):
         return st.sampled_from(["hors_liste", "|", "x|" + (f.enum or ("y",))[0]])
     if k in ("int", "float"):
+        years = [str(TODAY.year), str(TODAY.year + 1)] if f.not_future else []
         return st.sampled_from(["1e400", "-0", "2,5", "-1", "99999999999999999999", "inf",
-                                "nan", "1 234", "1\xa0234", "3000000"])
+                                "nan", "1 234", "1\xa0234", "3000000", *years])
     if k in ("date", "datetime", "month"):
         return st.one_of(_dates("%Y-%m-%d"), _dates("%Y-%m"), st.sampled_from(
             ["2025-02-30", "2025-13", "2099-01-01", "2025-07-01", "31/12/2025"]))
@@ -161,7 +164,9 @@ def assert_declaration_holds(con, source: Source, known) -> None:
                 assert (num >= f.min).all(), (f.name, list(v))
             if f.max is not None:
                 assert (num <= f.max).all(), (f.name, list(v))
-        if f.not_future:
+        if f.not_future and f.kind == "int":  # a year
+            assert (v.astype(int) <= TODAY.year).all(), (f.name, list(v))
+        elif f.not_future:
             assert (pd.to_datetime(v) < TOMORROW).all(), (f.name, list(v))
         if f.ref is not None:  # loaded rows have their parent
             assert v.isin(known.parents[(f.ref.table, f.ref.column)]).all(), (f.name, list(v))

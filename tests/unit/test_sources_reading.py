@@ -10,6 +10,7 @@ import pytest
 
 from etl.settings import PROJECT_ROOT
 from etl.sources import validate
+from etl.sources.base import Field
 from etl.sources.loader import known_codes, load_file
 from etl.sources.registry import SOURCES
 from etl.sources.validate import Rejections, content_hash, read_file
@@ -259,3 +260,50 @@ def test_fast_reading_is_taken_for_well_formed_files():
             text = path.read_bytes().decode("utf-8-sig")
             sep = "," if path.stem == "good_virgule" else ";"
             assert validate._read_csv_fast(text, sep) is not None, path
+
+
+SSMSI_HEAD = ("CODGEO_2024;annee;indicateur;unite_de_compte;nombre;taux_pour_mille;est_diffuse;"
+              "insee_pop;insee_pop_millesime;insee_log;insee_log_millesime;"
+              "complement_info_nombre;complement_info_taux\n")
+
+
+def test_a_year_after_the_load_is_quarantined_in_the_ssmsi_bases(tmp_path):
+    """A year, or a millésime, after the load's year is impossible: quarantined with its reason
+    (a two-digit year of the older schema too, once mended); the other rows load."""
+    this, next_ = TODAY.year, TODAY.year + 1
+    row = ("{code};{year};Cambriolages de logement;Infraction;12;4,2;diff;2550;{pop};1000;{log};"
+           "NA;NA\n")
+    con, r = load(tmp_path, "crime", SSMSI_HEAD
+                  + row.format(code="35001", year=this, pop=2021, log=2021)
+                  + row.format(code="35002", year=next_, pop=2021, log=2021)
+                  + row.format(code="35051", year=str(next_)[2:], pop=2021, log=2021)
+                  + row.format(code="35069", year=2024, pop=next_, log=2021)
+                  + row.format(code="01001", year=2024, pop=2021, log=next_)
+                  + row.format(code="2A004", year=2024, pop=this, log=this))
+    assert (r.loaded, r.quarantined) == (2, 4), quarantine(con)
+    assert quarantine(con) == [(3, "annee", "année dans le futur", str(next_)),
+                               (4, "annee", "année dans le futur", str(next_)),
+                               (5, "insee_pop_millesime", "année dans le futur", str(next_)),
+                               (6, "insee_log_millesime", "année dans le futur", str(next_))]
+    assert con.execute("SELECT code_commune, annee FROM crime_annual ORDER BY 1").fetchall() == [
+        ("2A004", 2024), ("35001", this)]
+    con, r = load(tmp_path, "crime_dep", "Code_departement;annee;indicateur;unite_de_compte;"
+                  f"nombre;insee_pop_millesime\n35;{this};Homicides;Victime;3;{this}\n"
+                  f"35;{next_};Homicides;Victime;4;{this}\n01;2024;Homicides;Victime;5;{next_}\n")
+    assert (r.loaded, r.quarantined) == (1, 2), quarantine(con)
+    assert [q[:3] for q in quarantine(con)] == [(3, "annee", "année dans le futur"),
+                                                (4, "insee_pop_millesime", "année dans le futur")]
+
+
+def test_every_date_and_year_field_is_not_future():
+    """Every date, date-time and month of every source, and every year (annee, millésimes), is
+    declared ``not_future``; ``not_future`` means nothing on other kinds and is refused there."""
+    for source in SOURCES.values():
+        for f in source.fields:
+            year = f.kind == "int" and (f.name == "annee" or "millesime" in f.name)
+            if f.kind in ("date", "datetime", "month") or year:
+                assert f.not_future, (source.name, f.name)
+            elif f.kind == "int":
+                assert not f.not_future, (source.name, f.name)
+    with pytest.raises(ValueError, match="not_future"):
+        Field("heures", "float", "Hours", not_future=True)
