@@ -21,6 +21,7 @@ import pandas as pd
 
 from dashboard.core.scope import Scope, ScopeError
 from dashboard.core.warehouse import Warehouse
+from etl.analytics.audit import plan_audit
 from etl.analytics.inputs import (
     Inputs,
     NoData,
@@ -275,6 +276,8 @@ def apply(engine, login: str, rec: Recommendation, run_id: str,
         rows = [{"code_commune": r.code_commune, "creneau": r.creneau,
                  "heures": r.heures_recommandees, "visites": r.visites}
                 for r in part.itertuples(index=False)]
+        communes = rec.communes[rec.communes["brigade_id"] == brigade_id]
         out.append((brigade_id, plans.record_decision(
-            engine, login, brigade_id, rec.inputs.semaine, run_id, parameters, rows, address)))
+            engine, login, brigade_id, rec.inputs.semaine, run_id, parameters, rows, address,
+            audit=plan_audit(communes))))
     return out

@@ -20,11 +20,12 @@ MAX_PLAN_ROWS = 6 * 400
 
 
 def record_decision(engine: Engine, login: str, brigade_id: str, semaine: str, run_id: str,
-                    parameters: dict, plan: list[dict], address: str | None = None) -> int:
+                    parameters: dict, plan: list[dict], address: str | None = None,
+                    audit: dict | None = None) -> int:
     """Stores the applied plan (rows ``code_commune, creneau, heures, visites``) and its audit
     record together; returns the decision's id. The same plan applied again to the same brigade
     and week (a double click, a resubmitted page) returns the recorded decision's id and writes
-    nothing."""
+    nothing. ``audit``: the plan's audit figures, stored with it (JSON)."""
     if not plan or len(plan) > MAX_PLAN_ROWS:
         raise ValueError("Plan vide ou trop grand : rien n'est enregistré.")
     rows = [{"code_commune": str(r["code_commune"]), "creneau": str(r["creneau"]),
@@ -47,16 +48,20 @@ def record_decision(engine: Engine, login: str, brigade_id: str, semaine: str, r
                     run_id[:80], params_text, plan_text):
                 # a double click or a resubmitted page: the decision is already recorded
                 return int(same.id)
+            audit_text = (None if audit is None else
+                          json.dumps(audit, ensure_ascii=False, sort_keys=True, default=str))
             decision_id = _insert(con, now, login, brigade_id, semaine, run_id, params_text,
-                                  plan_text, total, address)
+                                  plan_text, total, address, audit_text)
     return decision_id
 
 
 def _insert(con, now, login: str, brigade_id: str, semaine: str, run_id: str,
-            params_text: str, plan_text: str, total: float, address: str | None) -> int:
+            params_text: str, plan_text: str, total: float, address: str | None,
+            audit_text: str | None) -> int:
     result = con.execute(insert(plan_decisions).values(
         decided_at=now, login=login[:64], brigade_id=brigade_id[:32], semaine=semaine[:8],
-        run_id=run_id[:80], parameters=params_text, plan=plan_text, total_hours=total))
+        run_id=run_id[:80], parameters=params_text, plan=plan_text, total_hours=total,
+        audit=audit_text))
     decision_id = int(result.inserted_primary_key[0])
     detail = (f"décision {decision_id} : brigade {brigade_id}, semaine {semaine}, "
               f"exécution {run_id}, {total:.1f} h, paramètres {params_text}")

@@ -96,6 +96,7 @@ plan_decisions = Table(
     Column("parameters", Text, nullable=False),
     Column("plan", Text, nullable=False),
     Column("total_hours", Float, nullable=False),
+    Column("audit", Text),  # the plan's audit figures (JSON), from revision 0003
     Index("ix_plan_decisions_brigade", "brigade_id", "semaine"),
 )
 
@@ -119,6 +120,24 @@ def get_engine(url: str) -> Engine:
     return _engines[url]
 
 
+def _set_wal(cur, seconds: float = 10.0) -> None:
+    """WAL mode (persistent in the file). On a new file opened by several processes at once
+    the switch can fail at once with "database is locked" (SQLite does not always call the busy
+    handler for it): try again until another process's switch is done or the time is up."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def new_engine(url: str) -> Engine:
     """An engine on the store as it is, not migrated (:func:`get_engine` is the one to use; this
     one is for the migrations' command and tests). SQLite: WAL mode, transactions begun by
@@ -133,7 +152,7 @@ def new_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_con, _record):  # WAL: readers never block the writer
             cur = dbapi_con.cursor()
             cur.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL may wait
-            cur.execute("PRAGMA journal_mode=WAL")
+            _set_wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
             # SQLAlchemy emits BEGIN itself (below) instead of the driver's implicit one, so

@@ -87,6 +87,15 @@ ROWS = {
 }
 PLAN = [{"code_commune": "35001", "creneau": "soiree", "heures": 3.5, "visites": 1}]
 
+#: the stores made by create_all between 3171cdd and e3eddae: the four tables and the applied
+#: plans, before revision 0003 gave them their audit column
+PLANS_LAYOUT = MetaData()
+for _t in OLD.tables.values():
+    _t.to_metadata(PLANS_LAYOUT)
+Table("plan_decisions", PLANS_LAYOUT,
+      *[c._copy() for c in store.plan_decisions.columns if c.name != "audit"],
+      Index("ix_plan_decisions_brigade", "brigade_id", "semaine"))
+
 
 @pytest.fixture()
 def engine(tmp_path):
@@ -133,7 +142,7 @@ def test_store_at_revision_1_upgrades_to_the_head_with_its_rows(engine):
     done = upgrade(engine)
     assert done == Upgrade("0001", head())
     assert done.line() == f"Base opérationnelle mise à jour : révision 0001 → {head()}."
-    assert head() == "0002"
+    assert head() == "0003"
     after = rows(engine)
     assert after.pop("plan_decisions") == []
     assert after == kept
@@ -158,18 +167,24 @@ def test_store_at_revision_1_upgrades_to_the_head_with_its_rows(engine):
 def test_store_made_before_the_migrations_is_recognised_and_upgraded(engine, layout, tables,
                                                                      stamped):
     if layout == "plans":
-        store.metadata.create_all(engine)
+        PLANS_LAYOUT.create_all(engine)
     else:
         OLD.create_all(engine, tables=[OLD.tables[t] for t in tables])
     seed(engine, tables)
     if layout == "plans":
-        record_decision(engine, "cdt35", "B35051", "2026-W49", "run-1", {}, PLAN)
+        with engine.begin() as con:
+            con.execute(insert(PLANS_LAYOUT.tables["plan_decisions"]).values(
+                decided_at=datetime(2026, 12, 1, 9), login="cdt35", brigade_id="B35051",
+                semaine="2026-W49", run_id="run-1", parameters="{}", plan="[]",
+                total_hours=0.0))
     kept = rows(engine)
     assert current(engine) is None
     done = upgrade(engine)
     assert done == Upgrade(None, head(), legacy=True, stamped=stamped)
     after = rows(engine)
-    assert {n: after[n] for n in kept} == kept  # every row still there
+    # every row still there (a decision kept in the legacy layout gains an empty audit)
+    assert {n: [r[:len(kept[n][0])] if kept[n] else r for r in after[n]]
+            for n in kept} == kept
     assert set(after) == set(store.metadata.tables)
     assert_head_is_the_code(engine)
     assert done.line().startswith("Base opérationnelle antérieure aux migrations reprise avec "

@@ -68,12 +68,19 @@ def test_applied_plan_is_next_weeks_current_allocation(con, data_dir):
              "heures": r.heures_recommandees, "visites": r.visites}
             for r in result.slots.itertuples()]
     decision = plans.record_decision(engine, "cdt.test", "B35253", inputs.semaine, "run-1",
-                                     result.options.as_dict(), rows, "127.0.0.1")
+                                     result.options.as_dict(), rows, "127.0.0.1",
+                                     audit=result.audit)
     with engine.connect() as c:
         logged = c.execute(audit_log.select().where(
             audit_log.c.action == "recommandation_appliquee")).mappings().all()
     assert any(f"décision {decision}" in r["detail"] and r["login"] == "cdt.test"
                for r in logged)
+    from etl.ops.store import plan_decisions
+
+    with engine.connect() as c:
+        stored = c.execute(plan_decisions.select()).mappings().one()
+    assert json.loads(stored["audit"])["gini_heures_par_habitant"] == pytest.approx(
+        result.audit["gini_heures_par_habitant"])
     # a double click: the same decision, not a second one
     again = plans.record_decision(engine, "cdt.test", "B35253", inputs.semaine, "run-1",
                                   result.options.as_dict(), rows, "127.0.0.1")
