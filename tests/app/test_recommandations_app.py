@@ -16,15 +16,19 @@ from sqlalchemy import func, select
 
 from dashboard.views.recommandations import ALL_FIELDS, DEFAULT_VALUES
 from etl.ops.store import audit_log, get_engine, plan_decisions
-from tests.support.dash_callbacks import client_for, find, page, post, text, update
+from tests.support.dash_callbacks import (
+    client_for,
+    find,
+    operational_app,
+    page,
+    post,
+    text,
+    update,
+)
 from tests.support.dashboard_fixture import (
     NATIONAL_RUN_ID,
-    add_account,
     add_national_run,
-    add_operational_data,
     add_patrol_presence,
-    build_small_warehouse,
-    sign_in,
 )
 
 ACCOUNTS = {"cdt35": ("commandant", "35", None), "prefet35": ("prefet", "35", None),
@@ -43,23 +47,15 @@ FIELD_IDS = [f"reco-{f.key.replace('_', '-')}" for f in ALL_FIELDS]
 
 @contextmanager
 def reco_app(data_dir, national_run: bool = True):
-    from dashboard.app import create_app
     from dashboard.queries import recommandations as queries
-    from etl.settings import get_settings
 
-    path = add_patrol_presence(add_operational_data(build_small_warehouse(
-        data_dir / "warehouse.duckdb")))
-    if national_run:
-        add_national_run(path)
+    def prepare(path):
+        add_patrol_presence(path)
+        if national_run:
+            add_national_run(path)
+
     queries.clear_caches()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PRESENCE_DATA_DIR", str(data_dir))
-        app = create_app(get_settings())
-        for login, (role, dep, brigade) in ACCOUNTS.items():
-            add_account(data_dir, login, role, dep, brigade)
-        client = app.server.test_client()
-        sign_in(client, "cdt35")
-        assert client.get("/").status_code == 200
+    with operational_app(data_dir, ACCOUNTS, prepare) as app:
         yield app
 
 

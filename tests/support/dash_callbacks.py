@@ -17,13 +17,16 @@ from tests.support.dashboard_fixture import (
 
 
 @contextmanager
-def operational_app(data_dir: Path, accounts: dict[str, tuple]):
+def operational_app(data_dir: Path, accounts: dict[str, tuple], prepare=None):
     """An app on the fixture warehouse with its operational data, and one account per entry
-    of ``accounts`` (login → (role, département, brigade))."""
+    of ``accounts`` (login → (role, département, brigade)); ``prepare(path)`` may add more to
+    the warehouse first."""
     from dashboard.app import create_app
     from etl.settings import get_settings
 
-    add_operational_data(build_small_warehouse(data_dir / "warehouse.duckdb"))
+    path = add_operational_data(build_small_warehouse(data_dir / "warehouse.duckdb"))
+    if prepare is not None:
+        prepare(path)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PRESENCE_DATA_DIR", str(data_dir))
         app = create_app(get_settings())
