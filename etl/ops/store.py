@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from etl.ops.migrate import upgrade
+from etl.ops.record_tables import build as build_record_tables
 
 metadata = MetaData()
 
@@ -99,6 +100,10 @@ plan_decisions = Table(
     Column("audit", Text),  # the plan's audit figures (JSON), from revision 0003
     Index("ix_plan_decisions_brigade", "brigade_id", "semaine"),
 )
+
+#: the input forms' records, one table per form source (``saisie_<source>``), and the history of
+#: every record (``saisie_historique``): derived from the source declarations (revision 0004)
+record_tables, record_history = build_record_tables(metadata)
 
 #: bounds of the audit log's fields (the columns' sizes; ``detail`` is text, kept short)
 AUDIT_DETAIL_MAX, AUDIT_FIELD_MAX = 2000, 64

@@ -142,9 +142,12 @@ def test_store_at_revision_1_upgrades_to_the_head_with_its_rows(engine):
     done = upgrade(engine)
     assert done == Upgrade("0001", head())
     assert done.line() == f"Base opérationnelle mise à jour : révision 0001 → {head()}."
-    assert head() == "0003"
+    assert head() == "0004"
     after = rows(engine)
     assert after.pop("plan_decisions") == []
+    for name in store.metadata.tables:  # the forms' tables of revision 0004: new and empty
+        if name.startswith("saisie_"):
+            assert after.pop(name) == []
     assert after == kept
     # the new table works: a commander's decision and its audit record
     decision = record_decision(engine, "cdt35", "B35051", "2026-W49", "run-1", {"k": 1}, PLAN)
