@@ -142,11 +142,12 @@ def national_run(con, run_id: str, report: Callable[[str], None] = print,
     from etl.analytics.forecast import backtest, forecast_next
     from etl.analytics.panel import load_oracle, load_panel
     from etl.warehouse.publish import write_table
+    from etl.warehouse.tables import ident
 
     options = options or Options()
     for t in ("reco_runs", "reco_forecasts", "reco_backtest", "reco_backtest_brigades",
               "reco_plans", "reco_communes", "reco_audit"):
-        con.execute(f'DELETE FROM "{t}"')  # noqa: S608 - declared names
+        con.execute(f"DELETE FROM {ident(t)}")  # noqa: S608 - declared names, checked
     if not con.execute("SELECT count(*) FROM facts_monthly").fetchall()[0][0]:
         return {}
     panel = load_panel(con)
