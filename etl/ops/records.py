@@ -326,6 +326,19 @@ def _commit_change(engine: Engine, source: Source, table: Table, row: dict, valu
     return Result(True, row["id"], (after or before)[source.key[0]], version)
 
 
+def _open(engine: Engine, source_name: str, record_id: int, expected_version: int | None,
+          login: str, scope_check: ScopeCheck, action: str, address: str | None):
+    """The record as stored and its values, once the user may change it (a refusal is
+    audited and raises); a Result when it cannot be changed (unknown, deleted, stale)."""
+    source, table, row = _current(engine, source_name, record_id, expected_version)
+    if isinstance(row, Result):
+        return row
+    before = _values(source, row)
+    if not scope_check(before):
+        _deny(engine, source, login, f"{action} de {source.name} n° {record_id}", address)
+    return source, table, row, before
+
+
 def correct(engine: Engine, source_name: str, record_id: int, changes: dict, login: str,
             scope_check: ScopeCheck, known: Known | Iterable[str],
             expected_version: int | None = None, address: str | None = None,
@@ -334,12 +347,11 @@ def correct(engine: Engine, source_name: str, record_id: int, changes: dict, log
     with its history (before/after) and audit record. ``expected_version``: the version the
     form showed (a record changed meanwhile is not overwritten)."""
     login = str(login)[:AUDIT_FIELD_MAX]
-    source, table, row = _current(engine, source_name, record_id, expected_version)
-    if isinstance(row, Result):
-        return row
-    before = _values(source, row)
-    if not scope_check(before):
-        _deny(engine, source, login, f"correction de {source.name} n° {record_id}", address)
+    opened = _open(engine, source_name, record_id, expected_version, login, scope_check,
+                   "correction", address)
+    if isinstance(opened, Result):
+        return opened
+    source, table, row, before = opened
     cells, errors = _cells(source, changes)
     id_field = source.key[0]
     if id_field in cells and cells[id_field] != before[id_field]:
@@ -365,12 +377,11 @@ def delete(engine: Engine, source_name: str, record_id: int, login: str,
     """Marks the record deleted (it stays in the store, with its history); never a physical
     delete."""
     login = str(login)[:AUDIT_FIELD_MAX]
-    source, table, row = _current(engine, source_name, record_id, expected_version)
-    if isinstance(row, Result):
-        return row
-    before = _values(source, row)
-    if not scope_check(before):
-        _deny(engine, source, login, f"suppression de {source.name} n° {record_id}", address)
+    opened = _open(engine, source_name, record_id, expected_version, login, scope_check,
+                   "suppression", address)
+    if isinstance(opened, Result):
+        return opened
+    source, table, row, before = opened
     return _commit_change(engine, source, table, row, {"deleted": True}, login, "suppression",
                           before, None, address)
 
