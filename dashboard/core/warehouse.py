@@ -15,6 +15,7 @@ import flask
 import pandas as pd
 
 from dashboard.core import geo
+from etl.warehouse import parts
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +29,34 @@ class WarehouseUnavailable(RuntimeError):
 
 
 def _signature(path: Path) -> tuple[int, int, int, int]:
+    """Identity of what is published (its manifest, or its one file)."""
     try:
-        st = os.stat(path)
+        return parts.signature(path)
     except FileNotFoundError as exc:
         raise WarehouseUnavailable(str(path)) from exc
+
+
+def _main_identity(path: Path) -> object:
+    """Identity of the main file (geometries, reference): the maps' shapes are kept as long as
+    it is the same, whatever the parts (facts, forms) do."""
+    manifest = parts.read_manifest(path)
+    if manifest is not None:
+        return manifest.files.get(parts.MAIN)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
     return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class Warehouse:
-    """Read-only access to one published warehouse file, safe to share between threads.
+    """Read-only access to the published warehouse, safe to share between threads.
 
-    The ETL publishes by building a new file and ``os.replace``-ing it onto the published path.
-    DuckDB caches an open database per path inside a process, so a new ``duckdb.connect`` would
-    keep reading the replaced file while any older connection is still open (and closing a
-    connection also kills its cursors): on a change, queries in flight on the old file are let
-    finish, then it is closed, and only then connected again.
+    The ETL publishes new files and then a new manifest naming them (``etl.warehouse.parts``;
+    or, for a warehouse published as one file, ``os.replace``-s that file). DuckDB caches an
+    open database per path inside a process, and closing a connection also kills its cursors:
+    on a change, queries in flight on the old files are let finish, then the connection is
+    closed, and only then opened again on the new manifest's files.
     """
 
     def __init__(self, path: Path | str) -> None:
@@ -52,6 +66,8 @@ class Warehouse:
         self._signature: tuple[int, int, int, int] | None = None
         self._in_flight = 0
         self._geojson: OrderedDict[tuple, dict] = OrderedDict()
+        self._main: object = None
+        self._search_path = ""
         self._reference: OrderedDict[tuple, tuple] = OrderedDict()
         self._reference_lock = threading.Lock()
 
@@ -71,6 +87,8 @@ class Warehouse:
                 self._cond.wait(timeout=5)
             self._in_flight += 1
             cursor = self._con.cursor()  # type: ignore[union-attr]
+            if self._search_path:
+                cursor.execute("SET search_path = ?", [self._search_path])
         try:
             yield cursor
         finally:
@@ -92,8 +110,17 @@ class Warehouse:
             self._con.close()
             self._con = None
             log.info("warehouse file changed: reopening %s", self.path)
-        self._geojson.clear()
-        self._con = duckdb.connect(str(self.path), read_only=True)
+        main = _main_identity(self.path)
+        if main != self._main:
+            self._geojson.clear()
+        try:
+            self._con = parts.connect(self.path)
+        except FileNotFoundError as exc:
+            raise WarehouseUnavailable(str(self.path)) from exc
+        # each cursor is a DuckDB connection of its own: it gets the parts' search path
+        self._search_path = self._con.execute(
+            "SELECT current_setting('search_path')").fetchall()[0][0]
+        self._main = main
         self._signature = signature
 
     def close(self) -> None:
@@ -210,17 +237,18 @@ class Warehouse:
 
     def geojson(self, couche: str, niveau: str, departement: str | None = None,
                 metropole: bool = False) -> dict:
-        """:meth:`shapes` as a GeoJSON FeatureCollection, cached until the file changes.
+        """:meth:`shapes` as a GeoJSON FeatureCollection, cached until the main file (where the
+        geometries are) changes: a load or a form's record does not drop it.
 
         Callers must not modify the returned dict: it is shared.
         """
         key = (couche, niveau, departement, metropole)
         with self._cond:
             cached = self._geojson.get(key)
-            version = self._signature
+            main = self._main
         if cached is not None:
-            # a hit is only trusted for the file it was built from
-            if _signature(self.path) == version:
+            # a hit is only trusted for the main file it was built from
+            if _main_identity(self.path) == main:
                 with self._cond:
                     self._geojson.move_to_end(key, last=True)
                 return cached

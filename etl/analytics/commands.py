@@ -27,12 +27,11 @@ def plan_text(records: list[dict], fmt: str) -> str:
 
 def run_plan(settings: Settings, departement: str, brigade: str | None, semaine: str | None,
              fmt: str) -> int:
-    import duckdb
-
     from etl.analytics.inputs import NoData, Territory, load_inputs, parse_week
     from etl.analytics.recommend import recommend
     from etl.ops.plans import applied_plans
     from etl.ops.store import get_engine
+    from etl.warehouse import parts
 
     path = settings.warehouse_path
     if not path.exists():
@@ -44,7 +43,7 @@ def run_plan(settings: Settings, departement: str, brigade: str | None, semaine:
     except ValueError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
-    con = duckdb.connect(str(path), read_only=True)
+    con = parts.connect(path)
     try:
         territory = Territory(departement=departement,
                               brigade_ids=(brigade,) if brigade else None)
@@ -72,12 +71,13 @@ def run_plan(settings: Settings, departement: str, brigade: str | None, semaine:
 def run_build(settings: Settings, quiet: bool = False) -> int:
     from etl.analytics.runs import national_run
     from etl.warehouse.build import Reporter, new_run_id
-    from etl.warehouse.publish import NoWarehouse, updating
+    from etl.warehouse.parts import JOURNAL, RECOMMANDATIONS, changing
+    from etl.warehouse.publish import NoWarehouse
 
     report = Reporter(quiet=quiet)
     run_id = new_run_id()
     try:
-        with updating(settings.warehouse_path, run_id) as con:
+        with changing(settings.warehouse_path, run_id, [RECOMMANDATIONS, JOURNAL]) as con:
             rows = national_run(con, run_id, report)
     except NoWarehouse as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

@@ -74,7 +74,6 @@ def load_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, run_id
               known: Known, synthetic: bool = False, today: date | None = None) -> FileReport:
     """Load one file into ``con`` (a warehouse being built) and record it in load_runs."""
     started = utcnow()
-    today = today or date.today()
     sha = sha256_of(path) if path.is_file() else None
     report = FileReport(source.name, str(path), sha)
     rejections = Rejections()
@@ -89,25 +88,55 @@ def load_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, run_id
         if twice:
             raise FileRejected("colonnes présentes plusieurs fois : " + ", ".join(twice))
         report.read = len(raw) + len({r[0] for r in rejections.rows})
-        good = validate(source, raw, mapping, known, today, rejections)
-        good = first_duplicates(good, list(source.key), rejections,
-                                [f.name for f in source.fields])
-        if source.derive is not None:
-            good = source.derive(good)
-        _upsert(con, source, good, path, run_id, synthetic, report)
+        _validate_and_upsert(con, source, raw, mapping, path, run_id, known, synthetic,
+                             today or date.today(), rejections, report)
     except FileRejected as exc:
         report.rejected_file = str(exc)
+    _finish(con, source, report, rejections, run_id, started, synthetic)
+    return report
+
+
+def load_records(con: duckdb.DuckDBPyConnection, source: Source, raw: pd.DataFrame,
+                 label: str, run_id: str, known: Known, today: date | None = None
+                 ) -> FileReport:
+    """Load rows that did not come from a file (the input forms' records, as the cells of a
+    file: one column per field, and ``LINE``, the record's number) through the same
+    validation, key upsert and quarantine as a file's rows; recorded in load_runs as
+    ``label``."""
+    started = utcnow()
+    report = FileReport(source.name, label, label)
+    rejections = Rejections()
+    report.read = len(raw)
+    _validate_and_upsert(con, source, raw, {}, Path(label), run_id, known, False,
+                         today or date.today(), rejections, report)
+    _finish(con, source, report, rejections, run_id, started, False)
+    return report
+
+
+def _validate_and_upsert(con, source: Source, raw: pd.DataFrame, mapping: dict[str, str],
+                         path: Path, run_id: str, known: Known, synthetic: bool, today: date,
+                         rejections: Rejections, report: FileReport) -> None:
+    good = validate(source, raw, mapping, known, today, rejections)
+    good = first_duplicates(good, list(source.key), rejections, [f.name for f in source.fields])
+    if source.derive is not None:
+        good = source.derive(good)
+    _upsert(con, source, good, path, run_id, synthetic, report)
+
+
+def _finish(con, source: Source, report: FileReport, rejections: Rejections, run_id: str,
+            started, synthetic: bool) -> None:
+    """Quarantine (replacing that of an earlier load of the same file) and the load run."""
     rej = rejections.frame()
     report.quarantined = len(rej)
     report.reasons = top_reasons(rej)
+    sha = report.sha256
     if sha is not None:
         con.execute("DELETE FROM quarantine WHERE source = ? AND sha256 = ?", [source.name, sha])
     if len(rej) and sha is not None:
-        rej = rej.assign(source=source.name, fichier=str(path), sha256=sha, run_id=run_id,
+        rej = rej.assign(source=source.name, fichier=report.path, sha256=sha, run_id=run_id,
                          charge_le=started)
         _insert(con, "quarantine", rej)
     _record(con, report, run_id, started, synthetic)
-    return report
 
 
 def _upsert(con, source: Source, good: pd.DataFrame, path: Path, run_id: str, synthetic: bool,
@@ -132,9 +161,9 @@ def _upsert(con, source: Source, good: pd.DataFrame, path: Path, run_id: str, sy
         good = good.merge(marker, on=key, how="left")
         good = good[good["_skip"].isna()].drop(columns="_skip")
     if len(changed):
-        _delete_keys(con, table.name, changed[key], key)
+        delete_keys(con, table.name, changed[key], key)
         for child in source.children:
-            _delete_keys(con, child.name, changed[key], key)
+            delete_keys(con, child.name, changed[key], key)
     report.loaded = len(good) - len(changed)
     _insert(con, table.name, good)
     if source.explode is not None and len(good):
@@ -142,7 +171,7 @@ def _upsert(con, source: Source, good: pd.DataFrame, path: Path, run_id: str, sy
             _insert(con, child_name, rows.assign(synthetique=synthetic))
 
 
-def _delete_keys(con, table: str, keys: pd.DataFrame, key: list[str]) -> None:
+def delete_keys(con, table: str, keys: pd.DataFrame, key: list[str]) -> None:
     con.register("deleted_keys", keys)
     try:
         on = " AND ".join(f"{ident(table)}.{ident(k)} = d.{ident(k)}" for k in key)

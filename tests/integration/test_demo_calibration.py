@@ -4,7 +4,6 @@ published totals, shares and delays, département ranking against the real SSMSI
 from __future__ import annotations
 
 import hashlib
-import shutil
 from datetime import date
 
 import duckdb
@@ -18,6 +17,7 @@ from etl.demo.generate import generate_demo
 from etl.sources.alerts import FINAL_FAILURES
 from etl.sources.categories import CATEGORIES
 from etl.sources.complaints import MENACES_INJURES
+from etl.warehouse import parts
 from etl.warehouse.build import _load_files
 from tests.conftest import SHARED_SSMSI
 
@@ -34,7 +34,7 @@ def demo(national_warehouse, tmp_path_factory):
     """A read-write copy of the national warehouse with the demo loaded (about 2 minutes)."""
     base = tmp_path_factory.mktemp("demo_national")
     path = base / "warehouse.duckdb"
-    shutil.copy(national_warehouse, path)
+    parts.copy_as_one_file(national_warehouse, path)
     con = duckdb.connect(str(path))
     files = generate_demo(con, base / "out", seed=SEED, years=3, report=lambda _m: None,
                           today=TODAY)

@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import time
 
-import duckdb
 import pytest
 
 from etl import cli
 from etl.analytics.inputs import Territory, load_inputs
 from etl.analytics.panel import ENFORCEMENT_CATEGORIES
+from etl.warehouse import parts
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def con(national_demo):
-    c = duckdb.connect(str(national_demo), read_only=True)
+    c = parts.connect(str(national_demo))
     yield c
     c.close()
 

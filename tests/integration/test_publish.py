@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 
-from etl.warehouse import publish
+from etl.warehouse import parts, publish
 
 
 def regions(n):
@@ -15,7 +14,7 @@ def regions(n):
 
 
 def count(path):
-    with duckdb.connect(str(path), read_only=True) as con:
+    with parts.connect(str(path)) as con:
         return con.execute("SELECT count(*) FROM regions").fetchall()[0][0]
 
 

