@@ -62,6 +62,7 @@ from benchmarks.callbacks_pages import (  # noqa: E402
     TENDANCES,
     VUE_ENSEMBLE,
 )
+from etl.warehouse import parts  # noqa: E402
 from tests.support.processes import stop  # noqa: E402
 
 #: the préfets' départements, in order (large and small ones, metropolitan)
@@ -120,9 +121,8 @@ def national_requests() -> list[tuple[str, dict]]:
 
 def profile_targets(warehouse: Path, deps: list[str]) -> dict[str, tuple[str, str]]:
     """Per département: its most populated commune served by a brigade, and that brigade."""
-    import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = parts.connect(warehouse)
     try:
         rows = con.execute(
             "SELECT departement, arg_max(code, population), arg_max(brigade_id, population) "
@@ -406,6 +406,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="presence-concurrency-") as tmp:
         tmp_dir = Path(tmp)
         (tmp_dir / "warehouse.duckdb").symlink_to(warehouse)
+        if parts.is_split(warehouse):  # the main file's parts and manifest too
+            (tmp_dir / "warehouse.parts").symlink_to(parts.parts_dir(warehouse).resolve())
         from dashboard.core.accounts import add_user
         from etl.ops.store import get_engine
 

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from etl.settings import get_settings  # noqa: E402
+from etl.warehouse import parts  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, dropdown_option  # noqa: E402
 from tests.support.processes import stop  # noqa: E402
 
@@ -84,9 +85,8 @@ def _free_port() -> int:
 
 
 def _facts_rows(warehouse: Path) -> int:
-    import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = parts.connect(warehouse)
     try:
         return con.execute("SELECT count(*) FROM facts_monthly").fetchall()[0][0]
     finally:
@@ -95,9 +95,8 @@ def _facts_rows(warehouse: Path) -> int:
 
 def _departement_label(warehouse: Path, code: str) -> str:
     """The territory dropdown's label of a département (« 35 — Ille-et-Vilaine »)."""
-    import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = parts.connect(warehouse)
     try:
         nom = con.execute("SELECT nom FROM departements WHERE code = $code",
                           {"code": code}).fetchall()[0][0]

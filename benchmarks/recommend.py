@@ -21,7 +21,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import duckdb  # noqa: E402
 
 from etl.analytics.allocation import BrigadeProblem, minimum_hours, solve_brigade  # noqa: E402
 from etl.analytics.forecast import fit_forecaster  # noqa: E402
@@ -30,6 +29,7 @@ from etl.analytics.need import need_scores  # noqa: E402
 from etl.analytics.panel import load_panel  # noqa: E402
 from etl.analytics.recommend import Options, recommend, reference_allocation  # noqa: E402
 from etl.settings import get_settings  # noqa: E402
+from etl.warehouse import parts  # noqa: E402
 
 
 def _peak_gb() -> float:
@@ -42,7 +42,7 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=5)
     args = p.parse_args()
     path = get_settings().warehouse_path
-    con = duckdb.connect(str(path), read_only=True)
+    con = parts.connect(path)
     print(f"warehouse {path}")
 
     t = time.perf_counter()

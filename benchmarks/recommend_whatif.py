@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from etl.settings import get_settings  # noqa: E402
+from etl.warehouse import parts  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.support.processes import stop  # noqa: E402
 
@@ -119,9 +120,8 @@ def _free_port() -> int:
 
 def _territory(warehouse: Path, dep: str) -> tuple[str, int, int]:
     """The département's name, its communes of the gendarmerie zone and their brigades."""
-    import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = parts.connect(warehouse)
     try:
         name = con.execute("SELECT nom FROM departements WHERE code = $d", {"d": dep}).fetchall()
         communes, brigades = con.execute(
@@ -306,6 +306,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="presence-whatif-") as tmp:
         data_dir = Path(tmp)
         (data_dir / "warehouse.duckdb").symlink_to(warehouse)
+        if parts.is_split(warehouse):  # the main file's parts and manifest too
+            (data_dir / "warehouse.parts").symlink_to(parts.parts_dir(warehouse).resolve())
         password = secrets.token_urlsafe(16)
         engine = get_engine(f"sqlite:///{data_dir / 'operations.sqlite'}")
         add_user(engine, LOGIN, password, "commandant", dep)

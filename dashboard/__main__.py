@@ -142,8 +142,10 @@ def _start_refresh(settings) -> subprocess.Popen | None:
     a thread of gunicorn's arbiter, which forks the workers."""
     if not settings.refresh_seconds:
         return None
+    # it stops by itself should this process be killed without a word
+    env = os.environ | {"PRESENCE_REFRESH_PARENT": str(os.getpid())}
     return subprocess.Popen([sys.executable, "-m", "etl", "refresh", "--watch",
-                             "--interval", str(settings.refresh_seconds)])
+                             "--interval", str(settings.refresh_seconds)], env=env)
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -4,6 +4,7 @@ ops-upgrade."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -148,8 +149,10 @@ def run_refresh(settings, watch: bool, interval: float | None) -> int:
             return 2
         print(f"Publication des saisies toutes les {seconds:g} s (Ctrl+C pour arrêter).",
               flush=True)
+        parent = os.environ.get("PRESENCE_REFRESH_PARENT", "")
         try:
-            watch_loop(settings, seconds, report=lambda line: print(line, flush=True))
+            watch_loop(settings, seconds, report=lambda line: print(line, flush=True),
+                       parent=int(parent) if parent.isdigit() else None)
         except KeyboardInterrupt:
             pass
         return 0

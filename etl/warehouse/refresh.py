@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -200,12 +201,13 @@ def refresh(settings: Settings, engine: Engine | None = None, today: date | None
 
 
 def watch(settings: Settings, interval: float, stop: threading.Event | None = None,
-          report: Callable[[str], None] = print) -> None:
-    """:func:`refresh` every ``interval`` seconds until ``stop`` is set; a failed round is
-    logged and the next one tries again."""
+          report: Callable[[str], None] = print, parent: int | None = None) -> None:
+    """:func:`refresh` every ``interval`` seconds until ``stop`` is set (or the process
+    ``parent``, which started this one, has ended); a failed round is logged and the next one
+    tries again."""
     stop = stop or threading.Event()
     engine = get_engine(settings.ops_url)
-    while not stop.is_set():
+    while not stop.is_set() and (parent is None or os.getppid() == parent):
         try:
             result = refresh(settings, engine)
             if result.changed:
