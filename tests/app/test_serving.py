@@ -87,15 +87,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _children(pid: int) -> set[int]:
+def _children(pid: int, workers_only: bool = True) -> set[int]:
+    """The processes ``pid`` started: its gunicorn workers (without the forms' refresh
+    watcher, ``python -m etl refresh --watch``, unless ``workers_only`` is False)."""
     out = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if stat[stat.rindex(")") + 2:].split()[1] == str(pid):
+            watcher = b"refresh" in command and b"etl" in command
+            if stat[stat.rindex(")") + 2:].split()[1] == str(pid) and not (
+                    workers_only and watcher):
                 out.add(int(entry.name))
     return out
 
@@ -196,7 +201,8 @@ def two_workers(tmp_path_factory):
     finally:
         stop(proc, timeout=20)
         log.close()
-        assert not _children(proc.pid), "SIGTERM left worker processes behind"
+        assert not _children(proc.pid, workers_only=False), \
+            "SIGTERM left worker processes (or the refresh watcher) behind"
     assert "Tableau de bord : http://127.0.0.1:" in log_path.read_text()
 
 
