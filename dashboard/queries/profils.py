@@ -234,6 +234,7 @@ def trainings(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFram
 
 
 def immersions(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    """The done immersions of the period (a planned one is not an immersion yet)."""
     sql, params = _communes(
         """
         SELECT i.id_immersion, i.date_immersion, i.code_commune, c.nom AS commune,
@@ -241,6 +242,7 @@ def immersions(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFra
         FROM immersions AS i JOIN communes AS c ON c.code = i.code_commune
         WHERE i.code_commune IN /*communes*/
           AND i.date_immersion >= $debut AND i.date_immersion < $fin_excl
+          AND coalesce(i.statut, 'realisee') = 'realisee'  -- done ones, not planned ones
         ORDER BY i.date_immersion DESC
         """, scope)
     return run(warehouse, sql, params | period_params(period))

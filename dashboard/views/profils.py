@@ -227,6 +227,7 @@ class Profile:
     def _dcas(self) -> Section:
         rows = self.dcas
         table = pd.DataFrame({
+            "id": rows["id_consultation"],
             "date": [date_text(v) for v in rows["date_consultation"]],
             "commune": rows["commune"],
             "fonction": [label("fonction", v) for v in rows["fonction_elu"]],
@@ -239,7 +240,8 @@ class Profile:
             "actions": rows["actions_suivi"].fillna(""),
             "satisfaction": rows["satisfaction"].astype("Float64"),
         })
-        columns = {"date": "Date", "commune": "Commune", "fonction": "Élu", "canal": "Canal",
+        columns = {"id": "N°", "date": "Date", "commune": "Commune", "fonction": "Élu",
+                   "canal": "Canal",
                    "attentes": "Attentes", "priorite": "Priorité", "statut": "Suivi",
                    "date_suivi": "Dernier suivi", "actions": "Actions décidées",
                    "satisfaction": "Satisfaction (1 à 5)"}

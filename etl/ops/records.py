@@ -23,7 +23,7 @@ import pandas as pd
 from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from etl.ops.record_tables import ACTIONS, FORM_SOURCES, IDEMPOTENCY_KEY_MAX
+from etl.ops.record_tables import ACTIONS, FORM_SOURCES, IDEMPOTENCY_KEY_MAX, SA_TYPES
 from etl.ops.store import (
     AUDIT_DETAIL_MAX,
     AUDIT_FIELD_MAX,
@@ -80,6 +80,8 @@ def _as_text(value) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     if isinstance(value, str):
+        if "\x00" in value:  # PostgreSQL stores no NUL character in a text
+            return None, ODD_VALUE
         return (None, TOO_LONG) if len(value) > MAX_TEXT else (value, None)
     if isinstance(value, bool):
         return ("oui" if value else "non"), None
@@ -144,7 +146,13 @@ def check(source: Source, cells: dict[str, str | None], known: Known,
     if errors or good.empty:
         return None, errors or {"*": BAD_FORM}
     row = good.iloc[0]
-    return {f.name: _typed(f.kind, row[f.name]) for f in source.fields}, {}
+    typed = {f.name: _typed(f.kind, row[f.name]) for f in source.fields}
+    # no longer than its column (PostgreSQL refuses a longer text; SQLite would store it)
+    for f in source.fields:
+        size = getattr(SA_TYPES[f.kind], "length", None)
+        if size and isinstance(typed[f.name], str) and len(typed[f.name]) > size:
+            errors[f.name] = f"texte trop long ({size} caractères au plus)"
+    return (None, errors) if errors else (typed, {})
 
 
 def _known(known: Known | Iterable[str]) -> Known:
@@ -166,15 +174,22 @@ def _id_format(source: Source) -> tuple[str, bool, int]:
     return m.group(1), m.group(2) is not None, len(m.group(3))
 
 
+#: before the number of a form record's generated id (DC-2026-S000001): file-loaded ids
+#: (DC-2026-000001) never collide with it
+FORM_ID_MARK = "S"
+
+
 def make_id(source: Source, record_id: int, values: dict) -> str:
-    """The source's id of a form record: its format, the year of its first date, its number."""
+    """The source's id of a form record: its format, the year of its first date, its number
+    after :data:`FORM_ID_MARK` (a file's ids are in another namespace)."""
     prefix, with_year, digits = _id_format(source)
+    number = f"{FORM_ID_MARK}{record_id:0{digits}d}"
     if not with_year:
-        return f"{prefix}-{record_id:0{digits}d}"
+        return f"{prefix}-{number}"
     first = next((values[f.name] for f in source.fields
                   if f.kind in ("date", "datetime") and values.get(f.name)), None)
     year = (first or date.today()).year
-    return f"{prefix}-{year}-{record_id:0{digits}d}"
+    return f"{prefix}-{year}-{number}"
 
 
 # --- store -----------------------------------------------------------------------------------

@@ -74,6 +74,9 @@ class Field:
     not_future: bool = False
     #: the parent row each value points to
     ref: Ref | None = None
+    #: the French label of the field's input on a form (and in the format documentation);
+    #: empty: the name, humanised
+    label: str = ""
 
     def __post_init__(self) -> None:
         if self.not_future and self.kind not in FUTURE_KINDS:

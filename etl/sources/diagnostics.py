@@ -35,6 +35,35 @@ QUESTIONS: dict[str, tuple[str, int]] = {
                         "sécurité ?", 1),
 }
 COLOURS = ((75, "vert"), (50, "jaune"), (25, "orange"), (0, "rouge"))
+#: question -> the French advice a commune gets for an answer other than « oui » (the forms'
+#: immediate result)
+ADVICE: dict[str, str] = {
+    "q1_inventaire": "Dressez et tenez à jour l'inventaire des postes, serveurs, logiciels et "
+                     "comptes de la mairie : on ne protège bien que ce que l'on connaît.",
+    "q2_mots_de_passe": "Exigez des mots de passe longs (12 caractères au moins), différents pour "
+                        "chaque service, rangés dans un gestionnaire de mots de passe, et "
+                        "fermez les comptes des agents qui partent le jour de leur départ.",
+    "q3_mises_a_jour_sauvegardes": "Activez les mises à jour automatiques et sauvegardez les "
+                                   "données chaque semaine, dont une copie hors ligne dont la "
+                                   "restauration est testée : c'est la parade aux "
+                                   "rançongiciels.",
+    "q4_sensibilisation": "Sensibilisez élus et agents à l'hameçonnage et aux rançongiciels "
+                          "(kits de cybermalveillance.gouv.fr, sensibilisation IMMUNITÉ proposée "
+                          "par la gendarmerie).",
+    "q5_antivirus": "Installez sur chaque poste un antivirus mis à jour automatiquement et "
+                    "laissez le pare-feu activé.",
+    "q6_donnees_personnelles": "Tenez le registre des traitements (RGPD), réservez l'accès aux "
+                               "données personnelles aux agents qui en ont besoin et désignez "
+                               "un délégué à la protection des données.",
+    "q7_teletravail": "Sécurisez le travail à distance : connexion par VPN, postes fournis par "
+                      "la mairie, double authentification pour les accès distants.",
+    "q8_evaluation": "Faites évaluer la sécurité informatique de la commune (référents "
+                     "cybersécurité de la gendarmerie, prestataire qualifié).",
+    "q9_prestataires": "Prévoyez dans les contrats des prestataires informatiques des clauses de "
+                       "sécurité : sauvegardes, délais d'intervention, signalement des "
+                       "incidents.",
+}
+assert set(ADVICE) == set(QUESTIONS), "a question without its advice"
 
 
 def score(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,10 +84,10 @@ DIAGNOSTICS = Source(
     description="Cyber self-diagnostics of communes (9 questions in the IMMUNITÉ spirit), "
     "scored by the loader.",
     fields=(
-        F("id_diagnostic", "code", "Diagnostic id"),
-        F("date_diagnostic", "date", "Date", not_future=True),
-        F("code_commune", "insee", "Commune"),
-        *(F(q, "enum", text, enum=ANSWERS) for q, (text, _) in QUESTIONS.items()),
+        F("id_diagnostic", "code", "Diagnostic id", label="Identifiant du diagnostic"),
+        F("date_diagnostic", "date", "Date", not_future=True, label="Date du diagnostic"),
+        F("code_commune", "insee", "Commune", label="Commune"),
+        *(F(q, "enum", text, enum=ANSWERS, label=text) for q, (text, _) in QUESTIONS.items()),
     ),
     key=("id_diagnostic",),
     derive=score,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -36,6 +36,9 @@ class Known:
     brigades: set[str] = field(default_factory=set)
     #: (table, column) → the values already there, for the fields declared with a ``Ref``
     parents: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    #: the day of the load, set by :func:`validate` for the row checks: what « in the future »
+    #: means for a date checked across columns (e.g. a planned immersion may be in the future)
+    today: date | None = None
 
 
 @dataclass
@@ -142,8 +145,11 @@ def _read_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
             line = lines[i]
             if not line.strip():
                 continue  # a blank line, dropped as the csv module's reading drops it
-            width = (len(next(csv.reader([line], delimiter=sep))) if '"' in line
-                     else line.count(sep) + 1)
+            try:
+                width = (len(next(csv.reader([line], delimiter=sep))) if '"' in line
+                         else line.count(sep) + 1)
+            except csv.Error:  # e.g. a lone "\r" in a field: the line-by-line reader says so
+                return None
             if width != ncol:
                 return None
     header = [str(h).strip() for h in table.iloc[0]]
@@ -372,8 +378,9 @@ def validate(source: Source, raw: pd.DataFrame, mapping: dict[str, str], known: 
                 reason = "année dans le futur" if year else "date dans le futur"
                 rejections.add(lines[future], f.name, reason, frame.loc[future, f.name])
                 bad |= future
+    dated = replace(known, today=today)
     for check in source.row_checks:
-        for mask, col, reason in check(out, known):
+        for mask, col, reason in check(out, dated):
             mask = mask.fillna(False).astype(bool) & ~bad
             if mask.any():
                 rejections.add(lines[mask], col, reason, out.loc[mask, col])

@@ -55,11 +55,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(data_dir: Path) -> Iterator[str]:
-    """`python -m dashboard` on a free port reading ``data_dir``; yields its base address."""
+def serve(data_dir: Path, **settings: str) -> Iterator[str]:
+    """`python -m dashboard` on a free port reading ``data_dir`` (with ``settings``, e.g.
+    ``PRESENCE_REFRESH_SECONDS="1"``); yields its base address."""
     port = _free_port()
     env = os.environ | {"PRESENCE_DATA_DIR": str(data_dir), "PRESENCE_HOST": "127.0.0.1",
-                        "PRESENCE_PORT": str(port)}
+                        "PRESENCE_PORT": str(port)} | settings
     log = (data_dir / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "dashboard"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)

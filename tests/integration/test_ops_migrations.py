@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from etl import cli
-from etl.ops import store
+from etl.ops import records, store
 from etl.ops.migrate import Upgrade, current, head, upgrade
 from etl.ops.plans import decisions, record_decision
 from etl.settings import PROJECT_ROOT
@@ -142,10 +142,10 @@ def test_store_at_revision_1_upgrades_to_the_head_with_its_rows(engine):
     done = upgrade(engine)
     assert done == Upgrade("0001", head())
     assert done.line() == f"Base opérationnelle mise à jour : révision 0001 → {head()}."
-    assert head() == "0004"
+    assert head() == "0005"
     after = rows(engine)
     assert after.pop("plan_decisions") == []
-    for name in store.metadata.tables:  # the forms' tables of revision 0004: new and empty
+    for name in store.metadata.tables:  # the forms' tables (revisions 0004-0005): new and empty
         if name.startswith("saisie_"):
             assert after.pop(name) == []
     assert after == kept
@@ -156,6 +156,35 @@ def test_store_at_revision_1_upgrades_to_the_head_with_its_rows(engine):
         assert con.execute(select(store.audit_log.c.action).order_by(
             store.audit_log.c.id)).scalars().all() == [
             "connexion", "compte_desactive", "recommandation_appliquee"]
+    assert_head_is_the_code(engine)
+
+
+#: an immersion recorded through the forms at revision 0004 (before immersions had a status)
+IMMERSION_0004 = {"id": 1, "version": 2, "created_at": AT, "created_by": "bta35051",
+                  "updated_at": AT, "updated_by": "bta35051", "deleted": False,
+                  "idempotency_key": "k-0004", "id_immersion": "IM-2026-0001",
+                  "date_immersion": AT.date(), "code_commune": "35001", "fonction_elu": "maire",
+                  "type_unite": "corg", "unite": "CORG35", "duree_heures": 4.5, "note": 5,
+                  "commentaire": "Très instructif"}
+
+
+def test_store_at_revision_4_with_an_immersion_upgrades_to_5_and_keeps_it(engine):
+    assert upgrade(engine, "0004").after == "0004"
+    seed(engine, tuple(ROWS))
+    with engine.begin() as con:
+        columns = {c["name"] for c in inspect(con).get_columns("saisie_immersions")}
+        assert "statut" not in columns
+        at_0004 = Table("saisie_immersions", MetaData(), autoload_with=con)
+        con.execute(insert(at_0004), IMMERSION_0004)
+    kept = rows(engine)
+    assert upgrade(engine, "0005") == Upgrade("0004", "0005")
+    after = rows(engine)
+    # the immersion gains an empty status (a done one, as before), every other row is as it was
+    assert [r[:-1] for r in after.pop("saisie_immersions")] == kept.pop("saisie_immersions")
+    assert after == kept
+    record = records.get(engine, "immersions", 1)
+    assert record["statut"] is None
+    assert {k: record[k] for k in IMMERSION_0004} == IMMERSION_0004
     assert_head_is_the_code(engine)
 
 

@@ -77,7 +77,7 @@ def nothing_written(engine) -> bool:
 def test_a_good_dcas_consultation_is_stored_with_its_history_and_audit(engine):
     result = submit(engine, "dcas", GOOD, "bta35051", own, "form-1", KNOWN, address="10.0.0.1")
     assert result.ok and not result.errors and result.version == 1
-    assert result.ident == f"DC-2025-{result.record_id:06d}" == make_id(
+    assert result.ident == f"DC-2025-S{result.record_id:06d}" == make_id(
         DCAS, result.record_id, {"date_consultation": date(2025, 2, 3)})
     record = get(engine, "dcas", result.record_id)
     assert record["id_consultation"] == result.ident
@@ -155,7 +155,7 @@ def test_other_form_sources_use_their_own_declarations(engine):
                                   "q5_antivirus", "q6_donnees_personnelles", "q7_teletravail",
                                   "q8_evaluation", "q9_prestataires")}}
     ok = submit(engine, "diagnostics", diag, "bta35051", own, "d-1", known)
-    assert ok.ok and ok.ident == f"CY-2025-{ok.record_id:04d}"
+    assert ok.ok and ok.ident == f"CY-2025-S{ok.record_id:04d}"
     complaint = {"date_faits": "2025-03-05", "date_depot": "2025-03-04 10:30",
                  "lieu_depot": "mairie", "code_commune": "35001", "brigade_id": "B35051",
                  "fonction_victime": "maire", "infraction": "menaces", "statut": "enregistree"}
@@ -163,12 +163,12 @@ def test_other_form_sources_use_their_own_declarations(engine):
     assert bad.errors == {"date_depot": "plainte déposée avant la date des faits"}
     good = submit(engine, "complaints", {**complaint, "date_faits": "2025-03-02"}, "bta35051",
                   own, "c-1", known)
-    assert good.ok and good.ident.startswith("PL-2025-")
+    assert good.ok and good.ident.startswith("PL-2025-S")
     training = {"id_session": "FS-2025-0001", "theme": "cyber_immunite",
                 "date_session": "2025-04-10", "code_commune_session": "35001", "unite": "G35",
                 "code_commune_participant": "35001", "fonction_participant": "maire"}
     t = submit(engine, "trainings", training, "cdt35", lambda v: True, "t-1", {"35001"})
-    assert t.ok and t.ident == f"FP-{t.record_id:06d}"
+    assert t.ok and t.ident == f"FP-S{t.record_id:06d}"
     with pytest.raises(ValueError, match="unknown form source"):
         submit(engine, "crime", {}, "x", own, "x-1", known)
 
@@ -301,7 +301,7 @@ def test_many_processes_writing_at_once_lose_nothing(tmp_path):
             idents = con.execute(select(table.c.id_consultation)).scalars().all()
         assert sorted(keys) == sorted(f"{w}-{i}" for w in range(PROCESSES)
                                       for i in range(PER_PROCESS))
-        assert len(set(idents)) == total and all(i.startswith("DC-2025-") for i in idents)
+        assert len(set(idents)) == total and all(i.startswith("DC-2025-S") for i in idents)
         assert count(engine, store.record_history) == total
         assert count(engine, store.audit_log) == total
     finally:

@@ -187,6 +187,10 @@ def assert_declaration_holds(con, source: Source, known) -> None:
         assert df.loc[df["est_diffuse"] == "diff", "nombre"].notna().all()
     if source.name == "facts":
         assert (df["indicateur"] == df["categorie"].map(lambda c: CATEGORIES[c][0])).all()
+    if source.name == "immersions":  # a future date or a feedback: planned or done, not both
+        planned = df["statut"].eq("planifiee").fillna(False).astype(bool)
+        assert (planned | (pd.to_datetime(df["date_immersion"]) < TOMORROW)).all()
+        assert df.loc[planned, "note"].isna().all()
 
 
 _WAREHOUSE: list = []

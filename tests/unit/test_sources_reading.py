@@ -295,13 +295,21 @@ def test_a_year_after_the_load_is_quarantined_in_the_ssmsi_bases(tmp_path):
                                                 (4, "insee_pop_millesime", "année dans le futur")]
 
 
+#: dates whose future is decided by a row check: a planned immersion may be in the future, a
+#: done one may not (tests/unit/test_sources_immersions.py)
+FUTURE_BY_ROW_CHECK = {("immersions", "date_immersion")}
+
+
 def test_every_date_and_year_field_is_not_future():
     """Every date, date-time and month of every source, and every year (annee, millésimes), is
-    declared ``not_future``; ``not_future`` means nothing on other kinds and is refused there."""
+    declared ``not_future`` (but for the few a row check decides); ``not_future`` means nothing
+    on other kinds and is refused there."""
     for source in SOURCES.values():
         for f in source.fields:
             year = f.kind == "int" and (f.name == "annee" or "millesime" in f.name)
-            if f.kind in ("date", "datetime", "month") or year:
+            if (source.name, f.name) in FUTURE_BY_ROW_CHECK:
+                assert not f.not_future and source.row_checks, (source.name, f.name)
+            elif f.kind in ("date", "datetime", "month") or year:
                 assert f.not_future, (source.name, f.name)
             elif f.kind == "int":
                 assert not f.not_future, (source.name, f.name)

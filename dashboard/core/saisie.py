@@ -1,0 +1,302 @@
+"""Server side of the input forms, shared by every form page: who may write (brigades,
+commandants, administrators; préfets and analysts read), for which communes, and the one way a
+page submits or corrects a record (``etl.ops.records``, the validated door).
+
+Everything is decided from the session, never from what the browser sends: a record for a
+commune outside the user's communes is a 403 with an ``acces_refuse`` audit record (written by
+``records``), a read-only role's callback is a 403 audited here, and a request of the wrong
+shape or size (not a form a browser would send) a French 400 audited as ``requete_invalide``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections.abc import Callable
+
+import pandas as pd
+from dash import Input, Output, clientside_callback
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest, Forbidden
+
+from dashboard.core import access
+from dashboard.core import warehouse as data
+from etl.ops import records
+from etl.ops.record_tables import FORM_SOURCES, IDEMPOTENCY_KEY_MAX
+from etl.ops.store import audit, record_tables
+from etl.sources.loader import known_codes
+from etl.sources.validate import INSEE_RE, Known
+from etl.warehouse.tables import ident
+
+#: the roles that enter records (each inside its scope)
+WRITERS = ("brigade", "commandant", "admin")
+READ_ONLY = ("Lecture seule : votre rôle permet de consulter les données, pas de saisir. Les "
+             "formulaires de saisie sont réservés aux brigades, aux commandants de groupement "
+             "et aux administrateurs.")
+INVALID = ("Requête invalide : le formulaire reçu est illisible ou trop volumineux. Rechargez "
+           "la page.")
+#: what a browser may send for one form at most (its inputs bound it well below): beyond, a
+#: forged request, refused whole
+MAX_REQUEST_TEXT = 10 * records.MAX_TEXT
+MAX_REQUEST_ITEMS = 2 * records.MAX_LIST
+MAX_NAME = 64
+COMMUNE_COLUMNS = ["code", "nom", "brigade_id"]
+
+#: the scoped fields of the form sources: commune fields must be the user's communes, brigade
+#: fields his brigade (or one of his département's)
+SCOPED: dict[str, str] = {f.name: f.kind for s in FORM_SOURCES.values() for f in s.fields
+                          if f.kind in ("insee", "brigade")}
+assert all(f.kind == SCOPED[f.name] for s in FORM_SOURCES.values() for f in s.fields
+           if f.name in SCOPED), "a field name with two kinds across the form sources"
+
+
+def new_form_key() -> str:
+    """The idempotency key of one display of a form (kept in a ``dcc.Store``): the same key
+    twice stores one record."""
+    key = secrets.token_urlsafe(32)
+    assert len(key) <= IDEMPOTENCY_KEY_MAX  # noqa: S101 - 43 characters
+    return key
+
+
+# --- who writes what ---------------------------------------------------------------------------
+
+def writable_communes(user: access.User, warehouse: data.Warehouse) -> pd.DataFrame:
+    """The communes ``user`` may enter records for [code, nom, brigade_id], by name: a
+    brigade's communes, a commandant's département, an administrator's département (all
+    communes without one); none for the read-only roles."""
+    brigade = departement = None
+    if user.role == "brigade":
+        brigade = user.brigade_id
+    elif user.role in ("commandant", "admin"):
+        departement = user.departement
+    if user.role not in WRITERS or (user.role != "admin" and not (brigade or departement)):
+        return pd.DataFrame(columns=COMMUNE_COLUMNS)
+    return warehouse.query_reference(
+        """
+        SELECT code, nom, brigade_id
+        FROM communes
+        WHERE ($brigade IS NULL OR brigade_id = $brigade)
+          AND ($departement IS NULL OR departement = $departement)
+        ORDER BY nom, code
+        """, {"brigade": brigade, "departement": departement})
+
+
+def _brigades(user: access.User, warehouse: data.Warehouse) -> set[str] | None:
+    """The brigades ``user`` may write for (None: any)."""
+    if user.role == "brigade":
+        return {user.brigade_id} if user.brigade_id else set()
+    if user.role == "commandant":
+        return set(warehouse.brigades(user.departement)["brigade_id"]) \
+            if user.departement else set()
+    if user.role == "admin":
+        return set(warehouse.brigades(user.departement)["brigade_id"]) \
+            if user.departement else None
+    return set()
+
+
+def scope_check_for(user: access.User, warehouse: data.Warehouse) -> Callable[[dict], bool]:
+    """The rule ``records`` applies to a record's typed values: every commune field among the
+    user's communes (:func:`writable_communes`), every brigade field his brigade (brigade
+    role) or one of his département's (commandant). Never true for a read-only role."""
+    if user.role not in WRITERS:
+        return lambda _values: False
+    communes = set(writable_communes(user, warehouse)["code"])
+    brigades = _brigades(user, warehouse)
+
+    def check(values: dict) -> bool:
+        if not isinstance(values, dict):
+            return False
+        for name, kind in SCOPED.items():
+            value = values.get(name)
+            if value is None:
+                continue
+            if kind == "insee" and value not in communes:
+                return False
+            if kind == "brigade" and brigades is not None and value not in brigades:
+                return False
+        return True
+    return check
+
+
+def require_writer() -> access.User:
+    """The user, if their role enters records; else 403, audited."""
+    user = access.require_user()
+    if user.role not in WRITERS:
+        access.refuse(user, "saisie d'un formulaire (rôle en lecture seule)", message=READ_ONLY)
+    return user
+
+
+def check_commune(code) -> tuple[access.User, data.Warehouse]:
+    """The writer and the warehouse, if ``code`` (sent by the browser) is one of the user's
+    communes; else 403, audited."""
+    user = require_writer()
+    warehouse = data.get_warehouse()
+    if not isinstance(code, str) or code not in set(writable_communes(user, warehouse)["code"]):
+        access.refuse(user, f"commune demandée (saisie) : {access.shown(code)}")
+    return user, warehouse
+
+
+def brigade_for(user: access.User, warehouse: data.Warehouse, commune) -> str | None:
+    """The brigade a record of ``user`` for ``commune`` is entered by: a brigade's own, else
+    the commune's (None when the commune has none or is not a commune code)."""
+    if user.role == "brigade":
+        return user.brigade_id
+    if isinstance(commune, str) and re.fullmatch(INSEE_RE, commune):
+        return warehouse.brigade_of_commune(commune)
+    return None
+
+
+# --- reference codes -----------------------------------------------------------------------------
+
+_known: dict[tuple, Known] = {}
+_known_lock = threading.Lock()
+
+
+def known(warehouse: data.Warehouse) -> Known:
+    """The warehouse's reference codes (``known_codes``), kept while it is the same."""
+    with warehouse.connection() as con:
+        key = (str(warehouse.path), warehouse.version)
+        with _known_lock:
+            hit = _known.get(key)
+        if hit is not None:
+            return hit
+        codes = known_codes(con)
+    with _known_lock:
+        _known.clear()  # one warehouse per process: keep the newest only
+        _known[key] = codes
+    return codes
+
+
+# --- submitting ----------------------------------------------------------------------------------
+
+def _bounded(value, depth: int = 0) -> bool:
+    if value is None or isinstance(value, bool | int | float):
+        return True
+    if isinstance(value, str):
+        return len(value) <= MAX_REQUEST_TEXT
+    if isinstance(value, list | dict) and depth == 0 and len(value) <= MAX_REQUEST_ITEMS:
+        items = value.values() if isinstance(value, dict) else value
+        return all(_bounded(v, depth + 1) for v in items)
+    return False
+
+
+def check_request(user: access.User, source_name: str, values, form_key=None) -> None:
+    """A French 400, audited as ``requete_invalide``, unless ``values`` has a form's shape: a
+    dict of at most ``records.MAX_FIELDS`` named values, each a number, a text or a short
+    list, none huge or nested (a value of another type is refused field by field by
+    ``records``)."""
+    ok = (isinstance(values, dict) and len(values) <= records.MAX_FIELDS
+          and all(isinstance(k, str) and len(k) <= MAX_NAME for k in values)
+          and all(_bounded(v) for v in values.values())
+          and (form_key is None or (isinstance(form_key, str)
+                                    and len(form_key) <= IDEMPOTENCY_KEY_MAX)))
+    if not ok:
+        audit(access.ops_engine(), "requete_invalide", user.login,
+              f"saisie {source_name} : {access.shown(values)}", access.client_address())
+        raise BadRequest(INVALID)
+
+
+def submit_form(source_name: str, values: dict, form_key: str) -> records.Result:
+    """A new record of ``source_name`` from a form's ``values`` (the page sets the fields the
+    session decides, such as a brigade's own brigade): validated by the source's declaration,
+    inside the user's communes (else 403, audited), stored once per ``form_key``."""
+    user = require_writer()
+    check_request(user, source_name, values, form_key)
+    warehouse = data.get_warehouse()
+    try:
+        return records.submit(access.ops_engine(), source_name, values, user.login,
+                              scope_check_for(user, warehouse), form_key, known(warehouse),
+                              access.client_address())
+    except PermissionError as exc:  # audited by records
+        raise Forbidden(str(exc)) from exc
+
+
+def correct_form(source_name: str, record_id, changes: dict,
+                 expected_version) -> records.Result:
+    """Changes to a stored record (a new version with its history), for a writer whose scope
+    holds the record before and after (else 403, audited); ``expected_version``: the version
+    the page showed."""
+    user = require_writer()
+    check_request(user, source_name, changes)
+    if not isinstance(record_id, int) or isinstance(record_id, bool) or not (
+            expected_version is None or (isinstance(expected_version, int)
+                                         and not isinstance(expected_version, bool))):
+        return records.Result(False, errors={"*": records.NOT_FOUND})
+    warehouse = data.get_warehouse()
+    try:
+        return records.correct(access.ops_engine(), source_name, record_id, changes, user.login,
+                               scope_check_for(user, warehouse), known(warehouse),
+                               expected_version=expected_version,
+                               address=access.client_address())
+    except PermissionError as exc:
+        raise Forbidden(str(exc)) from exc
+
+
+# --- reading back --------------------------------------------------------------------------------
+
+def _commune_field(source_name: str) -> str:
+    return next(f.name for f in FORM_SOURCES[source_name].fields if f.kind == "insee")
+
+
+def stored_records(source_name: str, user: access.User, warehouse: data.Warehouse,
+                   limit: int = 20, commune: str | None = None) -> pd.DataFrame:
+    """The newest records entered through the forms (deleted ones left out) for the user's
+    communes, or for ``commune`` (which the caller checked): the source's fields and the
+    bookkeeping columns (id, version, created_at/by, updated_at/by)."""
+    table = record_tables[source_name]
+    field = table.c[_commune_field(source_name)]
+    query = select(table).where(table.c.deleted.is_(False))
+    if commune is not None:
+        query = query.where(field == commune)
+    elif not (user.role == "admin" and not user.departement):
+        query = query.where(field.in_(sorted(writable_communes(user, warehouse)["code"])))
+    query = query.order_by(table.c.id.desc()).limit(limit)
+    with access.ops_engine().connect() as con:
+        rows = con.execute(query).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
+
+
+def imported_records(warehouse: data.Warehouse, source_name: str, commune: str,
+                     limit: int = 50) -> pd.DataFrame:
+    """The warehouse's rows of ``source_name`` for one commune (loaded from files, or
+    published from the forms), newest first."""
+    source = FORM_SOURCES[source_name]
+    when = next(f.name for f in source.fields if f.kind in ("date", "datetime"))
+    sql = (f"SELECT * FROM {ident(source.table)} "  # noqa: S608 - declared names only
+           f"WHERE {ident(_commune_field(source_name))} = $code "
+           f"ORDER BY {ident(when)} DESC, {ident(source.key[0])} DESC LIMIT {int(limit)}")
+    return warehouse.query(sql, {"code": commune})
+
+
+def history(source_name: str, record_id: int) -> list[dict]:
+    """Every version of a stored record, oldest first (``records.history``)."""
+    return records.history(access.ops_engine(), source_name, record_id)
+
+
+def stored(source_name: str, record_id: int) -> dict | None:
+    return records.get(access.ops_engine(), source_name, record_id)
+
+
+# --- the page side -------------------------------------------------------------------------------
+
+def register_result_focus(result_id: str, focus_store: str) -> None:
+    """Moves the keyboard focus to what a submission shows in ``result_id`` (its error
+    summary or its confirmation, both ``tabindex=-1``), as RGAA expects; ``focus_store``: a
+    ``dcc.Store`` of the page, this callback's formal output."""
+    if '"' in result_id or "\\" in result_id:
+        raise ValueError(f"unexpected id: {result_id!r}")
+    clientside_callback(
+        """
+        function (children) {
+            window.setTimeout(function () {
+                const target = document.querySelector('[id="RESULT"] [tabindex="-1"]');
+                if (target) { target.focus(); }
+            }, 0);
+            return window.dash_clientside.no_update;
+        }
+        """.replace("RESULT", result_id),
+        Output(focus_store, "data"),
+        Input(result_id, "children"),
+        prevent_initial_call=True,
+    )
