@@ -65,10 +65,19 @@ setup: .venv/.synced assets
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
 
+# ... and PostgreSQL's initdb and pg_ctl: the operational store's tests also run on a throwaway
+# cluster (tests/support/postgres.py). Debian's package, installed when no initdb is found.
+.PHONY: postgresql
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then :; else \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
 reference: .venv/.synced
 	$(PY) -m etl fetch-reference
 
-setup-test: setup /usr/bin/chromium reference
+setup-test: setup /usr/bin/chromium postgresql reference
 
 warehouse: .venv/.synced
 	@if [ -f "$${PRESENCE_DATA_DIR:-data}/warehouse.duckdb" ]; then \

@@ -189,7 +189,8 @@ def init_auth(server: flask.Flask, settings: Settings, dash_app=None) -> None:
             audit(engine, "connexion_refusee", login[:LOGIN_MAX], "identifiant ou mot de "
                   f"passe trop long ({len(login)}, {len(password)} caractères)", address)
             return _sign_in_response(TOO_LONG, 400)
-        login = login.strip()
+        # a NUL cannot name an account (and PostgreSQL refuses it in a text): a wrong login
+        login = login.strip().replace("\x00", "\ufffd")
         keys = {f"login:{login}": MAX_FAILURES, f"adresse:{address}": MAX_ADDRESS_FAILURES}
         if not reserve_attempt(engine, keys, window):
             audit(engine, "connexion_verrouillee", login, "trop de tentatives", address)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from sqlalchemy import Engine, desc, insert, select
+from sqlalchemy import Engine, desc, insert, select, text
 
 from etl.ops.store import (
     AUDIT_DETAIL_MAX,
@@ -17,6 +17,10 @@ from etl.ops.store import (
 
 #: bound of a stored plan (a brigade has at most a few hundred communes × 6 slots)
 MAX_PLAN_ROWS = 6 * 400
+#: PostgreSQL: the decisions of one brigade and week are taken one at a time (a transaction-scoped
+#: advisory lock in this namespace, keyed by the brigade and week; SQLite's is the write lock
+#: that BEGIN IMMEDIATE takes)
+_PG_LOCK = 0x706C616E
 
 
 def record_decision(engine: Engine, login: str, brigade_id: str, semaine: str, run_id: str,
@@ -38,6 +42,10 @@ def record_decision(engine: Engine, login: str, brigade_id: str, semaine: str, r
     with engine.connect() as con:
         con = con.execution_options(sqlite_immediate=True)  # one writer: no twin decision
         with con.begin():
+            if con.dialect.name == "postgresql":  # twin decisions wait here: one is written
+                con.execute(text("SELECT pg_advisory_xact_lock(CAST(:ns AS integer), "
+                                 "hashtext(:key))"),
+                            {"ns": _PG_LOCK, "key": f"{brigade_id[:32]}|{semaine[:8]}"})
             same = con.execute(
                 select(plan_decisions.c.id, plan_decisions.c.run_id,
                        plan_decisions.c.parameters, plan_decisions.c.plan)

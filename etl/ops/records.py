@@ -82,6 +82,10 @@ def _as_text(value) -> tuple[str | None, str | None]:
     if isinstance(value, str):
         if "\x00" in value:  # PostgreSQL stores no NUL character in a text
             return None, ODD_VALUE
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800"), which JSON can carry
+            return None, ODD_VALUE
         return (None, TOO_LONG) if len(value) > MAX_TEXT else (value, None)
     if isinstance(value, bool):
         return ("oui" if value else "non"), None

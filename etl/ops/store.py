@@ -1,4 +1,5 @@
-"""Operational store tables and engine: every write is a transaction; SQLite runs in WAL mode.
+"""Operational store tables and engine: every write is a transaction; SQLite runs in WAL mode,
+PostgreSQL (``postgresql+psycopg://...``) as it is.
 
 Besides the accounts and the audit log, the store holds what every worker process of the
 dashboard must share: the sign-in sessions (only a hash of each session id) and the failed
@@ -146,12 +147,14 @@ def _set_wal(cur, seconds: float = 10.0) -> None:
 def new_engine(url: str) -> Engine:
     """An engine on the store as it is, not migrated (:func:`get_engine` is the one to use; this
     one is for the migrations' command and tests). SQLite: WAL mode, transactions begun by
-    SQLAlchemy (DDL included), ``sqlite_immediate`` to take the write lock at once."""
+    SQLAlchemy (DDL included), ``sqlite_immediate`` to take the write lock at once. Other
+    databases (PostgreSQL) ignore ``sqlite_immediate``; a pooled connection is checked before
+    use (a restarted server costs no failed request)."""
     if url.startswith("sqlite:///"):
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    eng = create_engine(url)
+    eng = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if eng.dialect.name == "sqlite":
         @event.listens_for(eng, "connect")
         def _sqlite_pragmas(dbapi_con, _record):  # WAL: readers never block the writer
@@ -171,14 +174,20 @@ def new_engine(url: str) -> Engine:
     return eng
 
 
+def _storable(value: str) -> str:
+    """``value`` without NUL characters (PostgreSQL stores none in a text: each becomes U+FFFD),
+    for what a request may carry (a login, a path)."""
+    return value.replace("\x00", "\ufffd")
+
+
 def _bounded(value: str | None, size: int) -> str | None:
-    return None if value is None else str(value)[:size]
+    return None if value is None else _storable(str(value)[:size])
 
 
 def audit(engine: Engine, action: str, login: str | None = None, detail: str = "",
           address: str | None = None) -> None:
     """One audit record; every field is cut to its bound (a forged 600,000-character login is
-    recorded as its first 64 characters)."""
+    recorded as its first 64 characters), a NUL character shown as U+FFFD."""
     with engine.begin() as con:
         con.execute(insert(audit_log).values(
             at=utcnow(), login=_bounded(login, AUDIT_FIELD_MAX),
@@ -217,6 +226,7 @@ def reserve_attempt(engine: Engine, limits: dict[str, int], window: timedelta) -
     limit.
     """
     now = utcnow()
+    limits = {_storable(key): limit for key, limit in limits.items()}
     with engine.connect() as con:
         con = con.execution_options(sqlite_immediate=True)
         with con.begin() as tx:
@@ -238,6 +248,7 @@ def reserve_attempt(engine: Engine, limits: dict[str, int], window: timedelta) -
 def attempt_succeeded(engine: Engine, forget: list[str], refund: list[str]) -> None:
     """A right password: the keys of ``forget`` start again from zero, the keys of ``refund``
     give back the attempt just reserved."""
+    forget, refund = [_storable(k) for k in forget], [_storable(k) for k in refund]
     with engine.begin() as con:
         if forget:
             con.execute(delete(login_attempts).where(login_attempts.c.key.in_(forget)))

@@ -256,6 +256,14 @@ def test_an_overlong_login_is_refused_before_any_work(app, engine, count_passwor
     assert accounts.verify(engine, "y" * 65, "x") is None and count_password_checks == []
 
 
+def test_a_login_with_a_nul_character_is_a_wrong_login(app, engine):
+    """A NUL names no account (and PostgreSQL stores none): the usual French « incorrect »."""
+    c = client_for(app)
+    r = post_sign_in(c, "prefet35\x00", "mot-de-passe-de-test", csrf_token(c))
+    assert r.status_code == 200 and "incorrect" in r.get_data(as_text=True)
+    assert audit_rows(engine, "connexion_refusee")
+
+
 def test_audit_records_are_bounded(engine):
     audit(engine, "a" * 500, "l" * 600_000, "d" * 600_000, "z" * 1000)
     with engine.connect() as con:
