@@ -19,6 +19,7 @@ FOREIGN_LINKS = [
     ("/commune", "?code=56003"),
     ("/brigade", "?id=B56003"),
     ("/recommandations", "?perimetre=departement:56"),
+    ("/suivi-dcas", "?perimetre=departement:56"),
 ]
 
 

@@ -28,6 +28,15 @@ PAGES = [
     ("/methodologie", "#methodologie-sources"),
     (UNKNOWN, "text=Page introuvable"),
 ]
+#: the input forms and the DCAS work list, as a commandant (who may write): (address, rendered)
+FORM_PAGES = [
+    ("/saisie/dcas", "#dcas-enregistrer"),
+    ("/saisie/plainte", "#plainte-enregistrer"),
+    ("/saisie/formation", "#formation-enregistrer"),
+    ("/saisie/immersion", "#immersion-enregistrer"),
+    ("/saisie/diagnostic", "#diagnostic-enregistrer"),
+    ("/suivi-dcas", "#suivi-dcas-liste"),
+]
 #: third-party violations that cannot be fixed here: (rule id, target selector) -> reason
 ALLOWED: dict[tuple[str, str], str] = {}
 
@@ -81,5 +90,21 @@ def test_signed_in_pages_pass_axe(server, watched):
         problems += _check(page, url, rendered)
         if url == UNKNOWN:  # answered with a 404, which Chromium reports as a console error
             watched.errors[seen:] = [e for e in watched.errors[seen:] if "status of 404" not in e]
+    assert problems == [], "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(problems)
+    watched.assert_clean()
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core absent: run npm ci")
+def test_form_pages_pass_axe(server, watched):
+    """The forms as those who fill them see them (a commandant: every form, his département's
+    communes), and the work list."""
+    page = watched.page
+    problems = []
+    for number, (url, rendered) in enumerate(FORM_PAGES):
+        if number == 0:
+            sign_in(page, server + url, "commandant.test")
+        else:
+            page.goto(server + url)
+        problems += _check(page, url, rendered)
     assert problems == [], "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(problems)
     watched.assert_clean()
