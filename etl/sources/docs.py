@@ -45,11 +45,12 @@ def source_markdown(source: Source) -> list[str]:
     if source.derived:
         out.append("- Colonnes calculées au chargement : "
                    + ", ".join(f"`{c.name}` ({c.description})" for c in source.derived))
-    out += ["", "| colonne | autres en-têtes acceptés | type | obligatoire | signification |",
-            "|---|---|---|---|---|"]
+    out += ["", "| colonne | libellé du formulaire | autres en-têtes acceptés | type | obligatoire "
+            "| signification |", "|---|---|---|---|---|---|"]
     for f in source.fields:
-        out.append(f"| `{f.name}` | {_headers(f)} | {_type(f)} | {_required(f, source)} | "
-                   f"{f.description.replace('|', chr(92) + '|')} |")
+        label = f.label.replace("|", chr(92) + "|") if f.label else "—"
+        out.append(f"| `{f.name}` | {label} | {_headers(f)} | {_type(f)} | "
+                   f"{_required(f, source)} | {f.description.replace('|', chr(92) + '|')} |")
     if source.example:
         out += ["", "Exemple :", "", "```csv", source.example, "```"]
     out.append("")
