@@ -123,16 +123,18 @@ def _serve(settings) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _prepare_shared_files(settings)
-    watcher = _start_refresh(settings)
+    children = [p for p in (_start_refresh(settings), _start_alerts_worker(settings))
+                if p is not None]
     try:
         DashboardServer(settings, host, port).run()
     finally:
-        if watcher is not None:
-            watcher.terminate()
+        for child in children:
+            child.terminate()
+        for child in children:
             try:
-                watcher.wait(timeout=30)
+                child.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                watcher.kill()
+                child.kill()
     return 0
 
 
@@ -146,6 +148,19 @@ def _start_refresh(settings) -> subprocess.Popen | None:
     env = os.environ | {"PRESENCE_REFRESH_PARENT": str(os.getpid())}
     return subprocess.Popen([sys.executable, "-m", "etl", "refresh", "--watch",
                              "--interval", str(settings.refresh_seconds)], env=env)
+
+
+def _start_alerts_worker(settings) -> subprocess.Popen | None:
+    """`python -m etl alerts worker` beside the server (PRESENCE_ALERTS_WORKER_SECONDS; 0:
+    none): validated alerts are sent, and their delivery reports followed, without anyone
+    starting it. Its own process, like the refresh; SIGTERM ends it after the message being
+    sent (a kill is safe too: nothing is ever sent twice)."""
+    if not settings.alerts_worker_seconds:
+        return None
+    # it stops by itself should this process be killed without a word
+    env = os.environ | {"PRESENCE_ALERTS_PARENT": str(os.getpid())}
+    return subprocess.Popen([sys.executable, "-m", "etl", "alerts", "worker",
+                             "--interval", str(settings.alerts_worker_seconds)], env=env)
 
 
 def _port_free(host: str, port: int) -> bool:

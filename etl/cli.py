@@ -1,5 +1,5 @@
-"""Command line of the ETL: fetch-reference, build, load, recommend, dictionary, formats,
-ops-upgrade."""
+"""Command line of the ETL: fetch-reference, build, load, refresh, alerts, recommend,
+dictionary, formats, ops-upgrade."""
 
 from __future__ import annotations
 
@@ -40,6 +40,17 @@ def _parser() -> argparse.ArgumentParser:
                     "PRESENCE_REFRESH_SECONDS secondes (15 par défaut), jusqu'à l'arrêt")
     rf.add_argument("--interval", type=float, help="secondes entre deux publications "
                     "(avec --watch ; défaut : PRESENCE_REFRESH_SECONDS)")
+    al = sub.add_parser("alerts", help="alertes SMS : envoi (worker) et suivi")
+    al_actions = al.add_subparsers(dest="action", required=True)
+    wk = al_actions.add_parser("worker", help="envoie les messages des alertes validées par la "
+                               "passerelle SMS (PRESENCE_SMS_GATEWAY) et suit les accusés de "
+                               "réception, jusqu'à l'arrêt")
+    wk.add_argument("--once", action="store_true", help="envoie ce qui est dû maintenant, lit "
+                    "les accusés de réception disponibles, puis s'arrête")
+    wk.add_argument("--interval", type=float, help="secondes d'attente quand rien n'est à "
+                    "envoyer (défaut : PRESENCE_ALERTS_WORKER_SECONDS, 2)")
+    st = al_actions.add_parser("status", help="état d'une alerte : statut, messages, étapes")
+    st.add_argument("id_alerte", help="identifiant de l'alerte (AL-AAAA-S000001)")
     rec = sub.add_parser("recommend", help="recommandations de présence (prévision, plans)")
     actions = rec.add_subparsers(dest="action", required=True)
     bt = actions.add_parser("backtest", help="rétro-évaluation glissante de la prévision "
@@ -92,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "ops-upgrade":
         return run_ops_upgrade(settings.ops_url)
+    if args.command == "alerts":
+        if args.action == "worker":
+            return run_alerts_worker(settings, args.once, args.interval)
+        return run_alert_status(settings, args.id_alerte)
     if args.command == "refresh":
         return run_refresh(settings, args.watch, args.interval)
     from etl.warehouse.publish import NoWarehouse
@@ -163,6 +178,75 @@ def run_refresh(settings, watch: bool, interval: float | None) -> int:
         return 2
     for line in result.lines():
         print(line)
+    return 0
+
+
+def run_alerts_worker(settings, once: bool, interval: float | None) -> int:
+    """`python -m etl alerts worker [--once] [--interval S]`: the outbox sent through the
+    gateway of the settings; SIGTERM ends it after the message being sent."""
+    import signal
+    import threading
+
+    from etl.alerts.gateway import describe, gateway_from_settings
+    from etl.alerts.worker import Worker
+    from etl.ops.store import get_engine
+    from etl.settings import SettingsError
+
+    seconds = interval if interval is not None else (settings.alerts_worker_seconds or 2)
+    if not 0.05 <= seconds <= 3600:
+        print("Erreur : --interval doit être entre 0,05 et 3600 secondes.", file=sys.stderr)
+        return 2
+    try:
+        gateway = gateway_from_settings(settings)
+    except SettingsError as exc:
+        print(f"Erreur de réglage : {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    worker = Worker(get_engine(settings.ops_url), gateway, rate=settings.sms_rate, stop=stop)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        if once:
+            print(worker.drain().line())
+            return 0
+        print(f"Envoi des alertes SMS : {describe(gateway)}, {settings.sms_rate} SMS/s au plus "
+              f"(Ctrl+C pour arrêter).", flush=True)
+        parent = os.environ.get("PRESENCE_ALERTS_PARENT", "")
+        try:
+            worker.run(seconds, parent=int(parent) if parent.isdigit() else None,
+                       report=lambda line: print(line, flush=True))
+        except KeyboardInterrupt:
+            pass
+    finally:
+        worker.close()
+    return 0
+
+
+def run_alert_status(settings, id_alerte: str) -> int:
+    """`python -m etl alerts status ID`: the alert, its messages and its steps, in French."""
+    from etl.alerts import workflow
+    from etl.ops.store import get_engine
+
+    engine = get_engine(settings.ops_url)
+    alert = workflow.get(engine, id_alerte)
+    if alert is None:
+        print(f"Erreur : alerte introuvable : {id_alerte}", file=sys.stderr)
+        return 2
+    p = workflow.progress(engine, id_alerte)
+    print(f"{alert['id_alerte']} — {workflow.STATUT_LABELS.get(alert['statut'], alert['statut'])}"
+          f" — {alert['categorie']}, {len(alert['communes_liste'])} commune(s), "
+          f"{alert['parts']} SMS {alert['encoding']} par destinataire")
+    print(f"  rédigée par {alert['created_by']} ({alert['author_role']}, "
+          f"{alert['unite_auteur']}) le {alert['created_at']:%Y-%m-%d %H:%M} UTC ; faits du "
+          f"{alert['faits_le']:%Y-%m-%d %H:%M}")
+    print(f"  message : {alert['message']}")
+    print(f"  messages : {p['total']} — {p['pending']} en attente, {p['sent']} transmis, "
+          f"{p['delivered']} remis, {p['failed']} en échec, {p['cancelled']} annulé(s)"
+          + (" — terminé" if p["done"] else ""))
+    for reason, n in sorted(p["failed_by_reason"].items(), key=lambda kv: -kv[1]):
+        print(f"    échec : {reason} ({n})")
+    for step in workflow.trail(engine, id_alerte):
+        print(f"  {step['at']:%Y-%m-%d %H:%M:%S} {step['etape']:<15} {step['login'] or '-':<12}"
+              f" {step['detail']}")
     return 0
 
 

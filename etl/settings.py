@@ -48,6 +48,47 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "10",
         "A dashboard session ends this many hours after its sign-in, used or not; 1 to 168.",
     ),
+    "PRESENCE_ALERTS_PER_USER_HOUR": (
+        "10",
+        "Most SMS alerts one user may create within an hour (sliding window); beyond, the "
+        "composer refuses with the time to wait (audited); 1 to 1000.",
+    ),
+    "PRESENCE_ALERTS_PER_DEPARTEMENT_HOUR": (
+        "60",
+        "Most SMS alerts created for one département within an hour, all users together; "
+        "1 to 10000.",
+    ),
+    "PRESENCE_ALERTS_WORKER_SECONDS": (
+        "2",
+        "Seconds between two rounds of the SMS alerts' worker when it has nothing to send "
+        "(`python -m etl alerts worker`, started by `python -m dashboard`), 0 to 3600; 0: "
+        "not started by the dashboard.",
+    ),
+    "PRESENCE_SMS_GATEWAY": (
+        "simulated",
+        "SMS gateway of the alerts: `simulated` (no SMS leaves: a simulated operator in "
+        "`<PRESENCE_DATA_DIR>/sms-simule.sqlite`, with realistic delays, failures and delivery "
+        "reports), `http` (PRESENCE_SMS_URL) or `smpp` (PRESENCE_SMS_HOST).",
+    ),
+    "PRESENCE_SMS_URL": (
+        "",
+        "HTTP gateway: URL messages are POSTed to (JSON `{to, text, client_ref}`, basic auth); "
+        "delivery reports are read from `<URL>/reports`.",
+    ),
+    "PRESENCE_SMS_USER": ("", "HTTP gateway's user, or SMPP `system_id`."),
+    "PRESENCE_SMS_PASSWORD": ("", "HTTP gateway's or SMPP account's password."),
+    "PRESENCE_SMS_RATE": (
+        "50",
+        "Most SMS messages per second the worker submits to the gateway (the operator's "
+        "contracted throughput), 1 to 10000.",
+    ),
+    "PRESENCE_SMS_HOST": ("", "SMPP gateway: host of the SMSC."),
+    "PRESENCE_SMS_PORT": ("2775", "SMPP gateway: port of the SMSC."),
+    "PRESENCE_SMS_SOURCE": (
+        "GENDARMERIE",
+        "Sender shown on the élus' phones (SMPP `source_addr`, HTTP `from`): up to 11 letters "
+        "or digits, or a number.",
+    ),
     "PRESENCE_BEHIND_HTTPS_PROXY": (
         "0",
         "1 when the dashboard is served behind a reverse proxy that terminates HTTPS and sends "
@@ -98,6 +139,19 @@ def _flag(name: str) -> bool:
     raise SettingsError(f"{name} doit valoir 1 (oui) ou 0 (non) (valeur reçue : « {raw} »).")
 
 
+#: the SMS gateways the alerts can use (PRESENCE_SMS_GATEWAY)
+SMS_GATEWAYS = ("simulated", "http", "smpp")
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` from ``name`` (empty: the default)."""
+    raw = _env(name).strip().lower() or SETTINGS_HELP[name][0]
+    if raw not in choices:
+        raise SettingsError(f"{name} doit valoir {', '.join(choices[:-1])} ou {choices[-1]} "
+                            f"(valeur reçue : « {raw} »).")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime settings, read from the environment once per call of :func:`get_settings`."""
@@ -116,6 +170,20 @@ class Settings:
     session_idle_minutes: int = 30
     session_max_hours: int = 10
     behind_https_proxy: bool = False
+    #: SMS alerts: creations per user and per département within an hour; the worker's idle
+    #: round interval (0: the dashboard does not start it)
+    alerts_per_user_hour: int = 10
+    alerts_per_departement_hour: int = 60
+    alerts_worker_seconds: int = 2
+    #: SMS gateway (simulated, http, smpp) and its connection
+    sms_gateway: str = "simulated"
+    sms_url: str = ""
+    sms_user: str = ""
+    sms_password: str = field(default="", repr=False)
+    sms_rate: int = 50
+    sms_host: str = ""
+    sms_port: int = 2775
+    sms_source: str = "GENDARMERIE"
 
     @property
     def warehouse_path(self) -> Path:
@@ -144,4 +212,15 @@ def get_settings() -> Settings:
         session_idle_minutes=_count("PRESENCE_SESSION_IDLE_MINUTES", 1440, 30),
         session_max_hours=_count("PRESENCE_SESSION_MAX_HOURS", 168, 10),
         behind_https_proxy=_flag("PRESENCE_BEHIND_HTTPS_PROXY"),
+        alerts_per_user_hour=_count("PRESENCE_ALERTS_PER_USER_HOUR", 1000, 10),
+        alerts_per_departement_hour=_count("PRESENCE_ALERTS_PER_DEPARTEMENT_HOUR", 10000, 60),
+        alerts_worker_seconds=_count("PRESENCE_ALERTS_WORKER_SECONDS", 3600, 2, minimum=0),
+        sms_gateway=_choice("PRESENCE_SMS_GATEWAY", SMS_GATEWAYS),
+        sms_url=_env("PRESENCE_SMS_URL").strip(),
+        sms_user=_env("PRESENCE_SMS_USER"),
+        sms_password=_env("PRESENCE_SMS_PASSWORD"),
+        sms_rate=_count("PRESENCE_SMS_RATE", 10000, 50),
+        sms_host=_env("PRESENCE_SMS_HOST").strip(),
+        sms_port=_count("PRESENCE_SMS_PORT", 65535, 2775),
+        sms_source=_env("PRESENCE_SMS_SOURCE").strip() or "GENDARMERIE",
     )

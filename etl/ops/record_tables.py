@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeEngine
 
 from etl.sources.base import SQL_TYPES, Source
 from etl.sources.complaints import COMPLAINTS
+from etl.sources.contacts import CONTACTS_FORM
 from etl.sources.dcas import DCAS
 from etl.sources.diagnostics import DIAGNOSTICS
 from etl.sources.immersions import IMMERSIONS
@@ -44,9 +45,11 @@ SA_TYPES: dict[str, TypeEngine] = {
 }
 assert set(SA_TYPES) == set(SQL_TYPES), "a field kind without its SQLAlchemy type"
 
-#: the sources recorded through the forms, by name
+#: the sources recorded through the forms, by name (contacts: the élus' alert contacts, whose
+#: opt-out is recorded here at once, revision 0006; its declaration with the example of the
+#: ids the store makes, ``CT-S000001``)
 FORM_SOURCES: dict[str, Source] = {s.name: s for s in (
-    DCAS, COMPLAINTS, TRAININGS, IMMERSIONS, DIAGNOSTICS)}
+    DCAS, COMPLAINTS, TRAININGS, IMMERSIONS, DIAGNOSTICS, CONTACTS_FORM)}
 
 #: actions of the history
 ACTIONS = ("creation", "correction", "suppression")

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from etl.alerts.tables import build as build_alert_tables
 from etl.ops.migrate import upgrade
 from etl.ops.record_tables import build as build_record_tables
 
@@ -105,6 +106,9 @@ plan_decisions = Table(
 #: the input forms' records, one table per form source (``saisie_<source>``), and the history of
 #: every record (``saisie_historique``): derived from the source declarations (revision 0004)
 record_tables, record_history = build_record_tables(metadata)
+
+#: the SMS alerts, their outbox and the quarantined delivery reports (revision 0006)
+alertes, alert_outbox, alert_dlr_quarantine = build_alert_tables(metadata)
 
 #: bounds of the audit log's fields (the columns' sizes; ``detail`` is text, kept short)
 AUDIT_DETAIL_MAX, AUDIT_FIELD_MAX = 2000, 64

@@ -8,6 +8,14 @@ as a file row would go (same validation, key upsert, quarantine, load run), remo
 ones, and publishes the sources' parts and the journal together (``etl.warehouse.parts``): it
 costs what changed, not the warehouse. Nothing new: nothing is written.
 
+The SMS alerts reach the analytics through the same door: each refresh also passes the
+alerts validated in the store (``alertes``, as rows of the ``alerts`` source) and the messages
+the gateway accepted (``alert_outbox`` with a gateway id, as rows of the ``dlr`` source: the
+delivery reports) through their loaders, after the forms' records (the contacts they point to)
+and alerts before deliveries. What changed since the last publication is read from the rows'
+``updated_at`` (the watermark of ``saisie_publication``, read again :data:`LOOKBACK` earlier).
+Times go into the warehouse in France's local time, as in the files.
+
 ``--watch`` repeats it every ``PRESENCE_REFRESH_SECONDS`` (15 by default): a record is on the
 analytical pages well within a minute. `python -m dashboard` starts it beside the server. Only
 one refresh runs at a time (a lock file); a killed refresh publishes nothing, and the next one
@@ -31,8 +39,9 @@ import pandas as pd
 from sqlalchemy import Engine, func, or_, select
 
 from etl.ops.record_tables import FORM_SOURCES
-from etl.ops.store import get_engine, record_history, record_tables
+from etl.ops.store import alert_outbox, alertes, get_engine, record_history, record_tables
 from etl.settings import Settings
+from etl.sources.alerts import ALERTS, DLR
 from etl.sources.base import Source
 from etl.sources.loader import FileReport, delete_keys, known_codes, load_records
 from etl.sources.validate import LINE
@@ -154,6 +163,86 @@ def _publish_source(con: duckdb.DuckDBPyConnection, source: Source, rows: list[d
     return report, len(gone)
 
 
+# --- the SMS alerts of the store --------------------------------------------------------------
+
+#: the statuses of the store's alerts that are published (validated, then sent)
+PUBLISHED_STATUTS = ("validee", "envoyee")
+
+
+def _local(utc: datetime | None) -> datetime | None:
+    from etl.alerts.workflow import to_local
+
+    return to_local(utc)
+
+
+def _alert_rows(con, since: datetime | None) -> list[dict]:
+    a = alertes
+    query = select(a).where(a.c.statut.in_(PUBLISHED_STATUTS))
+    if since is not None:
+        query = query.where(a.c.updated_at >= since)
+    return [{
+        LINE: r["id"], "id_alerte": r["id_alerte"], "cree_le": _cell(_local(r["created_at"])),
+        "faits_le": _cell(r["faits_le"]), "unite_auteur": r["unite_auteur"],
+        "categorie": r["categorie"], "message": r["message"],
+        "communes_ciblees": r["communes"], "nb_destinataires": str(r["recipients"]),
+        "statut": r["statut"], "_updated": r["updated_at"]}
+        for r in con.execute(query.order_by(a.c.id)).mappings()]
+
+
+def _delivery_rows(con, since: datetime | None) -> list[dict]:
+    o = alert_outbox
+    query = select(o.c.id, o.c.gateway_id, o.c.id_alerte, o.c.id_contact, o.c.sent_at,
+                   o.c.dlr_state, o.c.dlr_at, o.c.updated_at).where(o.c.gateway_id.is_not(None))
+    if since is not None:
+        query = query.where(o.c.updated_at >= since)
+    return [{
+        LINE: r["id"], "id_message": r["gateway_id"], "id_alerte": r["id_alerte"],
+        "id_contact": r["id_contact"], "soumis_le": _cell(_local(r["sent_at"])),
+        "etat": r["dlr_state"] or "ENROUTE", "etat_le": _cell(_local(r["dlr_at"])),
+        "_updated": r["updated_at"]}
+        for r in con.execute(query.order_by(o.c.id)).mappings()]
+
+
+#: the store's tables behind the published sources, and how their rows are read
+STORE_SOURCES: dict[str, tuple[Source, Callable]] = {
+    "alerts": (ALERTS, _alert_rows), "dlr": (DLR, _delivery_rows)}
+
+
+def pending_store(engine: Engine, marks: dict[str, tuple[int, datetime]]
+                  ) -> dict[str, tuple[list[dict], datetime]]:
+    """Per store source with rows changed since its last publication: (the rows to publish —
+    those changed since the watermark minus :data:`LOOKBACK` —, the new watermark: the
+    newest ``updated_at`` read)."""
+    out = {}
+    with engine.connect() as con:
+        for name, (_source, read) in STORE_SOURCES.items():
+            _mark, at = marks.get(name, (0, None))
+            table = alertes if name == "alerts" else alert_outbox
+            newest = con.execute(select(func.max(table.c.updated_at))).scalar()
+            if newest is None or (at is not None and newest <= at):
+                continue
+            rows = read(con, None if at is None else at - LOOKBACK)
+            # only rows read again (the look-back) and none new: nothing to publish
+            if rows and (at is None or any(r["_updated"] > at for r in rows)):
+                out[name] = (rows, max(r["_updated"] for r in rows))
+    return out
+
+
+def _publish_store_source(con: duckdb.DuckDBPyConnection, source: Source, rows: list[dict],
+                          watermark: datetime, run_id: str, today: date | None
+                          ) -> FileReport:
+    raw = pd.DataFrame([{**{f.name: r[f.name] for f in source.fields}, LINE: r[LINE]}
+                        for r in rows], dtype=object)
+    report = load_records(con, source, raw, label(source.name), run_id, known_codes(con), today)
+    count = con.execute(f"SELECT count(*) FROM {ident(source.table)} "  # noqa: S608
+                        "WHERE fichier = ?", [label(source.name)]).fetchall()[0][0]
+    last = max(r[LINE] for r in rows)
+    con.execute("DELETE FROM saisie_publication WHERE source = ?", [source.name])
+    con.execute("INSERT INTO saisie_publication VALUES (?, ?, ?, ?)",
+                [source.name, last, count, watermark])
+    return report
+
+
 @contextlib.contextmanager
 def _only_one(settings: Settings) -> Iterator[bool]:
     """Whether this process may refresh now (no other refresh is running)."""
@@ -183,12 +272,16 @@ def refresh(settings: Settings, engine: Engine | None = None, today: date | None
         if not mine:
             out.skipped = True
             return out
-        work = pending(engine, published_marks(settings.warehouse_path))
-        if not work:
+        marks = published_marks(settings.warehouse_path)
+        work = pending(engine, marks)
+        alerts = pending_store(engine, marks)
+        if not work and not alerts:
             return out
         run_id = new_run_id()
         rows = {name: _records(engine, name, ids) for name, (ids, _) in work.items()}
-        with parts.changing(settings.warehouse_path, run_id, [*work, parts.JOURNAL]) as con:
+        changed = [*work, *alerts, parts.JOURNAL]
+        with parts.changing(settings.warehouse_path, run_id, changed) as con:
+            # the forms' records first: the contacts the deliveries point to
             for name, (_ids, newest) in work.items():
                 report, removed = _publish_source(con, FORM_SOURCES[name], rows[name], newest,
                                                   run_id, today)
@@ -196,6 +289,10 @@ def refresh(settings: Settings, engine: Engine | None = None, today: date | None
                     out.loaded[name] = report
                 if removed:
                     out.removed[name] = removed
+            # then the alerts, then their deliveries (each checked against its parents)
+            for name, (source_rows, watermark) in alerts.items():
+                out.loaded[name] = _publish_store_source(
+                    con, STORE_SOURCES[name][0], source_rows, watermark, run_id, today)
     out.seconds = time.monotonic() - t0
     return out
 

@@ -89,7 +89,8 @@ def _free_port() -> int:
 
 def _children(pid: int, workers_only: bool = True) -> set[int]:
     """The processes ``pid`` started: its gunicorn workers (without the forms' refresh
-    watcher, ``python -m etl refresh --watch``, unless ``workers_only`` is False)."""
+    watcher, ``python -m etl refresh --watch``, and the SMS alerts' worker, ``python -m etl
+    alerts worker``, unless ``workers_only`` is False)."""
     out = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -98,7 +99,7 @@ def _children(pid: int, workers_only: bool = True) -> set[int]:
                 command = (entry / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            watcher = b"refresh" in command and b"etl" in command
+            watcher = b"etl" in command and (b"refresh" in command or b"alerts" in command)
             if stat[stat.rindex(")") + 2:].split()[1] == str(pid) and not (
                     workers_only and watcher):
                 out.add(int(entry.name))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ROOT, sign_in
+from tests.browser.conftest import ROOT, choose_option, sign_in
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -37,6 +37,14 @@ FORM_PAGES = [
     ("/saisie/diagnostic", "#diagnostic-enregistrer"),
     ("/suivi-dcas", "#suivi-dcas-liste"),
 ]
+#: the SMS alert pages, as a commandant (who writes and validates alerts): (address, rendered);
+#: an alert's own page is checked once the test has written one (``ALERT_PAGE``)
+ALERT_PAGES = [
+    ("/alertes", "#alertes-liste .empty-state, #alertes-liste table"),
+    ("/alertes/contacts", "#contacts-table tbody tr"),
+    ("/alertes/nouvelle", "#alerte-comptes dl"),
+]
+ALERT_PAGE = "#fiche-alerte-journal table"
 #: third-party violations that cannot be fixed here: (rule id, target selector) -> reason
 ALLOWED: dict[tuple[str, str], str] = {}
 
@@ -106,5 +114,33 @@ def test_form_pages_pass_axe(server, watched):
         else:
             page.goto(server + url)
         problems += _check(page, url, rendered)
+    assert problems == [], "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(problems)
+    watched.assert_clean()
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core absent: run npm ci")
+def test_alert_pages_pass_axe(server, watched):
+    """The alert pages as a commandant, then the page of an alert he writes (its composer
+    filled first: recipients, counts and the special characters' block shown)."""
+    page = watched.page
+    problems = []
+    for number, (url, rendered) in enumerate(ALERT_PAGES):
+        if number == 0:
+            sign_in(page, server + url, "commandant.test")
+        else:
+            page.goto(server + url)
+        problems += _check(page, url, rendered)
+    # still on the composer: an area, a message with a ’, then the alert's page
+    choose_option(page, "#alerte-brigade", "Bruz (B35047)", "Bruz")
+    page.click("#alerte-ajouter-brigade")
+    page.wait_for_selector("#alerte-destinataires table")
+    choose_option(page, "#alerte-categorie", "Rodéos motorisés", "Rodéos")
+    page.wait_for_function("() => document.getElementById('alerte-message').value !== ''")
+    page.get_by_label("Message", exact=True).fill("Gendarmerie : l’accès au parc est fermé.")
+    page.wait_for_selector("#alerte-caracteres-speciaux-bloc:not([hidden])")
+    problems += _check(page, "/alertes/nouvelle (remplie)", "#alerte-destinataires table")
+    page.click("#alerte-soumettre")
+    page.click("#alerte-lien")
+    problems += _check(page, "/alertes/alerte", ALERT_PAGE)
     assert problems == [], "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(problems)
     watched.assert_clean()

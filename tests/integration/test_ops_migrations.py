@@ -142,11 +142,11 @@ def test_store_at_revision_1_upgrades_to_the_head_with_its_rows(engine):
     done = upgrade(engine)
     assert done == Upgrade("0001", head())
     assert done.line() == f"Base opérationnelle mise à jour : révision 0001 → {head()}."
-    assert head() == "0005"
+    assert head() == "0006"
     after = rows(engine)
     assert after.pop("plan_decisions") == []
-    for name in store.metadata.tables:  # the forms' tables (revisions 0004-0005): new and empty
-        if name.startswith("saisie_"):
+    for name in store.metadata.tables:  # the forms' tables (revisions 0004-0006) and the SMS
+        if name.startswith(("saisie_", "alert")):  # alerts' (0006): new and empty
             assert after.pop(name) == []
     assert after == kept
     # the new table works: a commander's decision and its audit record
@@ -185,7 +185,46 @@ def test_store_at_revision_4_with_an_immersion_upgrades_to_5_and_keeps_it(engine
     record = records.get(engine, "immersions", 1)
     assert record["statut"] is None
     assert {k: record[k] for k in IMMERSION_0004} == IMMERSION_0004
+    upgrade(engine)
     assert_head_is_the_code(engine)
+
+
+#: the SMS alerts' tables (revision 0006)
+ALERT_TABLES = ("saisie_contacts", "alertes", "alert_outbox", "alert_dlr_quarantine")
+
+
+def test_store_at_revision_5_with_its_records_upgrades_to_6_and_keeps_them(engine):
+    """Revision 0006 adds the contacts' form table and the SMS alerts' tables, nothing else:
+    every row of a 0005 store is kept, the new tables work."""
+    from datetime import date
+
+    from etl.alerts import workflow
+
+    assert upgrade(engine, "0005").after == "0005"
+    seed(engine, tuple(ROWS))
+    with engine.begin() as con:
+        at_0005 = Table("saisie_immersions", MetaData(), autoload_with=con)
+        con.execute(insert(at_0005), {**IMMERSION_0004, "statut": "planifiee"})
+        assert not set(ALERT_TABLES) & set(inspect(con).get_table_names())
+    kept = rows(engine)
+    assert upgrade(engine) == Upgrade("0005", "0006")
+    after = rows(engine)
+    for name in ALERT_TABLES:
+        assert after.pop(name) == []
+    assert after == kept
+    assert_head_is_the_code(engine)
+    # the new tables at work: a contact through the forms' door, an alert to validate
+    contact = records.submit(engine, "contacts", {
+        "code_commune": "35001", "fonction": "maire", "telephone": "06 39 98 00 01",
+        "opt_in": True, "date_opt_in": "2025-01-02", "canal_opt_in": "courriel"},
+        "bta35051", lambda _v: True, "k-contact", {"35001"}, today=date(2026, 12, 5))
+    assert contact.ok and contact.ident == "CT-S000001"
+    alert = workflow.create(engine, login="bta35051", role="brigade", departement="35",
+                            unite="B35051", categorie="vols", message="Gendarmerie : vols.",
+                            communes=["35001"], faits_le="2026-11-30 10:00",
+                            allowed_communes={"35001"}, idempotency_key="k-alerte",
+                            limits=workflow.RateLimit(10, 60))
+    assert alert.ok and workflow.get(engine, alert.id_alerte)["statut"] == "a_valider"
 
 
 @pytest.mark.parametrize(("layout", "tables", "stamped"), [

@@ -111,6 +111,63 @@ def test_a_diagnostic_is_scored_as_a_file_row(settings):
                  "FROM cyber_diagnostics") == [(76.9, "vert", 1, True)]
 
 
+def test_an_alert_sent_by_the_worker_reaches_the_analytics(settings, tmp_path):
+    """A contact entered, an alert created, validated and sent by the worker through the
+    simulated gateway: after a refresh the warehouse has the alert, its communes and its
+    delivery reports, loaded by the same loaders as files (contacts before deliveries)."""
+    from etl.alerts import area, workflow
+    from etl.alerts.gateway import SimulatedGateway
+    from etl.alerts.worker import Worker
+
+    engine = get_engine(settings.ops_url)
+    known, brigade = _known(settings)
+    with parts.connect(settings.warehouse_path) as con:
+        allowed = set(area.brigade_communes(con, brigade))
+    contact = records.submit(engine, "contacts", {
+        "code_commune": "35001", "fonction": "maire", "telephone": "06 39 98 00 01",
+        "opt_in": True, "date_opt_in": "2025-01-02", "canal_opt_in": "entretien_mairie"},
+        "brig", lambda _v: True, "k-contact", known)
+    assert contact.ok, contact.errors
+    alert = workflow.create(engine, login="brig", role="brigade", departement="35",
+                            unite=brigade, categorie="cambriolages",
+                            message=workflow.TEMPLATES["cambriolages"], communes=["35001"],
+                            faits_le="2026-11-29 21:00", allowed_communes=allowed,
+                            idempotency_key="k-alerte", limits=workflow.RateLimit(10, 60))
+    assert alert.ok, alert.errors
+    with parts.connect(settings.warehouse_path) as con:
+        assert workflow.validate(engine, con, alert.id_alerte, login="cdt", role="commandant",
+                                 departement="35").recipients == 1
+    gateway = SimulatedGateway(tmp_path / "sms-simule.sqlite", seed=1, failure_rate=0,
+                               throttle_rate=0, min_delay=0.01, max_delay=0.05,
+                               enroute_delay=0.01)
+    worker = Worker(engine, gateway, rate=None)
+    deadline = time.monotonic() + 60
+    while workflow.get(engine, alert.id_alerte)["statut"] != "envoyee":
+        assert time.monotonic() < deadline, workflow.progress(engine, alert.id_alerte)
+        worker.run_once()
+    [message] = gateway.messages()
+
+    report = refresh(settings, engine)
+    assert [report.loaded[s].loaded for s in ("contacts", "alerts", "dlr")] == [1, 1, 1]
+    assert _rows(settings, "SELECT id_alerte, unite_auteur, categorie, communes_ciblees, "
+                 "nb_destinataires, statut, synthetique, fichier FROM alerts "
+                 "WHERE id_alerte = ?", [alert.id_alerte]) == [
+        (alert.id_alerte, brigade, "cambriolages", "35001", 1, "envoyee", False,
+         "saisie:alerts")]
+    assert _rows(settings, "SELECT id_alerte, code_commune FROM alert_communes") == [
+        (alert.id_alerte, "35001")]
+    assert _rows(settings, "SELECT id_message, id_alerte, id_contact, etat, fichier "
+                 "FROM alert_deliveries") == [
+        (message["gateway_id"], alert.id_alerte, contact.ident, "DELIVRD", "saisie:dlr")]
+    assert _rows(settings, "SELECT count(*) FROM quarantine WHERE fichier LIKE 'saisie:%'"
+                 ) == [(0,)]
+    assert {"alerts", "dlr"} <= set(published_marks(settings.warehouse_path))
+    # nothing new: nothing written
+    before = fingerprint(settings.warehouse_path)
+    assert not refresh(settings, engine).changed
+    assert fingerprint(settings.warehouse_path) == before
+
+
 def test_a_small_load_copies_only_its_part(settings, tmp_path):
     before = parts.read_manifest(settings.warehouse_path)
     path = tmp_path / "crime.csv"

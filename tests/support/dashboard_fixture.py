@@ -412,3 +412,33 @@ def add_national_run(path: Path | str) -> Path:
     finally:
         con.close()
     return Path(path)
+
+
+#: more élus' alert contacts in the brigade B35047's communes, on top of the maire of each ZGN
+#: commune (``add_operational_data``): (id, commune, function, number, opt-in, channel). Numbers
+#: in ARCEP's block reserved for fiction (06 39 98 xx xx), never a real subscriber's.
+ALERT_CONTACTS = [
+    ("CT-35047-2", "35047", "adjoint", "+33639980101", True, "courriel"),
+    ("CT-35047-3", "35047", "conseiller_municipal", "+33639980102", False, None),
+    ("CT-35066-2", "35066", "secretaire_mairie", "+33639980103", True, "formulaire_papier"),
+]
+
+
+def add_alert_contacts(path: Path | str) -> Path:
+    """:data:`ALERT_CONTACTS` into the warehouse's ``elu_contacts`` (after
+    :func:`add_operational_data`): two more opt-in recipients and one élu who did not agree."""
+    import datetime as dt
+
+    con = duckdb.connect(str(path))
+    try:
+        base = {"synthetique": True, "fichier": "fixture", "run_id": "fixture",
+                "empreinte": "0"}
+        _insert(con, "elu_contacts", [
+            {**base, "id_contact": ident, "code_commune": code, "fonction": function,
+             "telephone": phone, "opt_in": opted, "canal_opt_in": channel,
+             "date_opt_in": dt.date(2025, 3, 1) if opted else None}
+            for ident, code, function, phone, opted, channel in ALERT_CONTACTS])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return Path(path)

@@ -1,0 +1,200 @@
+"""Page « Contacts des élus » — the élus' contacts for SMS alerts in the user's scope: function,
+commune, number (shown to the roles that send alerts, masked for the others), opt-in with its
+date and channel, origin (entered here or imported from a file). Those who send alerts
+(brigades, commandants, administrators, in their scope) add a contact — through the forms' one
+door (``contacts`` source: the number parsed and stored in E.164, a French reason otherwise) —
+and opt one out (« Désinscrire », ``etl.alerts.contacts.opt_out``: at once, the messages still
+waiting for it cancelled). A contact or a commune outside the scope is a 403 (audited).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dash
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard.core import access, components, saisie, scaffold
+from dashboard.core import alertes as rules
+from dashboard.core import warehouse as data
+from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.queries import alertes as queries
+from dashboard.views import alertes as common
+from dashboard.views import alertes_contacts as view
+from dashboard.views import saisie as forms
+
+PATH = common.CONTACTS_PATH
+dash.register_page(
+    __name__, path=PATH, name="Contacts des élus",
+    title="Contacts des élus pour les alertes SMS — Présents pour les élus",
+    description="Les contacts des élus pour les alertes SMS : fonction, commune, numéro, "
+                "accord ; ajouter un contact, désinscrire un élu.",
+    order=23, nav=False)
+TITLE = "Contacts des élus pour les alertes SMS"
+PAGE = "alertes_contacts"
+
+
+class Ids:
+    view = "contacts-vue"
+    departement = "contacts-departement"
+    address = "contacts-adresse"
+    count = "contacts-compte"
+    table = "contacts-liste"
+    message = "contacts-message"
+    submit = "contact-enregistrer"
+    result = "contact-resultat"
+    key = "contact-cle"
+    added = "contacts-ajouts"
+    removed = "contacts-desinscriptions"
+    focus = "contact-focus"
+
+
+def _chooser(warehouse, dep) -> html.Div:
+    return html.Div([
+        html.Label("Département", htmlFor=Ids.departement, className="form-label fw-semibold"),
+        components.dropdown(id=Ids.departement, options=rules.departement_options(warehouse)
+                            if warehouse is not None else [],
+                            value=dep, clearable=False, maxHeight=360,
+                            placeholder="Choisir un département"),
+        dcc.Location(id=Ids.address, refresh="callback-nav"),
+    ], className="mb-3 filters", role="search", **{"aria-label": "Département des contacts"})
+
+
+def _form(communes) -> html.Section:
+    choices = forms.commune_choices(communes)
+    return html.Section([
+        html.H2("Ajouter un contact", id="contact-formulaire-titre", className="h5"),
+        html.Div(id=Ids.result),
+        *view.form_fields(choices, date.today().isoformat()),
+        html.Button("Enregistrer le contact", id=Ids.submit, type="button",
+                    className="btn btn-primary"),
+        dcc.Store(id=Ids.key, data=saisie.new_form_key()), dcc.Store(id=Ids.focus),
+    ], className="card card-body saisie-formulaire mt-4",
+        **{"aria-labelledby": "contact-formulaire-titre"})
+
+
+def layout(departement=None, **_query) -> html.Div:
+    user = access.current_user()
+    body, dep, warehouse, communes = [], None, None, None
+    if user is not None:
+        try:
+            warehouse = data.get_warehouse()
+            dep, refused, problem = rules.page_departement(user, warehouse, departement)
+            if refused:
+                body.append(scaffold.refusal(refused))
+            if problem:
+                body.append(components.empty_state(problem, tone="warning"))
+            communes = rules.target_communes(user, warehouse, dep)
+        except READ_ERRORS as exc:
+            body.append(components.empty_state(failure(exc, PAGE), tone="warning"))
+        if warehouse is not None and user.national and not user.departement:
+            body.append(_chooser(warehouse, dep))
+            if dep is None:
+                body.append(components.empty_state(rules.CHOOSE_DEPARTEMENT, tone="info"))
+    else:  # Dash's start-up check: every id the callbacks use
+        body.append(_chooser(None, None))
+    manage = user is None or user.role in rules.SENDERS
+    intro = ("Un élu ne reçoit d'alerte SMS que s'il l'a accepté (date et canal de son "
+             "accord). « Désinscrire » vaut à l'instant : les messages qui lui restaient à "
+             "envoyer sont annulés." if manage else rules.NOT_SENDER)
+    return html.Div([
+        html.H1(TITLE, className="h3 mb-2"),
+        common.subnav(PATH, dash.get_relative_path,
+                      composer=user is None or user.role in rules.COMPOSERS),
+        html.P(intro, className="text-body-secondary"),
+        *body,
+        html.P(id=Ids.count, role="status", className="small fw-semibold"),
+        html.Div(id=Ids.message),
+        dcc.Loading(html.Div(id=Ids.table, className="table-responsive"), delay_show=1000),
+        _form(communes if communes is not None else pd.DataFrame(
+            columns=rules.COMMUNE_COLUMNS)) if manage and (
+            user is None or communes is not None and len(communes)) else None,
+        dcc.Store(id=Ids.view, data={"departement": dep}),
+        dcc.Store(id=Ids.added, data=0), dcc.Store(id=Ids.removed, data=0),
+    ])
+
+
+# --- callbacks ---------------------------------------------------------------------------------
+
+def _scope(shown):
+    user = access.require_user()
+    shown = shown if isinstance(shown, dict) else {}
+    warehouse = data.get_warehouse()
+    dep = rules.departement_for(user, warehouse, shown.get("departement"))
+    return user, warehouse, rules.target_communes(user, warehouse, dep)
+
+
+@callback(Output(Ids.count, "children"), Output(Ids.table, "children"),
+          Input(Ids.view, "data"), Input(Ids.added, "data"), Input(Ids.removed, "data"))
+def _list(shown, _added, _removed):
+    if access.current_user() is None:
+        raise PreventUpdate
+    try:
+        user, warehouse, communes = _scope(shown)
+        found = queries.contacts_of(warehouse, rules.engine(), communes["code"].tolist())
+    except READ_ERRORS as exc:
+        return "", components.empty_state(failure(exc, PAGE), tone="warning")
+    found = rules.masked(found, user)
+    names = dict(zip(communes["code"], communes["nom"], strict=True))
+    if found.empty:
+        return view.count_text(found), None
+    return view.count_text(found), view.contacts_table(found, names,
+                                                       user.role in rules.SENDERS)
+
+
+@callback(Output(Ids.result, "children"),
+          *[Output(forms.error_id(view.FORM, n), "children") for n in view.NAMES],
+          Output(Ids.key, "data"), Output(Ids.added, "data"),
+          Input(Ids.submit, "n_clicks"),
+          State(forms.field_id(view.FORM, ALL), "value"), State(Ids.key, "data"),
+          State(Ids.added, "data"), prevent_initial_call=True,
+          running=[(Output(Ids.submit, "disabled"), True, False)])
+def _add(_clicks, _values, key, added):
+    saisie.require_writer()  # préfets and analysts: 403, audited
+    entered = forms.values_from(ctx.states_list[0])
+    values = {n: entered.get(n) for n in view.NAMES}
+    try:
+        result = saisie.submit_form("contacts", values, key)
+    except READ_ERRORS as exc:
+        return (components.empty_state(failure(exc, PAGE), tone="warning"),
+                *[None] * len(view.NAMES), dash.no_update, dash.no_update)
+    if not result.ok:
+        return (view.error_summary(result.errors), *view.field_errors(result.errors),
+                dash.no_update, dash.no_update)
+    what = "Contact déjà enregistré" if result.replayed else "Contact enregistré"
+    return (forms.confirmation(result.ident, result.record_id, what),
+            *[None] * len(view.NAMES), saisie.new_form_key(),
+            (added if isinstance(added, int) else 0) + 1)
+
+
+@callback(Output(Ids.message, "children"), Output(Ids.removed, "data"),
+          Input({"type": view.OPT_OUT, "index": ALL}, "n_clicks"),
+          State(Ids.view, "data"), State(Ids.removed, "data"), prevent_initial_call=True)
+def _opt_out(clicks, shown, removed):
+    if not isinstance(clicks, list) or not any(clicks):
+        raise PreventUpdate
+    trigger = ctx.triggered_id
+    ident = rules.contact_param(trigger.get("index") if isinstance(trigger, dict) else None)
+    user, warehouse, communes = _scope(shown)
+    result = rules.opt_out(user, warehouse, set(communes["code"]), ident)
+    if not result.ok:
+        return components.empty_state("Désinscription impossible : " + "; ".join(
+            result.errors.values()) + ".", tone="warning"), dash.no_update
+    return view.opted_out_message(ident), (removed if isinstance(removed, int) else 0) + 1
+
+
+saisie.register_result_focus(Ids.result, Ids.focus)
+
+clientside_callback(
+    """
+    function (dep) {
+        if (!dep) { return window.dash_clientside.no_update; }
+        const params = new URLSearchParams(window.location.search);
+        params.set("departement", dep);
+        const search = "?" + params.toString();
+        return search === window.location.search ? window.dash_clientside.no_update : search;
+    }
+    """,
+    Output(Ids.address, "search"), Input(Ids.departement, "value"), prevent_initial_call=True)

@@ -1,0 +1,81 @@
+"""Élus' phone numbers: parsed with ``phonenumbers`` and stored in E.164 (``+33639980001``),
+shown masked to the roles that do not send alerts.
+
+A number is kept when ``phonenumbers`` finds it valid in France or one of its overseas
+départements and collectivities (numbers written nationally, « 06 96 … », are read as the
+overseas region's when they are not French metropolitan ones), or when it lies in the blocks
+ARCEP reserves for fiction (``etl.demo.phones``: the demo's and the tests' numbers, which the
+library rightly reports as never assigned). Anything else is invalid (None).
+
+This module imports nothing of the operational store: the contacts source
+(``etl.sources.contacts``) normalises its files with it.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+
+from etl.demo.phones import is_fiction
+
+#: regions whose numbers an élu may have: France, its overseas départements and collectivities
+FRENCH_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC")
+#: read a national number (« 0… ») as these regions' when it is not a metropolitan one
+_NATIONAL_TRIES = ("FR", "RE", "GP", "MQ", "GF", "YT")
+MAX_INPUT = 40
+
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def normalise_phone(value) -> str | None:
+    """``value`` (« 06 39 98 00 01 », « 0639980001 », « +33 6 39 98 00 01 »,
+    « 0033639980001 », « 06.39.98.00.01 ») in E.164, or None when it is not a valid French
+    (or overseas French) number."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_INPUT:
+        return None
+    text = value.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    for region in _NATIONAL_TRIES if not text.startswith("+") else ("FR",):
+        try:
+            number = phonenumbers.parse(text, region)
+        except NumberParseException:
+            return None
+        e164 = _e164(number)
+        if is_fiction(e164):
+            return e164
+        if phonenumbers.is_valid_number(number) and (
+                phonenumbers.region_code_for_number(number) in FRENCH_REGIONS):
+            return e164
+    return None
+
+
+def mask(phone: str | None) -> str:
+    """A number as shown to who may not read it: its country code, the first digit and the
+    last two (« +33 6 •• •• •• 01 »)."""
+    if not isinstance(phone, str) or not phone.strip():
+        return ""
+    try:
+        number = phonenumbers.parse(phone, "FR")
+    except NumberParseException:
+        return "••"
+    national = phonenumbers.national_significant_number(number)
+    if len(national) < 4:
+        return "••"
+    rest = national[1:]
+    pairs = [rest[max(0, i - 2):i] for i in range(len(rest), 0, -2)][::-1]
+    shown = ["••"] * (len(pairs) - 1) + [pairs[-1]]
+    return f"+{number.country_code} {national[0]} " + " ".join(shown)
+
+
+def display(phone: str | None) -> str:
+    """A number as read in France (« +33 6 39 98 00 01 »), for the roles that send alerts."""
+    if not isinstance(phone, str) or not phone.strip():
+        return ""
+    try:
+        number = phonenumbers.parse(phone, "FR")
+    except NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
