@@ -15,13 +15,14 @@ the one he chooses when he has none; an analyst reads any département, numbers 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 from werkzeug.exceptions import Forbidden
 
-from dashboard.core import access, saisie
+from dashboard.core import access, components, saisie, scaffold
 from dashboard.core import warehouse as data
+from dashboard.core.messages import READ_ERRORS, failure
 from etl.alerts import contacts, workflow
 from etl.settings import get_settings
 from etl.sources.validate import DEP_RE
@@ -279,3 +280,31 @@ def opt_out(user: access.User, warehouse: data.Warehouse, allowed: set[str], ide
                                     saisie.known(warehouse), access.client_address(), con=con)
         except PermissionError as exc:  # audited by records
             raise forbidden(exc) from exc
+
+
+def page_start(user, departement, page: str, chooser: Callable) -> tuple[list, str | None,
+                                                                        object, object]:
+    """What an alerts page shows first and works on: (blocks — refusal, problem, the
+    département chooser of national roles —, the département, the warehouse, its communes the
+    user may target). ``chooser(warehouse, dep)`` draws the page's département chooser; for
+    Dash's start-up check (no user) it is drawn empty, so that every id the callbacks use
+    exists."""
+    body: list = []
+    dep = warehouse = communes = None
+    if user is None:
+        return [chooser(None, None)], dep, warehouse, communes
+    try:
+        warehouse = data.get_warehouse()
+        dep, refused, problem = page_departement(user, warehouse, departement)
+        if refused:
+            body.append(scaffold.refusal(refused))
+        if problem:
+            body.append(components.empty_state(problem, tone="warning"))
+        communes = target_communes(user, warehouse, dep)
+    except READ_ERRORS as exc:
+        body.append(components.empty_state(failure(exc, page), tone="warning"))
+    if warehouse is not None and user.national and not user.departement:
+        body.append(chooser(warehouse, dep))
+        if dep is None:
+            body.append(components.empty_state(CHOOSE_DEPARTEMENT, tone="info"))
+    return body, dep, warehouse, communes

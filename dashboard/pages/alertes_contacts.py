@@ -16,7 +16,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import access, components, saisie, scaffold
+from dashboard.core import access, components, saisie
 from dashboard.core import alertes as rules
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
@@ -77,24 +77,7 @@ def _form(communes) -> html.Section:
 
 def layout(departement=None, **_query) -> html.Div:
     user = access.current_user()
-    body, dep, warehouse, communes = [], None, None, None
-    if user is not None:
-        try:
-            warehouse = data.get_warehouse()
-            dep, refused, problem = rules.page_departement(user, warehouse, departement)
-            if refused:
-                body.append(scaffold.refusal(refused))
-            if problem:
-                body.append(components.empty_state(problem, tone="warning"))
-            communes = rules.target_communes(user, warehouse, dep)
-        except READ_ERRORS as exc:
-            body.append(components.empty_state(failure(exc, PAGE), tone="warning"))
-        if warehouse is not None and user.national and not user.departement:
-            body.append(_chooser(warehouse, dep))
-            if dep is None:
-                body.append(components.empty_state(rules.CHOOSE_DEPARTEMENT, tone="info"))
-    else:  # Dash's start-up check: every id the callbacks use
-        body.append(_chooser(None, None))
+    body, dep, warehouse, communes = rules.page_start(user, departement, PAGE, _chooser)
     manage = user is None or user.role in rules.SENDERS
     intro = ("Un élu ne reçoit d'alerte SMS que s'il l'a accepté (date et canal de son "
              "accord). « Désinscrire » vaut à l'instant : les messages qui lui restaient à "

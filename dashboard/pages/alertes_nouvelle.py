@@ -180,24 +180,7 @@ def layout(departement=None, **_query) -> html.Div:
                           composer=user is None or user.role in rules.COMPOSERS)]
     if user is not None and user.role not in rules.COMPOSERS:
         return html.Div([*head, components.empty_state(rules.NOT_COMPOSER, tone="info")])
-    body, communes, dep, warehouse = [], None, None, None
-    if user is not None:
-        try:
-            warehouse = data.get_warehouse()
-            dep, refused, problem = rules.page_departement(user, warehouse, departement)
-            if refused:
-                body.append(scaffold.refusal(refused))
-            if problem:
-                body.append(components.empty_state(problem, tone="warning"))
-            communes = rules.target_communes(user, warehouse, dep)
-        except READ_ERRORS as exc:
-            body.append(components.empty_state(failure(exc, PAGE), tone="warning"))
-        if warehouse is not None and user.national and not user.departement:
-            body.append(_chooser(warehouse, dep))
-            if dep is None:
-                body.append(components.empty_state(rules.CHOOSE_DEPARTEMENT, tone="info"))
-    else:  # Dash's start-up check: every id the callbacks use
-        body.append(_chooser(None, None))
+    body, dep, warehouse, communes = rules.page_start(user, departement, PAGE, _chooser)
     if communes is None:
         communes = pd.DataFrame(columns=rules.COMMUNE_COLUMNS)
     return html.Div([

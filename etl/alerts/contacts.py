@@ -33,6 +33,7 @@ from etl.ops.store import (
 )
 from etl.sources.contacts import CONTACTS
 from etl.sources.validate import Known
+from etl.warehouse.tables import ident
 
 __all__ = ["SENDER_ROLES", "RECIPIENT_COLUMNS", "normalise_phone", "mask", "display",
            "recipients", "opt_out", "cancel_pending", "contact"]
@@ -62,7 +63,7 @@ def _warehouse_rows(con: duckdb.DuckDBPyConnection, communes: list[str]) -> pd.D
         columns = [c for c in _CONTACT_FIELDS if c in have]
         if not columns:
             return pd.DataFrame(columns=_CONTACT_FIELDS)
-        names = ", ".join(f'"{c}"' for c in columns)  # from the declaration
+        names = ", ".join(ident(c) for c in columns)  # from the declaration, checked
         frame = con.execute(
             f"SELECT {names} FROM elu_contacts "  # noqa: S608 - declared names
             "WHERE list_contains(?::VARCHAR[], code_commune)", [communes]).df()
@@ -132,7 +133,7 @@ def contact(engine: Engine, con: duckdb.DuckDBPyConnection | None, id_contact: s
             "SELECT column_name FROM information_schema.columns WHERE table_name = "
             "'elu_contacts'").fetchall()}
         columns = [c for c in _CONTACT_FIELDS if c in have]
-        names = ", ".join(f'"{c}"' for c in columns)  # from the declaration
+        names = ", ".join(ident(c) for c in columns)  # from the declaration, checked
         found = con.execute(f"SELECT {names} FROM elu_contacts "  # noqa: S608
                             "WHERE id_contact = ?", [str(id_contact)]).fetchall()
     except duckdb.CatalogException:
