@@ -45,8 +45,9 @@ LOCK = ".lock"
 MAIN = "main"
 MAIN_CATALOG = "wh"
 BUILDING = ".building"
-#: an unpublished or replaced file older than this is removed by the next publication (a
-#: reader that read the previous manifest just before has long attached its files by then)
+#: an unpublished file, or a replaced one this long after its replacement, is removed by the
+#: next publication (a reader that read the previous manifest just before has long attached
+#: its files by then; should it not have, it reads the new manifest and attaches those)
 STALE_SECONDS = 120.0
 JOURNAL = "journal"
 RECOMMANDATIONS = "recommandations"
@@ -335,6 +336,12 @@ def publish(published: Path, changed: dict[str, str]) -> Manifest:
     """Name the ``changed`` files (part → file name) in a new manifest; under the writer lock."""
     current = read_manifest(published) or Manifest()
     new = Manifest({**current.files, **changed})
+    for part, name in current.files.items():
+        if new.files.get(part) != name:
+            # the grace period of a replaced file starts now, not when it was written (a main
+            # file may be hours old): a reader that has just read the old manifest attaches it
+            with contextlib.suppress(OSError):
+                os.utime(current.path(published, part))
     write_manifest(published, new)
     remove_stale(published, new)
     return new
