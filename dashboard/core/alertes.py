@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+import dash
 import pandas as pd
 from werkzeug.exceptions import Forbidden
 
@@ -308,3 +309,22 @@ def page_start(user, departement, page: str, chooser: Callable) -> tuple[list, s
         if dep is None:
             body.append(components.empty_state(CHOOSE_DEPARTEMENT, tone="info"))
     return body, dep, warehouse, communes
+
+
+#: a département chosen by a national role goes into the address: the page is drawn again
+_DEPARTEMENT_ADDRESS = """
+    function (dep) {
+        if (!dep) { return window.dash_clientside.no_update; }
+        const params = new URLSearchParams(window.location.search);
+        params.set("departement", dep);
+        const search = "?" + params.toString();
+        return search === window.location.search ? window.dash_clientside.no_update : search;
+    }
+"""
+
+
+def register_departement_address(address: str, chooser: str) -> None:
+    """The browser-side callback that puts the département chosen in ``chooser`` into the
+    address (a ``dcc.Location``'s search): Dash's page router then draws the page for it."""
+    dash.clientside_callback(_DEPARTEMENT_ADDRESS, dash.Output(address, "search"),
+                             dash.Input(chooser, "value"), prevent_initial_call=True)

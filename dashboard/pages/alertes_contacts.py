@@ -13,7 +13,7 @@ from datetime import date
 
 import dash
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.core import access, components, saisie
@@ -170,14 +170,4 @@ def _opt_out(clicks, shown, removed):
 
 saisie.register_result_focus(Ids.result, Ids.focus)
 
-clientside_callback(
-    """
-    function (dep) {
-        if (!dep) { return window.dash_clientside.no_update; }
-        const params = new URLSearchParams(window.location.search);
-        params.set("departement", dep);
-        const search = "?" + params.toString();
-        return search === window.location.search ? window.dash_clientside.no_update : search;
-    }
-    """,
-    Output(Ids.address, "search"), Input(Ids.departement, "value"), prevent_initial_call=True)
+rules.register_departement_address(Ids.address, Ids.departement)

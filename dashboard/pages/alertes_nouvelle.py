@@ -354,14 +354,4 @@ def _submit(_clicks, selected, category, facts, message, key, departement):
 saisie.register_result_focus(Ids.result, Ids.focus)
 
 # a national administrator's département is in the address: the page is drawn again for it
-dash.clientside_callback(
-    """
-    function (dep) {
-        if (!dep) { return window.dash_clientside.no_update; }
-        const params = new URLSearchParams(window.location.search);
-        params.set("departement", dep);
-        const search = "?" + params.toString();
-        return search === window.location.search ? window.dash_clientside.no_update : search;
-    }
-    """,
-    Output(Ids.address, "search"), Input(Ids.choose, "value"), prevent_initial_call=True)
+rules.register_departement_address(Ids.address, Ids.choose)
