@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from dashboard.core.warehouse import Warehouse
 from etl.ops.store import record_tables
 from etl.sources.contacts import CONTACTS
+from etl.warehouse.tables import ident
 
 SOURCE = "contacts"
 FIELDS = [f.name for f in CONTACTS.fields]
@@ -35,7 +36,7 @@ def _imported(warehouse: Warehouse, communes: list[str]) -> pd.DataFrame:
     columns = [c for c in FIELDS if c in have]
     if not columns:
         return pd.DataFrame(columns=FIELDS)
-    names = ", ".join(f'"{c}"' for c in columns)  # the declaration's names only
+    names = ", ".join(ident(c) for c in columns)  # the declaration's names, checked
     frame = warehouse.query(
         f"SELECT {names} FROM elu_contacts "  # noqa: S608 - declared names
         "WHERE list_contains($communes, code_commune)", {"communes": communes})
