@@ -8,11 +8,11 @@ and 2 threads each). The old single-process server for comparison: `--waitress -
 
 It starts `python -m dashboard` itself on a free port, reading the warehouse of `--data-dir`
 (default `$PRESENCE_DATA_DIR`, i.e. data/: the demo warehouse of `make run`) through a
-temporary data folder (a link to the warehouse, a throw-away operational store and signing key:
-nothing is written beside the real data). It creates one account per user there (random
-passwords, never printed), signs each user in through the real form, then each user — one
-thread, one keep-alive connection, its own cookies and CSRF header, as a browser tab — posts
-data callbacks to /_dash-update-component:
+temporary data folder (links to the published warehouse's files and a copy of its manifest, a
+throw-away operational store and signing key: nothing is written beside the real data). It
+creates one account per user there (random passwords, never printed), signs each user in
+through the real form, then each user — one thread, one keep-alive connection, its own
+cookies and CSRF header, as a browser tab — posts data callbacks to /_dash-update-component:
 
 - users 1 to 8 (`--users` minus `--national`) are préfets of 8 départements: Vue d'ensemble,
   Carte (commune map, facts per 1,000 inhabitants or DCAS satisfaction), Tendances (series,
@@ -64,6 +64,7 @@ from benchmarks.callbacks_pages import (  # noqa: E402
 )
 from etl.warehouse import parts  # noqa: E402
 from tests.support.processes import stop  # noqa: E402
+from tests.support.published import link_published  # noqa: E402
 
 #: the préfets' départements, in order (large and small ones, metropolitan)
 DEPARTEMENTS = ["35", "56", "29", "44", "59", "33", "38", "76", "62", "77", "60", "57"]
@@ -405,9 +406,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="presence-concurrency-") as tmp:
         tmp_dir = Path(tmp)
-        (tmp_dir / "warehouse.duckdb").symlink_to(warehouse)
-        if parts.is_split(warehouse):  # the main file's parts and manifest too
-            (tmp_dir / "warehouse.parts").symlink_to(parts.parts_dir(warehouse).resolve())
+        link_published(warehouse, tmp_dir)
         from dashboard.core.accounts import add_user
         from etl.ops.store import get_engine
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from etl.sources.loader import known_codes  # noqa: E402
 from etl.warehouse import parts  # noqa: E402
 from etl.warehouse.build import load_into_published  # noqa: E402
 from etl.warehouse.refresh import refresh  # noqa: E402
+from tests.support.published import copy_published  # noqa: E402
 
 CRIME = ("CODGEO_2024;annee;indicateur;unite_de_compte;nombre;taux_pour_mille;est_diffuse;"
          "insee_pop;insee_pop_millesime;insee_log;insee_log_millesime;complement_info_nombre;"
@@ -44,16 +44,6 @@ CRIME = ("CODGEO_2024;annee;indicateur;unite_de_compte;nombre;taux_pour_mille;es
          "35238;2024;Cambriolages de logement;Infraction;{n};4,1;diff;227830;2021;124700;2021;"
          "NA;NA\n"
          "35047;2024;Cambriolages de logement;Infraction;{n};2,1;diff;7000;2021;3000;2021;NA;NA\n")
-
-
-def copy_published(src: Path, dest_dir: Path) -> Path:
-    dest = dest_dir / src.name
-    if parts.is_split(src):
-        shutil.copytree(parts.parts_dir(src), parts.parts_dir(dest))
-        os.symlink(os.readlink(src), dest)
-    else:
-        shutil.copy(src, dest)
-    return dest
 
 
 def dcas(brigade: str, commune: str) -> dict:

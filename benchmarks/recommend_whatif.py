@@ -4,8 +4,9 @@ Run: `.venv/bin/python benchmarks/recommend_whatif.py [--departement 35] [--runs
 [--trigger enter|click|both]` against the published warehouse of `$PRESENCE_DATA_DIR` (default
 data/, the national demo warehouse), which is only read. It starts `python -m dashboard` (the
 serving defaults: gunicorn, PRESENCE_WORKERS processes) on a free port with a temporary data
-folder (a link to the warehouse, a fresh operational store holding one commandant account of
-the département, a throw-away signing key: nothing is written beside the real data), signs in
+folder (links to the published warehouse's files and a copy of its manifest, a fresh
+operational store holding one commandant account of the département, a throw-away signing key:
+nothing is written beside the real data), signs in
 through the real form in Debian's Chromium (never `playwright install`), opens
 `/recommandations?perimetre=departement:<dep>` and waits for its plan. Then, `--runs` times per
 trigger, it types another capacity in the what-if panel and validates it with Enter
@@ -57,6 +58,7 @@ from etl.settings import get_settings  # noqa: E402
 from etl.warehouse import parts  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.support.processes import stop  # noqa: E402
+from tests.support.published import link_published  # noqa: E402
 
 LOGIN = "bench.commandant"
 TARGET_P95_S = 2.0
@@ -284,7 +286,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.runs < 1 or args.loads < 1:
         parser.error("--runs and --loads must be at least 1")
-    warehouse = get_settings().warehouse_path.resolve()
+    # the published path (a link to the main file, beside the parts' folder and manifest):
+    # resolved, it would name the main file alone, without the parts (facts, presence, ...)
+    warehouse = get_settings().warehouse_path
     if not warehouse.exists():
         print(f"Warehouse not found: {warehouse} (make run first)", file=sys.stderr)
         return 1
@@ -305,9 +309,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="presence-whatif-") as tmp:
         data_dir = Path(tmp)
-        (data_dir / "warehouse.duckdb").symlink_to(warehouse)
-        if parts.is_split(warehouse):  # the main file's parts and manifest too
-            (data_dir / "warehouse.parts").symlink_to(parts.parts_dir(warehouse).resolve())
+        link_published(warehouse, data_dir)
         password = secrets.token_urlsafe(16)
         engine = get_engine(f"sqlite:///{data_dir / 'operations.sqlite'}")
         add_user(engine, LOGIN, password, "commandant", dep)

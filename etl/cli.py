@@ -53,13 +53,23 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("id_alerte", help="identifiant de l'alerte (AL-AAAA-S000001)")
     rec = sub.add_parser("recommend", help="recommandations de présence (prévision, plans)")
     actions = rec.add_subparsers(dest="action", required=True)
-    bt = actions.add_parser("backtest", help="rétro-évaluation glissante de la prévision "
-                            "mensuelle contre les références naïves")
+    bt = actions.add_parser(
+        "backtest", help="rétro-évaluation glissante de la prévision mensuelle contre ses "
+        "références", description="Rétro-évaluation glissante de la prévision mensuelle "
+        "(déviance de Poisson en tête, EAM) contre ses références : derniers_4, "
+        "annee_precedente, moyenne_12 (zéros exacts relevés à 0,02 fait par mois) et "
+        "moyenne_12_bayes (moyenne des 12 derniers mois rétrécie par Bayes empirique vers le "
+        "taux de sa classe de population, × saisonnalité), la plus forte servant à mesurer "
+        "l'écart à l'oracle ; offset_bayes : le décalage bayésien du modèle sans les arbres ; "
+        "oracle : la vérité de la démonstration. Aussi : déviance par taille de commune, "
+        "calibration par décile.")
     bt.add_argument("--departement", help="code du département (défaut : toute la France)")
     bt.add_argument("--mois", type=int, default=12,
                     help="nombre de mois évalués, les derniers de l'historique (défaut : 12)")
     bt.add_argument("--format", choices=("table", "json"), default="table",
-                    help="tableau texte (défaut) ou JSON")
+                    help="tableau texte (défaut) ou JSON : objets {categorie, methode, "
+                    "deviance_poisson, mae}, methode parmi modele, offset_bayes, derniers_4, "
+                    "annee_precedente, moyenne_12, moyenne_12_bayes, oracle")
     pl = actions.add_parser("plan", help="plan hebdomadaire recommandé (commune × créneau) des "
                             "brigades d'un département")
     pl.add_argument("--departement", required=True, help="code du département")
@@ -67,7 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--semaine", help="semaine ISO AAAA-Sss (défaut : la semaine suivant la "
                     "dernière présence enregistrée), par ex. 2026-W50")
     pl.add_argument("--format", choices=("csv", "json"), default="csv",
-                    help="CSV ; (défaut) ou JSON")
+                    help="CSV ; (défaut) ou JSON : objets {semaine, commune, nom, brigade_id, "
+                    "creneau, current_hours, recommended_hours, target_hours (la cible vers "
+                    "laquelle le plan avance, sans limite de variation), visits, "
+                    "capacity_hours, drivers}")
     rb = actions.add_parser("build", help="exécution nationale (rétro-évaluation, prévisions, "
                             "plans, audit) écrite dans l'entrepôt publié")
     rb.add_argument("--quiet", action="store_true", help="n'affiche que les erreurs")

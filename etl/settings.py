@@ -89,6 +89,12 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "Sender shown on the élus' phones (SMPP `source_addr`, HTTP `from`): up to 11 letters "
         "or digits, or a number.",
     ),
+    "PRESENCE_RECO_CURRENT_WEEKS": (
+        "12",
+        "Complete weeks of recorded presence whose weekly mean is a commune's current "
+        "allocation in the recommendations (the weeks before the last recorded day, never a "
+        "day after it; a plan applied since replaces it), 1 to 52.",
+    ),
     "PRESENCE_BEHIND_HTTPS_PROXY": (
         "0",
         "1 when the dashboard is served behind a reverse proxy that terminates HTTPS and sends "
@@ -184,6 +190,8 @@ class Settings:
     sms_host: str = ""
     sms_port: int = 2775
     sms_source: str = "GENDARMERIE"
+    #: recommendations: complete weeks of recorded presence making the current allocation
+    reco_current_weeks: int = 12
 
     @property
     def warehouse_path(self) -> Path:
@@ -223,4 +231,5 @@ def get_settings() -> Settings:
         sms_host=_env("PRESENCE_SMS_HOST").strip(),
         sms_port=_count("PRESENCE_SMS_PORT", 65535, 2775),
         sms_source=_env("PRESENCE_SMS_SOURCE").strip() or "GENDARMERIE",
+        reco_current_weeks=_count("PRESENCE_RECO_CURRENT_WEEKS", 52, 12),
     )

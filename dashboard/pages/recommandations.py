@@ -324,14 +324,14 @@ def _update(shown_view, _clicks, rows, *values):
     run = queries.national_run(warehouse, departement, tuple(communes["brigade_id"].unique()))
     url = map_shapes.url_for("commune", "departement", departement, warehouse)
     names = dict(zip(communes["code_commune"], communes["nom"], strict=True))
-    return (None, view.status_text(rec), view.infeasible(rec),
-            components.kpi_cards(view.key_figures(rec)),
+    return (None, figures.status_text(rec), view.infeasible(rec),
+            components.kpi_cards(figures.key_figures(rec)),
             figures.change_map(communes, url, not str(departement).startswith("97")),
             figures.map_caption(communes),
             view.commune_table(rec, dash.get_relative_path("/"), f"{Ids.table}-donnees",
                                view.table_rows(rows)),
             view.plan_table(rec, f"{Ids.plan}-donnees", view.table_rows(rows)),
-            audit_view.audit_section(rec.audit, names, run),
+            audit_view.audit_section(rec.audit, names, run, departement),
             audit_view.backtest_section(communes, run, rec.inputs.forecast_source),
             view.shown_values(rec.options))
 

@@ -14,7 +14,6 @@ from dash import html
 
 from dashboard.core import report
 from dashboard.core.formatting import MISSING, THOUSANDS, format_number
-from dashboard.core.kpi import Kpi
 from etl.analytics.allocation import AllocationParameters
 from etl.analytics.need import CATEGORY_NAMES, SEVERITY, NeedWeights
 from etl.analytics.recommend import CAPACITY_PCT_RANGE, Options, Recommendation
@@ -40,7 +39,8 @@ _DEFAULTS = Options()
 FIELDS: tuple[Field, ...] = (
     Field("capacite", "Capacité (% de la capacité modélisée)", *CAPACITY_PCT_RANGE, 5,
           _DEFAULTS.capacity_pct),
-    Field("alpha", "Poids α des attentes des élus (0 : prévision seule, 1 : attentes seules)",
+    Field("alpha", "Poids α des attentes des élus (0 : prévision seule ; 1 : une attente "
+          "prioritaire ancienne ajoute 15 % du besoin prévu de la brigade)",
           0, 1, 0.05, _DEFAULTS.weights.alpha),
     Field("variation", "Variation maximale d'une commune (% de ses heures actuelles)", 0, 100, 5,
           _DEFAULTS.allocation.max_change * 100),
@@ -138,6 +138,8 @@ METHOD_LABELS = {
     "derniers_4": "moyenne des 4 derniers mois",
     "annee_precedente": "même mois un an plus tôt",
     "moyenne_12": "moyenne des 12 derniers mois",
+    "moyenne_12_bayes": "moyenne des 12 mois rétrécie (bayésien empirique) × saisonnalité",
+    "offset_bayes": "décalage bayésien du modèle, sans les arbres",
     "oracle": "oracle (vérité de la démonstration, pour mesurer la marge)",
 }
 
@@ -154,30 +156,6 @@ def signed_hours(value: float) -> str:
     rounded = round(float(value), 1)
     sign = "+" if rounded > 0 else ""
     return f"{sign}{format_number(rounded, 1)}{THOUSANDS}h"
-
-
-# --- key figures -----------------------------------------------------------------------------
-
-def key_figures(rec: Recommendation) -> list[Kpi]:
-    c = rec.communes
-    capacity = c.drop_duplicates("brigade_id")["capacite_brigade"].sum() if len(c) else 0.0
-    solved = c[c["plan_resolu"]]
-    up, down = int((solved["variation"] > 0.05).sum()), int((solved["variation"] < -0.05).sum())
-    a = rec.options.allocation
-    return [
-        Kpi("reco_capacite", "Capacité des brigades", hours(capacity, 0),
-            f"par semaine, {format_number(rec.options.capacity_pct, 0)}{THOUSANDS}% de la "
-            "capacité modélisée"),
-        Kpi("reco_actuel", "Heures actuelles", hours(c["actuel"].sum(), 0),
-            "par semaine : 4 dernières semaines, ou dernier plan appliqué"),
-        Kpi("reco_recommande", "Heures recommandées", hours(c["recommande"].sum(), 0),
-            f"{format_number(int(c['visites'].sum()))} visites de {a.visit_minutes} min"),
-        Kpi("reco_communes", "Communes", format_number(len(c)),
-            f"{up} en hausse, {down} en baisse"),
-        Kpi("reco_brigades", "Brigades planifiées",
-            f"{len(rec.plans)} / {c['brigade_id'].nunique()}",
-            "sans solution : " + format_number(len(rec.errors))),
-    ]
 
 
 def infeasible(rec: Recommendation) -> html.Div | None:
@@ -203,12 +181,15 @@ def infeasible(rec: Recommendation) -> html.Div | None:
 # --- the table of communes -------------------------------------------------------------------
 
 COMMUNE_COLUMNS = {
-    "nom": "Commune", "brigade": "Brigade", "actuel": "Heures actuelles",
-    "recommande": "Heures recommandées", "variation": "Variation (h)", "visites": "Visites",
-    "valeur_marginale": "Valeur d'une heure de plus", "explication": "Explication",
+    "nom": "Commune", "brigade": "Brigade", "actuel": "Présence enregistrée (h)",
+    "actuel_ramene": "Heures actuelles à capacité", "recommande": "Heures recommandées",
+    "variation": "Variation (h)", "cible": "Cible (h)", "visites": "Visites",
+    "prevision": "Faits prévus le mois prochain (intervalle à 80 %)",
+    "valeur_marginale": "Besoin par heure (indice)", "explication": "Explication",
     "a_verifier": "À vérifier",
 }
-COMMUNE_DECIMALS = {"actuel": 1, "recommande": 1, "variation": 1, "valeur_marginale": 2}
+COMMUNE_DECIMALS = {"actuel": 1, "actuel_ramene": 1, "recommande": 1, "variation": 1,
+                    "cible": 1, "valeur_marginale": 2}
 OVERDUE_DAYS = 14
 
 
@@ -249,14 +230,29 @@ def _by_change(frame: pd.DataFrame, change: pd.Series) -> pd.DataFrame:
 
 def commune_frame(rec: Recommendation, prefix: str = "/") -> pd.DataFrame:
     """One row per commune, largest changes first, with its profile's link."""
-    frame = rec.communes.assign(a_verifier=flags(rec))
+    frame = rec.communes.assign(a_verifier=flags(rec), prevision=forecast_texts(rec.communes))
     frame["lien"] = prefix + "commune?code=" + frame["code_commune"].astype(str)
     return _by_change(frame, frame["variation"])
 
 
-MARGINAL_NOTE = ("Valeur d'une heure de plus : faits prévus, pondérés par leur gravité, que "
-                 "la commune « servirait » en plus chaque semaine avec une heure de plus (valeur "
-                 "duale du programme linéaire de sa brigade). ⚠ : commune à vérifier.")
+MARGINAL_NOTE = ("Heures actuelles à capacité : la présence enregistrée de la commune ramenée à "
+                 "la capacité de sa brigade (sa part des heures actuelles) ; la variation et la "
+                 "limite de variation s'y appliquent. Cible : les heures proportionnelles au "
+                 "besoin vers lesquelles le plan avance chaque semaine. Besoin par heure "
+                 "(indice) : besoin prévu de la commune par heure recommandée, rapporté à celui "
+                 "de sa brigade (1 : servie comme la moyenne de la brigade ; 2 : deux fois plus "
+                 "de besoin par heure, elle gagnerait le plus à une heure de plus ; 0,5 : "
+                 "servie au-delà de son besoin, par la présence minimale ou la limite de "
+                 "variation). ⚠ : commune à vérifier.")
+
+
+def forecast_texts(communes: pd.DataFrame) -> pd.Series:
+    """« 4 (2 à 7) »: next month's forecast facts and their 80 % interval, per commune."""
+    return pd.Series([
+        f"{format_number(m, 1)} ({format_number(lo, 0)} à {format_number(hi, 0)})"
+        for m, lo, hi in zip(communes["faits_prevus_mois"], communes["faits_prevus_bas"],
+                             communes["faits_prevus_haut"], strict=True)],
+        index=communes.index, dtype="object")
 
 
 def commune_table(rec: Recommendation, prefix: str, table_id: str,
@@ -269,21 +265,14 @@ def commune_table(rec: Recommendation, prefix: str, table_id: str,
         html.P(MARGINAL_NOTE, className="small text-body-secondary")])
 
 
-def status_text(rec: Recommendation) -> str:
-    """What the live region says once a plan is drawn."""
-    c = rec.communes
-    return (f"Plan de la semaine {rec.inputs.semaine} : {hours(c['recommande'].sum())} "
-            f"recommandées pour {hours(c['actuel'].sum())} actuelles, capacité à "
-            f"{format_number(rec.options.capacity_pct, 0)}{THOUSANDS}%.")
-
-
 # --- the weekly patrol plan ------------------------------------------------------------------
 
 PLAN_COLUMNS = {
     "semaine": "Semaine", "brigade_id": "Code brigade", "brigade": "Brigade",
     "code_commune": "Code commune", "nom": "Commune", "creneau_libelle": "Créneau",
     "visites": "Visites", "heures_recommandees": "Heures recommandées",
-    "heures_actuelles": "Heures actuelles", "capacite_brigade": "Capacité de la brigade (h)",
+    "heures_cibles": "Heures cibles", "heures_actuelles": "Heures actuelles",
+    "capacite_brigade": "Capacité de la brigade (h)",
 }
 
 
@@ -293,7 +282,8 @@ def plan_frame(rec: Recommendation, synthetic: bool) -> pd.DataFrame:
     frame = rec.slots.assign(
         semaine=rec.inputs.semaine, brigade=rec.slots["brigade_id"].map(names),
         creneau_libelle=rec.slots["creneau"].map(SLOT_LABELS))
-    for column in ("heures_recommandees", "heures_actuelles", "capacite_brigade"):
+    for column in ("heures_recommandees", "heures_cibles", "heures_actuelles",
+                   "capacite_brigade"):
         frame[column] = frame[column].astype(float).round(2)
     if synthetic:
         frame["donnees"] = "synthétiques (démonstration)"

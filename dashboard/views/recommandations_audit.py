@@ -12,6 +12,7 @@ from dash import html
 from dashboard.core import components
 from dashboard.core.formatting import MISSING, THOUSANDS, format_number
 from dashboard.views.recommandations import method_label
+from etl.analytics.replay import RULE_LABELS
 
 NO_RUN = ("Aucune exécution nationale enregistrée dans l'entrepôt (« python -m etl recommend "
           "build ») : la prévision de ce territoire est calculée à la demande, sans "
@@ -62,6 +63,13 @@ def audit_figures(audit: dict, names: dict[str, str]) -> pd.DataFrame:
          "aucune commune dont la présence monte sans que les faits montent."),
         ("Brigades sans solution", format_number(audit.get("brigades_sans_solution", 0)),
          "brigades dont les contraintes ne peuvent pas toutes être tenues."),
+        ("Part de l'enregistrement des faits qui suit la présence (estimée)",
+         MISSING if audit.get("part_enregistrement_liee_presence") is None
+         else format_number(audit["part_enregistrement_liee_presence"], 2),
+         "estimée sur les 12 derniers mois du territoire : 0 si les faits enregistrés d'une "
+         "commune ne varient pas avec sa présence, 1 s'ils la suivent entièrement ; la "
+         "prévision en est corrigée, pour que la présence ne poursuive pas les faits qu'elle "
+         "enregistre elle-même (boucle de rétroaction)."),
     ]
     return pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
 
@@ -79,25 +87,78 @@ def _value(frame: pd.DataFrame, name: str) -> float | None:
     return None if hit.empty or pd.isna(hit.iloc[0]) else float(hit.iloc[0])
 
 
-def capture_text(run) -> str:
-    """The capture replay of the national run (``reco_audit``, France), in French."""
+COMPARISON_COLUMNS = {"regle": "Répartition des heures", "capture": "Capture (1 = uniforme)",
+                      "verite": "Part des heures là où est le vrai besoin"}
+
+
+def comparison_frame(run, departement: str | None) -> tuple[pd.DataFrame, str]:
+    """The plan, its target and the simple rules side by side: the capture replay (recorded
+    facts) and, on demo data, the overlap with the true need; for the département when the
+    run holds its figures, France otherwise. Also the territory's name."""
     if run is None:
-        return "Rejeu de la capture : aucune exécution nationale enregistrée."
-    france = run.audit[run.audit["perimetre"] == "France"]
-    months = _value(france, "rejeu_mois")
-    model = _value(france, "rejeu_capture_modele")
-    population = _value(france, "rejeu_capture_population")
-    if not months or model is None:
-        return "Rejeu de la capture : non enregistré par l'exécution nationale."
-    return (f"Rejeu de la capture sur {format_number(months)} mois (France, paramètres par "
-            f"défaut) : les plans placent leurs heures là où sont ensuite enregistrés "
-            f"{format_number(model, 2)} fois les faits pondérés d'une répartition uniforme "
-            f"(1), contre {format_number(population, 2)} pour une répartition proportionnelle "
-            f"à la population. {CAPTURE_CAVEAT}")
+        return pd.DataFrame(columns=list(COMPARISON_COLUMNS)), ""
+    audit = run.audit
+    where = str(departement) if departement and (audit["perimetre"] == str(departement)) \
+        .any() else "France"
+    part = audit[audit["perimetre"] == where]
+    rows = [{"regle_code": rule, "regle": label,
+             "capture": _value(part, f"rejeu_capture_{rule}"),
+             "verite": _value(part, f"verite_recouvrement_{rule}")}
+            for rule, label in RULE_LABELS.items()]
+    frame = pd.DataFrame(rows)
+    name = "France" if where == "France" else f"département {where}"
+    return frame, name
 
 
-def audit_section(audit: dict, names: dict[str, str], run) -> list:
+def verdict(frame: pd.DataFrame, name: str) -> str:
+    """Where the plan loses to a simple rule, the page says so first."""
+    if frame.empty or frame["capture"].isna().all():
+        return "Comparaison avec les règles simples : non enregistrée par l'exécution nationale."
+    by = frame.set_index("regle_code")
+    said = []
+    for column, what in (("capture", "capture les faits enregistrés"),
+                         ("verite", "place ses heures là où est le vrai besoin")):
+        values = by[column].dropna()
+        if "plan" not in values.index:
+            continue
+        better = [RULE_LABELS[r] for r in ("population", "prevision", "actuel")
+                  if r in values.index and values[r] > values["plan"] + 1e-9]
+        if better:
+            said.append(f"⚠ {name} : la répartition {' et la répartition '.join(better)} "
+                        f"{what} mieux que le plan hebdomadaire.")
+    return " ".join(said) or (f"{name} : le plan hebdomadaire fait au moins aussi bien que "
+                              "chaque règle simple sur ces mesures.")
+
+
+def capture_section(run, departement: str | None) -> list:
+    frame, name = comparison_frame(run, departement)
+    if run is None:
+        return [html.P("Rejeu de la capture : aucune exécution nationale enregistrée.",
+                       id="reco-capture", className="small")]
+    shown = frame.drop(columns="regle_code")
+    columns = dict(COMPARISON_COLUMNS)
+    if shown["verite"].isna().all():
+        del columns["verite"]
+    months = _value(run.audit[run.audit["perimetre"] == "France"], "rejeu_mois")
+    note = (f"Rejeu sur {format_number(months or 0)} mois, paramètres par défaut : chaque mois, "
+            "chaque répartition place la capacité de chaque brigade à partir de ce qui était "
+            "connu avant le mois ; la capture rapporte les faits pondérés enregistrés ensuite là "
+            "où étaient les heures à ceux d'une répartition uniforme (1). La part des heures "
+            "là où est le vrai besoin (données de démonstration seulement) compare, brigade "
+            "par brigade, la répartition des heures de la semaine planifiée au vrai besoin du "
+            "générateur (1 − distance de variation totale). " + CAPTURE_CAVEAT)
+    return [html.P(verdict(frame, name), id="reco-capture", className="fw-semibold small"),
+            components.data_table(shown, columns,
+                                  f"Le plan face aux règles simples — {name}",
+                                  decimals={"capture": 2, "verite": 3},
+                                  table_id="reco-comparaison"),
+            html.P(note, className="small text-body-secondary")]
+
+
+def audit_section(audit: dict, names: dict[str, str], run, departement: str | None = None
+                  ) -> list:
     return [
+        *capture_section(run, departement),
         components.data_table(audit_figures(audit, names), AUDIT_COLUMNS,
                               "Équité et écarts du plan affiché", table_id="reco-audit-donnees"),
         components.data_table(size_frame(audit), SIZE_COLUMNS,
@@ -105,7 +166,6 @@ def audit_section(audit: dict, names: dict[str, str], run) -> list:
                               decimals={"heures_recommandees_pour_1000": 2,
                                         "heures_actuelles_pour_1000": 2},
                               table_id="reco-audit-tailles"),
-        html.P(capture_text(run), id="reco-capture", className="small"),
     ]
 
 

@@ -1,51 +1,42 @@
-"""The weekly allocation of a brigade's public-road presence hours: a linear program per brigade.
+"""The weekly allocation of a brigade's public-road presence hours: hours that follow need.
 
 Capacity (:func:`weekly_capacity`): ``effectif × heures annuelles × part de voie publique /
 52,18`` gendarme-hours a week (the assumptions of :mod:`etl.analytics.presence`: 1,600 hours a
 year, 30 % on the public road, 52.18 weeks a year).
 
-The linear program (one per brigade, solved by HiGHS through ``scipy.optimize.linprog``):
+**The value of hours.** A commune ``c`` with need ``N_c`` (severity-weighted facts a week, plus
+the élus' part: :mod:`etl.analytics.need`) that receives ``h_c`` hours is worth
+``N_c × log(h_c / N_c)``: a concave value of its hours *relative to its need*. The value of one
+more hour there is ``N_c / h_c``, its need per hour: the first hours of an unserved commune are
+worth most, and a commune twice as needy is worth as much at twice the hours. The brigade's
+plan maximises the sum over its communes under
 
-- **Variables** ``h[c, s, j] ≥ 0``: the weekly hours of commune ``c`` in slot ``s`` (the six
-  :data:`~etl.analytics.slots.SLOTS`) that fall in segment ``j`` of the returns curve. Segment
-  ``j`` ends at ``segment_visits[j]`` visits in the slot (widths in hours: visits ×
-  ``visit_hours``); the last segment is unbounded (the capacity row bounds it).
-- **Objective**: maximise ``Σ need[c, s] × slope[j] × h[c, s, j]``. The slopes decrease, so the
-  returns are concave and piecewise linear: the first visits of a slot are worth most, later ones
-  less (diminishing returns). The LP therefore fills segments in order without binary variables,
-  and spreads hours over communes and slots instead of piling them where the need is highest.
-  **Default curve: one segment per visit** (:func:`exponential_returns`): the value of the next
-  visit in a slot halves every 3 visits (1, 0.79, 0.63, 0.5 at the 4th, 0.25 at the 7th; Koopman's
-  random-search curve, close to the 1 / 0.5 / 0.2 of 2 and 6 visits), up to 24 visits, then a
-  last unbounded segment. Why not three coarse segments: inside a segment the returns are linear,
-  so the LP gives a whole segment (up to 2 hours × 6 slots) to whichever commune's need is
-  higher by any margin, and nothing to its equal neighbour; per-visit segments bound that to one
-  visit per slot, and moving a visit between two communes of equal hours needs one to out-need
-  the other by 26 % (a dead band against forecast noise: ``tests/unit/test_feedback_loop.py``).
-  Segments starting above a commune's upper bound are left out (they would stay empty).
-  The LP sees the need divided by the brigade's largest need (duals are scaled back), plus a
-  tiny deterministic ``ε × (1 + share of the commune's current hours in the slot)``, ε = 10⁻⁴:
-  slots without need still prefer, by a hair, the slots the commune is patrolled in today, so
-  ties break the same way every time. The reported ``objective`` uses the need without ε.
-- **Capacity**: ``Σ h ≤ capacity``. With positive slopes the whole capacity is used unless every
-  commune is stopped by its upper bound (then the rest is left unallocated, on purpose).
-- **Commune bounds** on the weekly total ``x_c = Σ_s,j h[c, s, j]``, as rows of ``A_ub`` so that
-  their dual values exist: ``lower_c = max(minimum_c, current_c − δ_c)`` and
-  ``upper_c = max(current_c + δ_c, minimum_c)`` with ``δ_c = max(max_change × current_c,
-  change_floor_hours)``. The change cap keeps plans stable from week to week (and damps any
-  feedback between presence and recorded facts); the floor lets small communes move at all; the
-  minimum presence takes precedence over the cap (no commune abandoned, raised where élus have
-  open high-priority expectations: :func:`minimum_hours`).
+- **capacity**: ``Σ h_c ≤ capacity``;
+- **commune bounds** ``lower_c ≤ h_c ≤ upper_c``: the minimum presence (two visits, doubled
+  where élus have open high-priority expectations: :func:`minimum_hours`) and, for the weekly
+  plan, the change cap around the current allocation (:func:`commune_bounds`).
 
-**Marginal value** (``marginal_value[c]``): at the optimum every segment in use in commune ``c``
-earns ``λ + μ⁺_c − μ⁻_c`` per hour, where ``λ ≥ 0`` is the dual value of the capacity row,
-``μ⁺_c ≥ 0`` that of the commune's upper bound and ``μ⁻_c ≥ 0`` that of its lower bound (all
-as objective gains: HiGHS reports minimisation duals, their signs are flipped). So it is the
-objective gain of one more hour in commune ``c`` if the brigade had it: equal to ``λ`` (the
-``capacity_value``) for every commune strictly between its bounds, higher for a commune stopped
-by its upper cap (it would use more), lower for one held up by its minimum (its last hours are
-worth less than the brigade's marginal hour). Where the optimum is degenerate the duals are one
-valid choice among several (HiGHS's, deterministic).
+The optimum has a closed form (the Karush-Kuhn-Tucker conditions of a separable concave
+program with one coupling row): ``h_c = clip(N_c / λ, lower_c, upper_c)``, with the one ``λ``
+at which the hours add up to the capacity (exact: :func:`water_fill` solves the piecewise-linear
+equation in ``1 / λ``, without iterations).
+Hence:
+
+- the **target** (:func:`target_hours`, no change cap, only the minimum presence) gives every
+  commune hours **proportional to its need** above its minimum — whatever the capacity; the
+  per-visit diminishing returns of the first version made hours grow with the logarithm of
+  need, so that a plain population rule did better (issue #17);
+- the **weekly plan** moves each commune toward its need-proportional share as far as the
+  change cap allows, and never below ``catch_up`` × its target (half): a commune with little
+  current presence but a real need is never frozen near zero (the first version held 58
+  communes of dép. 35 at ≤ 2 h, some in the top quartile of need);
+- **λ** is the ``capacity_value`` (need per hour at the margin, in severity-weighted facts a
+  week per hour), and ``marginal_value[c] = N_c / h_c``: equal to λ for every commune strictly
+  between its bounds, higher for one stopped by its upper cap (it would use more), lower for
+  one held up by its minimum. These are the LP duals of the first version, exact here.
+
+Inside a commune the hours are split over the six slots in proportion to the slots' need (the
+current split, or an even profile, when the commune has no need at all).
 
 **Visits** are what the patrol plan is written in: ``visit_hours = visit_minutes / 60 ×
 gendarmes_per_patrol`` gendarme-hours (a 15-minute visit by two gendarmes: 0.5 h; Koper curve:
@@ -56,9 +47,7 @@ bounds may be missed by less than one visit. If the minimum in whole visits exce
 the problem is infeasible ('presence_minimale').
 
 Infeasible inputs raise :class:`InfeasiblePlan` before solving, with a French message naming the
-constraint (``capacite``, ``presence_minimale``, ``variation``); a HiGHS status other than optimal
-(not expected once these checks pass) raises it with ``solveur``. Same input, same output
-(HiGHS with presolve off: it halves the time of these small LPs).
+constraint (``capacite``, ``presence_minimale``, ``variation``). Same input, same output.
 """
 
 from __future__ import annotations
@@ -67,41 +56,28 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
 
 from etl.analytics.slots import SLOTS
 
 WEEKS_PER_YEAR = 52.18
 N_SLOTS = len(SLOTS)
-_EPSILON = 1e-4
 _TOL = 1e-9
-
-
-def exponential_returns(half_life_visits: float = 3.0,
-                        max_visits: int = 24) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """Per-visit breakpoints and slopes: the ``v``-th visit of a slot (from 1) is worth
-    ``2^(−(v − 1) / half_life_visits)``; past ``max_visits`` the slope stays at its next value."""
-    breaks = tuple(range(1, max_visits + 1))
-    slopes = tuple(0.5 ** (v / half_life_visits) for v in range(max_visits + 1))
-    return breaks, slopes
-
-
-_DEFAULT_BREAKS, _DEFAULT_SLOPES = exponential_returns()
+#: need given to a commune without any, relative to the brigade's largest: it only decides where
+#: hours no needy commune can take (all stopped by their upper bound) go, evenly
+_NEED_FLOOR = 1e-6
 
 
 @dataclass(frozen=True)
 class AllocationParameters:
-    """Constraints and returns curve of the allocation (see the module's docstring)."""
+    """Constraints of the allocation (see the module's docstring)."""
 
     max_change: float = 0.25  # cap on the relative change of a commune's weekly hours (0..1)
     change_floor_hours: float = 2.0  # a commune may always move by at least this many hours
+    catch_up: float = 0.5  # ... and rise to this share of its target (never frozen near zero)
     min_visits: int = 2  # minimum weekly visits in every commune
     priority_min_factor: float = 2.0  # minimum × this where élus have open priority expectations
     visit_minutes: int = 15  # length of a visit, 10..16 minutes (Koper curve)
     gendarmes_per_patrol: int = 2
-    segment_visits: tuple[int, ...] = _DEFAULT_BREAKS  # per-slot breakpoints, in visits
-    segment_slopes: tuple[float, ...] = _DEFAULT_SLOPES  # one more than breakpoints, never rising
 
     @property
     def visit_hours(self) -> float:
@@ -120,6 +96,8 @@ class AllocationParameters:
             problems.append("la variation maximale doit être comprise entre 0 et 1")
         if not (math.isfinite(self.change_floor_hours) and self.change_floor_hours >= 0):
             problems.append("la variation minimale autorisée doit être positive ou nulle")
+        if not 0 <= self.catch_up <= 1:
+            problems.append("la part de rattrapage de la cible doit être comprise entre 0 et 1")
         if int(self.min_visits) != self.min_visits or self.min_visits < 0:
             problems.append("le nombre minimal de visites doit être un entier positif ou nul")
         if not (math.isfinite(self.priority_min_factor) and self.priority_min_factor >= 1):
@@ -129,16 +107,6 @@ class AllocationParameters:
         if int(self.gendarmes_per_patrol) != self.gendarmes_per_patrol \
                 or self.gendarmes_per_patrol < 1:
             problems.append("une patrouille compte au moins un gendarme")
-        breaks, slopes = tuple(self.segment_visits), tuple(self.segment_slopes)
-        if any(int(b) != b or b < 1 for b in breaks) \
-                or any(b >= a for b, a in zip(breaks, breaks[1:], strict=False)):
-            problems.append("les paliers de visites doivent être des entiers croissants")
-        if len(slopes) != len(breaks) + 1:
-            problems.append("il faut une pente de plus que de paliers")
-        elif not all(math.isfinite(s) and s > 0 for s in slopes) \
-                or any(b > a for a, b in zip(slopes, slopes[1:], strict=False)):
-            problems.append("les pentes doivent être positives et ne jamais augmenter "
-                            "(rendements décroissants)")
         if problems:
             raise ValueError("Paramètres invalides : " + " ; ".join(problems) + ".")
         return self
@@ -196,19 +164,21 @@ class BrigadePlan:
     """The solved plan of a brigade (see the module's docstring)."""
 
     problem: BrigadeProblem
-    hours: np.ndarray  # [n, 6] recommended weekly hours (continuous LP solution)
+    hours: np.ndarray  # [n, 6] recommended weekly hours (continuous optimum)
     visits: np.ndarray  # [n, 6] whole visits: what the patrol plan is written in
     lower: np.ndarray  # [n] commune bounds used
     upper: np.ndarray
     marginal_value: np.ndarray  # [n] objective gain of one more hour in the commune
-    capacity_value: float  # objective gain of one more brigade hour
+    capacity_value: float  # objective gain of one more brigade hour (λ)
     objective: float
     params: AllocationParameters = field(default_factory=AllocationParameters)
+    #: [n] weekly hours of the target: the same plan without the change cap
+    target: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class InfeasiblePlan(ValueError):
     """No plan meets the constraints; ``constraint`` names the one that cannot be met
-    (``capacite``, ``presence_minimale``, ``variation`` or ``solveur``); ``str()`` is French."""
+    (``capacite``, ``presence_minimale`` or ``variation``); ``str()`` is French."""
 
     def __init__(self, constraint: str, message: str, brigade_id: str = "") -> None:
         super().__init__(message)
@@ -220,15 +190,78 @@ def _fr(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",")
 
 
-def commune_bounds(problem: BrigadeProblem,
-                   params: AllocationParameters) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds on each commune's weekly hours (change cap, minimum first)."""
+def commune_bounds(problem: BrigadeProblem, params: AllocationParameters,
+                   target: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds on each commune's weekly hours: the change cap around the current
+    hours, ``δ_c = max(max_change × current_c, change_floor_hours)``, the minimum presence
+    first; and every commune gets at least ``catch_up × target_c`` (a commune with little
+    current presence but a real need is never frozen near zero: it reaches half its target in
+    the first week). ``target`` defaults to :func:`target_hours` of the problem. When the lower
+    bounds exceed the capacity the problem is infeasible ('variation') and the caller lifts the
+    cap for the week."""
     current = np.asarray(problem.current, dtype=float).sum(axis=1)
     minimum = np.asarray(problem.minimum, dtype=float)
+    if target is None:
+        target = target_hours(problem)
     delta = np.maximum(params.max_change * current, params.change_floor_hours)
-    lower = np.maximum(minimum, current - delta)
-    upper = np.maximum(current + delta, minimum)
+    reach = params.catch_up * np.asarray(target, dtype=float)
+    lower = np.maximum(np.maximum(minimum, current - delta), reach)
+    upper = np.maximum(np.maximum(current + delta, minimum), reach)
     return lower, upper
+
+
+def _commune_need(problem: BrigadeProblem) -> np.ndarray:
+    return np.asarray(problem.need, dtype=float).sum(axis=1)
+
+
+def water_fill(need: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+               capacity: float) -> tuple[np.ndarray, float]:
+    """``h = clip(need / λ, lower, upper)`` with ``Σ h = capacity`` (or every commune at its
+    upper bound when they cannot take the capacity), and ``λ``: the optimum of
+    ``max Σ need log h`` under those constraints (see the module's docstring). A commune without
+    need gets a floor of :data:`_NEED_FLOOR` × the largest need (only hours nobody else can take
+    reach it). ``λ`` is 0 when the capacity does not bind, infinite when the lower bounds
+    take it all.
+
+    Exact, without iterations: with ``t = 1 / λ``, ``Σ clip(need × t, lower, upper)`` is
+    piecewise linear and non-decreasing in ``t``, with its breakpoints where a commune leaves
+    its lower bound (``t = lower / need``) or reaches its upper bound (``upper / need``): it
+    is evaluated at every breakpoint and solved on the segment that holds the capacity."""
+    need = np.asarray(need, dtype=float)
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    top = float(need.max()) if need.size and need.max() > 0 else 1.0
+    weight = np.maximum(need, _NEED_FLOOR * top)
+    tol = _TOL * max(1.0, capacity)
+    if upper.sum() <= capacity + tol:
+        return upper.copy(), 0.0
+    if lower.sum() >= capacity - tol:
+        return lower.copy(), float("inf")
+    points = np.concatenate([[0.0], lower / weight, upper / weight])
+    points = np.unique(points[np.isfinite(points)])
+    totals = np.clip(np.outer(weight, points), lower[:, None], upper[:, None]).sum(axis=0)
+    k = int(np.searchsorted(totals, capacity, side="right")) - 1  # totals[k] ≤ capacity
+    if k + 1 < len(points):
+        slope = (totals[k + 1] - totals[k]) / (points[k + 1] - points[k])
+    else:  # past the last breakpoint only the communes without an upper bound still grow
+        slope = float(weight[~np.isfinite(upper)].sum())
+    t = points[k] + (capacity - totals[k]) / slope
+    hours = np.clip(weight * t, lower, upper)
+    free = (hours > lower + 1e-12) & (hours < upper - 1e-12)
+    if free.any():  # land exactly on the capacity: the free communes absorb the rounding
+        hours[free] += (capacity - hours.sum()) * hours[free] / hours[free].sum()
+    return hours, 1.0 / t
+
+
+def target_hours(problem: BrigadeProblem) -> np.ndarray:
+    """The allocation the plan converges to (no change cap, the minimum presence kept): hours
+    proportional to need above each commune's minimum, the whole capacity used."""
+    need = _commune_need(problem)
+    minimum = np.asarray(problem.minimum, dtype=float)
+    capacity = float(problem.capacity)
+    if need.size == 0 or capacity <= 0 or minimum.sum() >= capacity:
+        return minimum.copy()
+    hours, _ = water_fill(need, minimum, np.full(need.size, np.inf), capacity)
+    return hours
 
 
 def _minimum_visits(minimum: np.ndarray, visit_hours: float) -> np.ndarray:
@@ -270,89 +303,53 @@ def check_feasible(problem: BrigadeProblem, params: AllocationParameters) -> Non
             f"{_fr(lower.sum())} h pour une capacité de {_fr(capacity)} h", bid)
 
 
-def _segment_widths(params: AllocationParameters) -> np.ndarray:
-    edges = np.array((0, *params.segment_visits), dtype=float) * params.visit_hours
-    return np.append(np.diff(edges), np.inf)
-
-
-def _scaled_need(need: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, float]:
-    """Need over its largest value, plus the tie-breaking ε; and that scale."""
-    scale = float(need.max()) if need.size and need.max() > 0 else 1.0
-    totals = current.sum(axis=1, keepdims=True)
-    share = np.divide(current, totals, out=np.zeros_like(current), where=totals > 0)
-    return need / scale + _EPSILON * (1.0 + share), scale
-
-
-def _layout(upper: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Segments kept per commune (those starting below its upper bound: the others would stay
-    empty, the commune row caps every slot) and the commune of each variable, ordered commune,
-    slot, segment."""
-    starts = np.concatenate([[0.0], np.cumsum(widths[:-1])])
-    kept = np.maximum(1, (starts[None, :] < upper[:, None] - _TOL).sum(axis=1))
-    return kept, np.repeat(np.arange(upper.size), N_SLOTS * kept)
-
-
-def _lp(gain_cells: np.ndarray, slopes: np.ndarray, widths: np.ndarray, capacity: float,
-        lower: np.ndarray, upper: np.ndarray):
-    """Objective, ``A_ub``, ``b_ub`` and bounds; rows: capacity, then the upper bound of each
-    commune, then its lower bound (negated). Also the cell (commune × slot) and segment of each
-    variable."""
-    n = upper.size
-    kept, commune = _layout(upper, widths)
-    counts = np.repeat(kept, N_SLOTS)  # segments per cell
-    cell = np.repeat(np.arange(n * N_SLOTS), counts)
-    segment = np.arange(cell.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    nvar = cell.size
-    cols = np.arange(nvar)
-    per_commune = np.bincount(commune, minlength=n)
-    ends = np.cumsum(per_commune)
-    indptr = np.concatenate([[0, nvar], nvar + ends, 2 * nvar + ends])
-    a_ub = csr_matrix((np.concatenate([np.ones(2 * nvar), -np.ones(nvar)]),
-                       np.concatenate([cols, cols, cols]), indptr), shape=(2 * n + 1, nvar))
-    b_ub = np.concatenate([[capacity], upper, -lower])
-    cost = -gain_cells.ravel()[cell] * slopes[segment]
-    bounds = np.column_stack([np.zeros(nvar), widths[segment]])
-    return cost, a_ub, b_ub, bounds, cell, segment
-
-
 def _empty_plan(problem: BrigadeProblem, params: AllocationParameters) -> BrigadePlan:
     empty = np.zeros((0, N_SLOTS))
     return BrigadePlan(problem, empty, empty.astype(np.int64), np.zeros(0), np.zeros(0),
-                       np.zeros(0), 0.0, 0.0, params)
+                       np.zeros(0), 0.0, 0.0, params, np.zeros(0))
+
+
+def _slot_split(problem: BrigadeProblem, totals: np.ndarray) -> np.ndarray:
+    """[n, 6] hours: each commune's total over its slots in proportion to the slots' need (the
+    current split, or the even profile, for a commune without need)."""
+    from etl.analytics.need import DEFAULT_PROFILE
+
+    need = np.asarray(problem.need, dtype=float)
+    current = np.asarray(problem.current, dtype=float)
+    weights = need.copy()
+    none = weights.sum(axis=1) <= 0
+    weights[none] = current[none]
+    still = weights.sum(axis=1) <= 0
+    weights[still] = DEFAULT_PROFILE
+    return weights / weights.sum(axis=1, keepdims=True) * totals[:, None]
 
 
 def solve_brigade(problem: BrigadeProblem,
                   params: AllocationParameters = DEFAULT_PARAMETERS) -> BrigadePlan:
-    """Solve one brigade's LP (see the module's docstring); raise :class:`InfeasiblePlan`."""
+    """The brigade's weekly plan and its target (see the module's docstring); raise
+    :class:`InfeasiblePlan`."""
     params.validate()
     problem.validate()
     n = len(problem.communes)
     if n == 0:
         return _empty_plan(problem, params)
     check_feasible(problem, params)
-    need = np.asarray(problem.need, dtype=float)
-    current = np.asarray(problem.current, dtype=float)
+    need = _commune_need(problem)
     capacity = float(problem.capacity)
-    slopes = np.asarray(params.segment_slopes, dtype=float)
-    widths = _segment_widths(params)
-    lower, upper = commune_bounds(problem, params)
-    gain, scale = _scaled_need(need, current)
-    cost, a_ub, b_ub, bounds, cell, segment = _lp(gain, slopes, widths, capacity, lower, upper)
-    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs",
-                  options={"presolve": False})
-    if res.status != 0 or res.x is None:
-        raise InfeasiblePlan("solveur", "le solveur n'a pas trouvé de plan optimal "
-                             f"(statut {res.status} : {res.message})", problem.brigade_id)
-    x = np.maximum(res.x, 0.0)
-    hours = np.bincount(cell, x, n * N_SLOTS).reshape(n, N_SLOTS)
-    duals = -scale * np.asarray(res.ineqlin.marginals, dtype=float)  # objective gains, ≥ 0
-    capacity_value = float(duals[0])
-    marginal = capacity_value + duals[1:n + 1] - duals[n + 1:]
-    objective = float((need.ravel()[cell] * slopes[segment] * x).sum())
+    target = target_hours(problem)
+    lower, upper = commune_bounds(problem, params, target)
+    totals, lam = water_fill(need, lower, upper, capacity)
+    hours = _slot_split(problem, totals)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        marginal = need / np.maximum(totals, _TOL)
+        objective = float(np.where(need > 0, need * np.log(
+            np.where(need > 0, totals, 1.0) / np.where(need > 0, need, 1.0)), 0.0).sum())
+    capacity_value = lam if np.isfinite(lam) else float(marginal[np.isfinite(marginal)].max(
+        initial=0.0))
     visits = _to_visits(hours, np.asarray(problem.minimum, dtype=float), capacity,
                         params.visit_hours)
     return BrigadePlan(problem, hours, visits, lower, upper, marginal, capacity_value,
-                       objective, params)
+                       objective, params, target)
 
 
 def _to_visits(hours: np.ndarray, minimum: np.ndarray, capacity: float,

@@ -9,11 +9,8 @@ Stored with every run (``reco_audit``) and shown on the page:
 - **distance** (total variation, ½ Σ |p − q|, in %: the share of hours that would have to move)
   of the recommendation from a **population-proportional** and from a **demand-proportional**
   allocation (the forecast part of the need), each of the same brigade's capacity;
-- **capture**: a replay of the last 12 months, where each month's plan is made from the
-  forecast available before it (the backtest's predictions) and scored on that month's
-  severity-weighted recorded facts: Σ (hours share × facts) per brigade, relative to a uniform
-  plan (= 1) and compared with a population-proportional plan. It measures where the hours
-  were against where facts were recorded — capture, **not crime prevented**;
+- **capture** (:mod:`etl.analytics.replay`) and the overlap with the demo's true need
+  (:mod:`etl.analytics.truth`) are computed by the national run beside these figures;
 - **drift flags**: communes whose weekly recorded presence rose for 4 weeks running (each of
   the last 4 weeks above the mean of the 4 before, by 10 % or more on average) while their
   recorded facts did not rise (the last 2 months no more than the 2 before) — the signature of
@@ -21,8 +18,6 @@ Stored with every run (``reco_audit``) and shown on the page:
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -108,37 +103,3 @@ def drift_flags(presence_weeks: pd.DataFrame, facts_recent: pd.DataFrame,
     f = f.reindex(index=table.index, columns=months, fill_value=0.0).fillna(0.0)
     not_rising = f.iloc[:, 2:].sum(axis=1) <= f.iloc[:, :2].sum(axis=1)
     return sorted(table.index[rose & not_rising].tolist())
-
-
-def capture_replay(predictions: pd.DataFrame, communes: pd.DataFrame,
-                   severity: dict[str, float],
-                   allocate: Callable[[str, np.ndarray, np.ndarray], np.ndarray]) -> dict:
-    """Capture of each month's severity-weighted recorded facts by the plan made from the
-    forecast available before it, against uniform and population-proportional plans.
-
-    ``predictions``: the backtest's cells (``code_commune, mois, categorie, observe, modele``);
-    ``communes``: ``code, brigade_id, population``; ``allocate(brigade_id, need, population)``
-    returns the hours per commune of a brigade for a need per commune (the engine's LP)."""
-    if predictions.empty:
-        return {"mois": 0}
-    sev = predictions["categorie"].map(severity).fillna(0.0)
-    cells = predictions.assign(f=predictions["observe"] * sev, p=predictions["modele"] * sev)
-    monthly = cells.groupby(["mois", "code_commune"], sort=True)[["f", "p"]].sum().reset_index()
-    info = communes.set_index("code")[["brigade_id", "population"]]
-    monthly = monthly.join(info, on="code_commune", how="inner")
-    totals = {"modele": 0.0, "uniforme": 0.0, "population": 0.0}
-    for (_m, b), part in monthly.groupby(["mois", "brigade_id"], sort=True):
-        facts = part["f"].to_numpy(float)
-        if facts.sum() <= 0:
-            continue
-        pop = part["population"].to_numpy(float)
-        hours = allocate(str(b), part["p"].to_numpy(float), pop)
-        n = len(part)
-        totals["modele"] += float(hours @ facts / max(hours.sum(), 1e-12))
-        totals["uniforme"] += float(facts.sum() / n)
-        totals["population"] += float(pop @ facts / max(pop.sum(), 1e-12))
-    base = totals["uniforme"] or 1.0
-    return {"mois": int(monthly["mois"].nunique()),
-            "capture_modele": totals["modele"] / base,
-            "capture_uniforme": 1.0,
-            "capture_population": totals["population"] / base}

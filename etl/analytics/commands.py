@@ -10,7 +10,7 @@ import sys
 from etl.settings import Settings
 
 PLAN_COLUMNS = ("semaine", "brigade_id", "commune", "nom", "creneau", "current_hours",
-                "recommended_hours", "visits", "capacity_hours", "drivers")
+                "recommended_hours", "target_hours", "visits", "capacity_hours", "drivers")
 
 
 def plan_text(records: list[dict], fmt: str) -> str:

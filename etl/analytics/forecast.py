@@ -44,8 +44,8 @@ from threadpoolctl import threadpool_limits
 from etl.analytics.panel import ENFORCEMENT_CATEGORIES, TARGET_CATEGORIES, Panel
 
 __all__ = ["ENFORCEMENT_CATEGORIES", "TARGET_CATEGORIES", "FEATURES", "Forecaster",
-           "month_features", "feature_matrix", "fit_forecaster", "forecast", "forecast_next",
-           "baselines", "backtest"]
+           "month_features", "feature_matrix", "fit_forecaster", "forecast",
+           "forecast_with_offset", "forecast_next", "baselines", "backtest"]
 
 #: related categories share a commune's level (atteintes aux biens, aux personnes, ...)
 FAMILIES: dict[str, str] = {
@@ -275,13 +275,22 @@ def fit_forecaster(panel: Panel, until: int, max_rows: int = MAX_TRAIN_ROWS,
     return Forecaster(model, until, int(sum(len(y) for y in ys)), time.monotonic() - t0)
 
 
-def forecast(panel: Panel, model: Forecaster, month_index: int) -> np.ndarray:
-    """Expected facts ``[commune, category]`` of month ``month_index`` (may be one past the
-    panel's last month), from the months before it only."""
+def forecast_with_offset(panel: Panel, model: Forecaster,
+                         month_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the model's expected facts, its offset ``attendu_bayes`` alone), both ``[commune,
+    category]``, of month ``month_index``: the offset is the empirical-Bayes expectation the
+    trees correct, scored beside the model by the backtest (``offset_bayes``)."""
     x, offset = feature_matrix(panel, month_index)
     with threadpool_limits(FIT_THREADS):
         pred = model.model.predict(x) * offset
-    return pred.reshape(panel.counts.shape[0], panel.counts.shape[2])
+    shape = (panel.counts.shape[0], panel.counts.shape[2])
+    return pred.reshape(shape), offset.reshape(shape)
+
+
+def forecast(panel: Panel, model: Forecaster, month_index: int) -> np.ndarray:
+    """Expected facts ``[commune, category]`` of month ``month_index`` (may be one past the
+    panel's last month), from the months before it only."""
+    return forecast_with_offset(panel, model, month_index)[0]
 
 
 def forecast_next(panel: Panel, model: Forecaster | None = None) -> pd.DataFrame:
@@ -304,15 +313,13 @@ def forecast_next(panel: Panel, model: Forecaster | None = None) -> pd.DataFrame
 
 
 def baselines(panel: Panel, t: int) -> dict[str, np.ndarray]:
-    """The naive references for month ``t`` from the months before it, ``[commune, category]``:
-    ``derniers_4`` (mean of the last 4 months), ``annee_precedente`` (same month a year
-    earlier), ``moyenne_12`` (mean of the last 12 months)."""
-    h = panel.counts[:, :t].astype(np.float64)
-    return {
-        "derniers_4": _mean_last(h, 4),
-        "annee_precedente": h[:, t - 12] if t >= 12 else np.full(h.shape[::2], np.nan),
-        "moyenne_12": _mean_last(h, 12),
-    }
+    """The references for month ``t`` from the months before it, ``[commune, category]``:
+    ``derniers_4``, ``annee_precedente``, ``moyenne_12`` (exact zeros floored at
+    :data:`etl.analytics.baselines.NAIVE_FLOOR`) and ``moyenne_12_bayes`` (the 12-month mean
+    shrunk by empirical Bayes × seasonality); see :mod:`etl.analytics.baselines`."""
+    from etl.analytics.baselines import baselines as references
+
+    return references(panel, t)
 
 
 def backtest(panel: Panel, months: int = 12, refit_every: int = 3,

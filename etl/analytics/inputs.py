@@ -12,10 +12,17 @@ reads, for the brigades of the territory (a département, a compagnie, a list of
 - the open DCAS expectations (status ``a_traiter`` or ``en_cours``) with their themes, priority,
   preferred slots and age at the start of the week;
 - the complaints of élus taken in the 12 months before the week;
-- the current allocation: the mean weekly hours per commune × slot of the last 4 weeks of
-  ``presence_hours``, unless a plan was applied since (the caller passes it);
-- the days since each commune's last recorded presence, and for the audit the weekly presence
-  of the last 8 weeks and the monthly facts of the last 4 months.
+- the current allocation: the mean weekly hours per commune × slot over the last ``N``
+  **complete** ISO weeks of ``presence_hours`` (:func:`current_window`: N =
+  ``PRESENCE_RECO_CURRENT_WEEKS``, 12 by default; the window ends on the last Sunday on or
+  before the territory's last recorded day, so that neither the days after it — a data gap, a
+  file not yet loaded — nor a partial week count as an absence), unless a plan was applied since
+  (the caller passes it);
+- the monthly recorded facts and presence of each commune over the 12 months before the last
+  recorded day (how much recording follows presence: :mod:`etl.analytics.exposure`);
+- the days between each commune's last recorded presence and the territory's last recorded
+  day, and for the audit the weekly presence of the last 8 weeks and the monthly facts of the
+  last 4 months.
 
 Every value reaches SQL as a parameter.
 """
@@ -30,8 +37,6 @@ import pandas as pd
 
 from etl.analytics.allocation import weekly_capacity
 from etl.analytics.slots import SLOTS
-
-WEEKS_CURRENT = 4
 
 
 class NoData(ValueError):
@@ -61,6 +66,12 @@ class Inputs:
     facts_recent: pd.DataFrame       # code_commune, mois, nombre: last 4 months, target categories
     forecast_month: date | None = None
     forecast_source: str = "entrepot"  # or 'calcul' (no stored run)
+    #: first and last day of the current allocation's window (None: no recorded presence)
+    current_window: tuple[date, date] | None = None
+    #: monthly recorded facts (target categories) and presence per commune over the 12
+    #: months before the last recorded day: ``code_commune, mois, faits, heures``, for the
+    #: detection share (:mod:`etl.analytics.exposure`)
+    monthly: pd.DataFrame | None = None
 
     @property
     def semaine(self) -> str:
@@ -90,6 +101,16 @@ def default_week(con) -> date:
     return last - timedelta(days=last.weekday()) + timedelta(days=7)
 
 
+def current_window(last_recorded: date | None, weeks: int) -> tuple[date, date] | None:
+    """First and last day of the ``weeks`` complete ISO weeks (Monday to Sunday) ending on or
+    before ``last_recorded``; None without recorded presence."""
+    if last_recorded is None:
+        return None
+    last = pd.Timestamp(last_recorded).date()
+    end = last if last.weekday() == 6 else last - timedelta(days=last.weekday() + 1)
+    return end - timedelta(days=7 * weeks - 1), end
+
+
 def _where(territory: Territory, alias: str = "c") -> tuple[str, list]:
     clauses, params = [f"{alias}.zone = 'ZGN'", f"{alias}.brigade_id IS NOT NULL"], []
     if territory.departement:
@@ -114,10 +135,16 @@ def _has_table(con, name: str) -> bool:
 
 
 def load_inputs(con, territory: Territory, week: date | None = None,
-                applied: dict[str, pd.DataFrame] | None = None) -> Inputs:
+                applied: dict[str, pd.DataFrame] | None = None,
+                current_weeks: int | None = None) -> Inputs:
     """Everything :func:`etl.analytics.recommend.recommend` needs (see the module docstring).
     ``applied`` maps a brigade to its last applied plan (``code_commune, creneau, heures``),
-    which then replaces its recorded presence as the current allocation."""
+    which then replaces its recorded presence as the current allocation; ``current_weeks``
+    defaults to the ``PRESENCE_RECO_CURRENT_WEEKS`` setting."""
+    if current_weeks is None:
+        from etl.settings import get_settings
+
+        current_weeks = get_settings().reco_current_weeks
     week = week or default_week(con)
     where, params = _where(territory)
     columns = "c.code, c.nom, c.departement, c.brigade_id, c.compagnie_id, c.population"
@@ -147,20 +174,26 @@ def load_inputs(con, territory: Territory, week: date | None = None,
         WHERE date_depot >= ?::DATE - INTERVAL 365 DAY AND date_depot < ?::DATE
           AND code_commune IN ({sub}) GROUP BY code_commune""",  # noqa: S608
         [week, week, *params]).set_index("code_commune")["n"]
+    last_recorded = _df(con, f"""
+        SELECT max(date) AS last FROM presence_hours
+        WHERE date < ?::DATE AND code_commune IN ({sub})""",  # noqa: S608
+        [week, *params])["last"].iloc[0]
+    last_recorded = None if pd.isna(last_recorded) else pd.Timestamp(last_recorded).date()
+    window = current_window(last_recorded, current_weeks)
     current = _df(con, f"""
         SELECT code_commune,
                CASE WHEN isodow(date) >= 6 THEN 'weekend_' ELSE 'semaine_' END || creneau
                  AS creneau,
-               sum(heures) / {WEEKS_CURRENT} AS heures
+               sum(heures) / ? AS heures
         FROM presence_hours
-        WHERE date >= ?::DATE - INTERVAL {7 * WEEKS_CURRENT} DAY AND date < ?::DATE
+        WHERE date BETWEEN ?::DATE AND ?::DATE
           AND code_commune IN ({sub}) GROUP BY ALL ORDER BY ALL""",  # noqa: S608
-        [week, week, *params])
+        [float(current_weeks), *(window or (week, week - timedelta(days=1))), *params])
     current = _apply_plans(current, communes, applied or {})
     last = _df(con, f"""
         SELECT code_commune, date_diff('day', max(date), ?::DATE) AS jours FROM presence_hours
         WHERE date < ?::DATE AND code_commune IN ({sub}) GROUP BY code_commune""",  # noqa: S608
-        [week, week, *params]).set_index("code_commune")["jours"]
+        [last_recorded or week, week, *params]).set_index("code_commune")["jours"]
     days_since = last.reindex(communes["code"]).astype("float64")
     presence_weeks = _df(con, f"""
         SELECT code_commune, date_trunc('week', date)::DATE AS semaine, sum(heures) AS heures
@@ -173,8 +206,34 @@ def load_inputs(con, territory: Territory, week: date | None = None,
           AND categorie NOT IN ('trafic_stupefiants', 'usage_stupefiants')
           AND code_commune IN ({sub}) GROUP BY ALL ORDER BY ALL""",  # noqa: S608
         [week, week, *params])
+    monthly = _monthly(con, sub, params, window)
     return Inputs(week, communes, brigades, weekly, expectations, complaints, current,
-                  days_since, presence_weeks, facts_recent, month, source)
+                  days_since, presence_weeks, facts_recent, month, source, window, monthly)
+
+
+def _monthly(con, sub: str, params: list, window: tuple[date, date] | None) -> pd.DataFrame:
+    """Recorded facts (target categories) and presence per commune and month, the 12 whole
+    months before the current window's end."""
+    columns = ["code_commune", "mois", "faits", "heures"]
+    if window is None:
+        return pd.DataFrame(columns=columns)
+    end = window[1].replace(day=1)  # the month of the window's end is partial: left out
+    start = (pd.Timestamp(end) - pd.DateOffset(months=12)).date()
+    return _df(con, f"""
+        WITH f AS (
+            SELECT code_commune, mois, sum(nombre) AS faits FROM facts_monthly
+            WHERE mois >= ?::DATE AND mois < ?::DATE
+              AND categorie NOT IN ('trafic_stupefiants', 'usage_stupefiants')
+              AND code_commune IN ({sub}) GROUP BY ALL),
+        p AS (
+            SELECT code_commune, date_trunc('month', date)::DATE AS mois, sum(heures) AS heures
+            FROM presence_hours WHERE date >= ?::DATE AND date < ?::DATE
+              AND code_commune IN ({sub}) GROUP BY ALL)
+        SELECT code_commune, mois, coalesce(f.faits, 0) AS faits, coalesce(p.heures, 0)
+               AS heures
+        FROM f FULL JOIN p USING (code_commune, mois) ORDER BY ALL""",  # noqa: S608
+        [start, end, *params, start, end, *params])
+
 
 
 def _apply_plans(current: pd.DataFrame, communes: pd.DataFrame,

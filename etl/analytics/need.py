@@ -1,23 +1,28 @@
 """The need score of each commune × weekly slot, which the allocation serves.
 
-Two kinds of demand meet in it, blended by a weight α that the commander sets:
+Two kinds of demand meet in it, in severity-weighted facts a week:
 
-- **forecast facts** (weight 1 − α): the forecast of victim-reported facts of next month, per
-  category, brought to one week (× 7 / days in the month), weighted by severity
-  (:data:`SEVERITY`) and spread over the week's slots by each category's time profile
-  (:data:`SLOT_PROFILE`);
-- **élus' expectations** (weight α): each open DCAS expectation (status ``a_traiter`` or
-  ``en_cours``) counts its priority (haute 3, moyenne 2, basse 1) × its theme's relevance to
-  public-road presence (:data:`THEME_RELEVANCE`) × its age (1 + age / 180 days, at most 2: an
-  expectation left unanswered weighs more), spread over its preferred slots; each complaint
-  from an élu in the last 12 months counts :attr:`NeedWeights.complaint` spread over every slot.
+- **forecast facts**: the forecast of victim-reported facts of next month, per category,
+  brought to one week (× 7 / days in the month), weighted by severity (:data:`SEVERITY`) and
+  spread over the week's slots by each category's time profile (:data:`SLOT_PROFILE`);
+- **élus' expectations, each weighed on its own**: each open DCAS expectation (status
+  ``a_traiter`` or ``en_cours``) has a weight ``w`` = its priority (haute 3, moyenne 2,
+  basse 1) × its theme's relevance to public-road presence (:data:`THEME_RELEVANCE`) × its age
+  (1 + age / 180 days, at most 2: an expectation left unanswered weighs more), at most
+  :data:`EXPECTATION_WEIGHT_MAX` = 6; each complaint from an élu in the last 12 months has the
+  weight :attr:`NeedWeights.complaint` (bounded the same way). One expectation adds
+  ``α × w / 6 × EXPECTATION_MAX_SHARE × F`` to its commune's need, where ``F`` is the brigade's
+  forecast need of the week, spread over its preferred slots. So **one expectation can never
+  add more than α × 15 % of the brigade's forecast need** (at most 13 % of its need, hence of
+  its hours, at α = 1; 4.5 % at the default α = 0.3), however few expectations the brigade
+  has: the first version turned the expectations into shares, so that a brigade's single open
+  expectation took α = 30 % of its need (issue #17).
 
-Inside a brigade each part is turned into shares (summing to 1 over its communes and slots),
-blended, then scaled by the brigade's severity-weighted expected facts of the week, so that the
-score reads as "severity-weighted facts a week" and marginal values as that per hour. When the
-brigade has no open expectation and no complaint, the forecast alone counts (whatever α).
 Last, a commune that has seen no recorded presence for a while gets up to
-:attr:`NeedWeights.recency_max` more (linear over :attr:`NeedWeights.recency_days` days).
+:attr:`NeedWeights.recency_max` more (linear over :attr:`NeedWeights.recency_days` days, counted
+to the territory's last recorded day; +20 % by default: the minimum presence already
+guarantees every commune its visits, and a larger tilt moved hours away from where the need is
+— the overlap with the demo's true need fell by about 2 points at +50 %).
 
 Arrests, stops and offences revealed by police activity (drugs) are never an input: they
 measure where the police already are, not where the need is (Ensign et al. 2018).
@@ -81,6 +86,10 @@ THEME_RELEVANCE: dict[str, float] = {
     "rodeos": 1.0, "violences_intrafamiliales": 0.3, "cyber": 0.1, "contact_elus": 0.5,
 }
 PRIORITY: dict[str, float] = {"haute": 3.0, "moyenne": 2.0, "basse": 1.0}
+#: the largest weight of one expectation (haute × relevance 1 × age factor 2) or complaint
+EXPECTATION_WEIGHT_MAX = 6.0
+#: the share of the brigade's forecast need one expectation of the largest weight adds at α = 1
+EXPECTATION_MAX_SHARE = 0.15
 OPEN_STATUSES = ("a_traiter", "en_cours")
 
 
@@ -93,7 +102,7 @@ class NeedWeights:
     complaint: float = 1.0
     age_days_to_double: float = 180.0
     recency_days: float = 28.0
-    recency_max: float = 0.5
+    recency_max: float = 0.2
 
     def validate(self) -> None:
         if not 0.0 <= self.alpha <= 1.0:
@@ -166,8 +175,10 @@ def forecast_part(communes: list[str], weekly: pd.DataFrame,
 
 def expectations_part(communes: list[str], expectations: pd.DataFrame,
                       complaints: pd.Series, weights: NeedWeights) -> np.ndarray:
-    """Open expectations (``code_commune, theme, priorite, creneaux, age_jours``) and
-    complaints of élus per commune (a Series indexed by commune) per commune × slot."""
+    """Weights of the open expectations (``code_commune, theme, priorite, creneaux,
+    age_jours``) and complaints of élus per commune (a Series indexed by commune), per
+    commune × slot: each expectation's weight (≤ :data:`EXPECTATION_WEIGHT_MAX`) spread over
+    its preferred slots."""
     out = np.zeros((len(communes), len(SLOTS)))
     index = {c: i for i, c in enumerate(communes)}
     if not expectations.empty:
@@ -175,8 +186,9 @@ def expectations_part(communes: list[str], expectations: pd.DataFrame,
         i = e["code_commune"].map(index)
         ok = i.notna().to_numpy()
         age = np.clip(e["age_jours"].to_numpy(float) / weights.age_days_to_double, 0.0, 1.0)
-        w = (e["priorite"].map(PRIORITY).fillna(1.0).to_numpy(float)
-             * e["theme"].map(THEME_RELEVANCE).fillna(0.5).to_numpy(float) * (1 + age))
+        w = np.minimum(e["priorite"].map(PRIORITY).fillna(1.0).to_numpy(float)
+                       * e["theme"].map(THEME_RELEVANCE).fillna(0.5).to_numpy(float) * (1 + age),
+                       EXPECTATION_WEIGHT_MAX)
         masks = {c: slot_mask(c) for c in e["creneaux"].fillna("").unique()}
         m = np.array([masks[c] for c in e["creneaux"].fillna("")]).reshape(-1, len(SLOTS))
         np.add.at(out, i[ok].astype(int).to_numpy(), w[ok, None] * m[ok])
@@ -186,7 +198,8 @@ def expectations_part(communes: list[str], expectations: pd.DataFrame,
         ok = ~pd.isna(i)
         if ok.any():
             rows = np.asarray(i[ok], dtype=int)
-            np.add.at(out, rows, weights.complaint * c.to_numpy(float)[ok][:, None]
+            each = min(weights.complaint, EXPECTATION_WEIGHT_MAX)
+            np.add.at(out, rows, each * c.to_numpy(float)[ok][:, None]
                       * DEFAULT_PROFILE[None, :])
     return out
 
@@ -199,15 +212,12 @@ def recency_factor(days_since: np.ndarray, weights: NeedWeights) -> np.ndarray:
 
 def blend(forecast: np.ndarray, expectations: np.ndarray, recency: np.ndarray,
           alpha: float) -> np.ndarray:
-    """((1 − α) forecast share + α expectation share) × the forecast's total × recency."""
-    total_f, total_e = forecast.sum(), expectations.sum()
-    f_share = forecast / total_f if total_f > 0 else np.full_like(forecast, 1 / forecast.size)
-    if total_e > 0:
-        mixed = (1 - alpha) * f_share + alpha * expectations / total_e
-    else:
-        mixed = f_share
+    """(forecast + α × 15 % × F × expectation weights / 6) × recency, F the forecast's total
+    (1 when the brigade has no forecast): see the module docstring."""
+    total_f = float(forecast.sum())
     scale = total_f if total_f > 0 else 1.0
-    return mixed * scale * recency[:, None]
+    unit = alpha * EXPECTATION_MAX_SHARE * scale / EXPECTATION_WEIGHT_MAX
+    return (forecast + unit * expectations) * recency[:, None]
 
 
 def need_scores(communes: list[str], weekly: pd.DataFrame, expectations: pd.DataFrame,

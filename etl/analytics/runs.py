@@ -3,15 +3,17 @@
 ``python -m etl recommend build`` (and ``python -m etl build --demo``) runs, on every ZGN
 commune of France:
 
-1. the rolling-origin backtest of the forecast (12 months) against the naive baselines, per
-   category and per brigade; brigades where the model loses fall back to their best baseline;
+1. the rolling-origin backtest of the forecast (12 months) against the references (the naive
+   ones and the shrunk 12-month mean), per category and per brigade; brigades where the model
+   loses fall back to their best reference;
 2. the forecast of next month (the model, or the fallback baseline of the brigade);
 3. the plan of every brigade for the week after the last recorded presence, with default
    parameters, its explanations;
-4. the audit: fairness figures for France and each département, drift flags, and the capture
-   replay of the last 12 months (each month planned from the backtest's forecast, scored on
-   that month's recorded facts; nationally on a seeded sample of :data:`REPLAY_BRIGADES`
-   brigades, each solved 12 times).
+4. the audit, for France and each département: fairness figures, drift flags, the capture
+   replay of the last 12 months on every brigade (:mod:`etl.analytics.replay`: the plan, its
+   target, the recorded presence, the population rule and the forecast-proportional rule side
+   by side, scored on each month's recorded facts) and, on demo data, the overlap of each with
+   the demo's true need (:mod:`etl.analytics.truth`).
 
 Every table is declared in :mod:`etl.analytics.tables`.
 """
@@ -20,48 +22,42 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
-from etl.analytics.allocation import (
-    AllocationParameters,
-    BrigadeProblem,
-    InfeasiblePlan,
-    minimum_hours,
-    solve_brigade,
-)
-from etl.analytics.audit import capture_replay, plan_audit
+from etl.analytics.audit import plan_audit
 from etl.analytics.inputs import Territory, load_inputs
 from etl.analytics.recommend import Options, recommend
-from etl.analytics.slots import SLOTS
-
-#: the capture replay solves 12 LPs per brigade (about 7 ms each): nationally it runs on a
-#: seeded random sample of brigades (``None``: all of them), which keeps the build within a minute
-REPLAY_BRIGADES = 300
-REPLAY_SEED = 20211115
-
-
-def replay_sample(brigade_ids: pd.Series, size: int | None) -> list[str]:
-    """A seeded random sample of brigades (all of them when ``size`` is None or larger)."""
-    ids = sorted(brigade_ids.astype(str))
-    if size is None or size >= len(ids):
-        return ids
-    rng = np.random.default_rng(REPLAY_SEED)
-    return sorted(rng.choice(ids, size=size, replace=False).tolist())
+from etl.analytics.replay import (
+    capture_by_rule,
+    capture_summary,
+    monthly_presence,
+    replay_frame,
+)
+from etl.analytics.truth import true_need, truth_audit
 
 
-def baseline_next(counts: np.ndarray, method: str) -> np.ndarray:
-    """Next month's [commune, category] forecast of a naive baseline from [commune, month,
-    category] counts: ``derniers_4``, ``annee_precedente`` or ``moyenne_12``."""
+def baseline_next(counts: np.ndarray, method: str, panel=None, rows=None) -> np.ndarray:
+    """Next month's [commune, category] forecast of a baseline from [commune, month, category]
+    counts: ``derniers_4``, ``annee_precedente`` or ``moyenne_12`` (exact zeros floored at
+    :data:`etl.analytics.baselines.NAIVE_FLOOR`, as in the backtest), or ``moyenne_12_bayes``,
+    which needs the whole ``panel`` (its prior is a population class's rate) and the ``rows``
+    (mask or positions) of ``counts`` in it."""
+    from etl.analytics.baselines import SHRUNK, floor_naive, shrunk_mean_12
+
+    if method == SHRUNK:
+        if panel is None:
+            raise ValueError(f"{SHRUNK} a besoin du panel entier (taux par classe de taille)")
+        values = shrunk_mean_12(panel, panel.n_months)
+        return values if rows is None else values[rows]
     if method == "derniers_4":
-        return counts[:, -4:].mean(axis=1)
+        return floor_naive(counts[:, -4:].mean(axis=1))
     if method == "annee_precedente":
-        return counts[:, -12] if counts.shape[1] >= 12 else counts.mean(axis=1)
+        return floor_naive(counts[:, -12] if counts.shape[1] >= 12 else counts.mean(axis=1))
     if method == "moyenne_12":
-        return counts[:, -12:].mean(axis=1)
+        return floor_naive(counts[:, -12:].mean(axis=1))
     raise ValueError(f"méthode de référence inconnue : {method}")
 
 
@@ -74,7 +70,7 @@ def forecasts_with_fallback(panel, model_forecast: pd.DataFrame,
     cats = list(panel.categories)
     for method, part in lost.groupby("methode_retenue", sort=True):
         rows = panel.communes["brigade_id"].isin(part["brigade_id"]).to_numpy()
-        values = baseline_next(panel.counts[rows], str(method))
+        values = baseline_next(panel.counts[rows], str(method), panel=panel, rows=rows)
         frame = pd.DataFrame(values, columns=cats)
         frame["code_commune"] = panel.communes.loc[rows, "code_commune"].to_numpy()
         long = frame.melt(id_vars="code_commune", var_name="categorie", value_name="base")
@@ -86,34 +82,20 @@ def forecasts_with_fallback(panel, model_forecast: pd.DataFrame,
     return out
 
 
-def replay_allocator(capacity: dict[str, float],
-                     params: AllocationParameters) -> Callable[[str, np.ndarray, np.ndarray],
-                                                               np.ndarray]:
-    """The engine's LP for the capture replay: one need per commune, no history to stay close
-    to (no change cap), the minimum presence kept."""
-    free = replace(params, max_change=1.0, change_floor_hours=1e6)
-
-    def allocate(brigade_id: str, need: np.ndarray, population: np.ndarray) -> np.ndarray:
-        n = len(need)
-        # spread over the slots: the returns stay concave in every one of them
-        weekly = np.repeat(need[:, None] / len(SLOTS), len(SLOTS), axis=1)
-        problem = BrigadeProblem(brigade_id, tuple(str(i) for i in range(n)), weekly,
-                                 np.zeros((n, len(SLOTS))),
-                                 minimum_hours(np.zeros(n, bool), free),
-                                 capacity.get(brigade_id, 0.0))
-        try:
-            return solve_brigade(problem, free).hours.sum(axis=1)
-        except InfeasiblePlan:
-            return np.full(n, 1.0)
-    return allocate
-
-
 def backtest_summary(result) -> dict:
-    """What the page and the README say about the backtest, as stored in ``reco_runs``."""
+    """What the page and the README say about the backtest, as stored in ``reco_runs``: the
+    strongest reference (lowest deviance; the oracle gap is measured from it), the model against
+    its empirical-Bayes offset alone, the deviance of every method overall and per commune-size
+    class."""
     lo, hi = result.bootstrap
     return {"meilleure_reference": result.best_baseline,
+            "reference_ecart_oracle": result.best_baseline,
             "deviance_modele": result.overall("modele"),
             "deviance_meilleure_reference": result.overall(result.best_baseline),
+            "deviance_offset_bayes": result.overall("offset_bayes"),
+            "bootstrap_95_modele_moins_offset": list(result.bootstrap_offset),
+            "arbres_utiles": bool(result.trees_help),
+            "deviances": result.deviances(), "deviance_par_taille": result.size_deviances(),
             "bootstrap_95": [lo, hi], "part_ecart_oracle_comblee": result.oracle_gap_closed,
             "mois": list(result.months), "reajustement_tous_les": result.refit_every,
             "communes": result.communes,
@@ -135,8 +117,7 @@ def audit_rows(run_id: str, perimetre: str, audit: dict) -> list[dict]:
 
 
 def national_run(con, run_id: str, report: Callable[[str], None] = print,
-                 options: Options | None = None, replay: bool = True,
-                 replay_brigades: int | None = REPLAY_BRIGADES) -> dict[str, int]:
+                 options: Options | None = None, replay: bool = True) -> dict[str, int]:
     """Runs everything (see the module docstring) on a read-write connection to the warehouse
     being built and writes the ``reco_*`` tables; returns their row counts."""
     from etl.analytics.forecast import backtest, forecast_next
@@ -164,21 +145,29 @@ def national_run(con, run_id: str, report: Callable[[str], None] = print,
     report(f"Recommandations : plans de {len(inputs.brigades)} brigades, semaine "
            f"{inputs.semaine}")
     rec = recommend(inputs, options)
-    audit = [*audit_rows(run_id, "France", rec.audit)]
+    truth = true_need(con, inputs.communes["code"].tolist(),
+                      pd.Period(inputs.forecast_month or inputs.week, "M"), panel.categories,
+                      options.weights.severity)
+    audit = [*audit_rows(run_id, "France", rec.audit | truth_audit(rec.communes, truth))]
     solved = rec.communes[rec.communes["plan_resolu"]].merge(
         inputs.communes[["code", "departement"]], left_on="code_commune", right_on="code")
     for dep, part in solved.groupby("departement", sort=True):
-        audit += audit_rows(run_id, str(dep), plan_audit(part))
+        audit += audit_rows(run_id, str(dep), plan_audit(part) | truth_audit(part, truth))
     if replay:
         report("Recommandations : rejeu de la capture sur 12 mois")
         capacity = dict(zip(inputs.brigades["brigade_id"],
                             inputs.brigades["capacite"].astype(float), strict=True))
-        sample = replay_sample(inputs.brigades["brigade_id"], replay_brigades)
-        preds = result.predictions[result.predictions["brigade_id"].isin(sample)]
-        captured = capture_replay(preds, inputs.communes, options.weights.severity,
-                                  replay_allocator(capacity, options.allocation))
-        captured["brigades"] = len(sample)
-        audit += audit_rows(run_id, "France", {f"rejeu_{k}": v for k, v in captured.items()})
+        first = pd.Timestamp(result.predictions["mois"].min()).date()
+        monthly = replay_frame(result.predictions, inputs.communes, options.weights.severity,
+                               monthly_presence(con, first))
+        by_brigade = capture_by_rule(monthly, capacity, options.allocation)
+        audit += audit_rows(run_id, "France", {
+            f"rejeu_{k}": v for k, v in capture_summary(by_brigade).items()}
+            | {"rejeu_mois": int(monthly["mois"].nunique())})
+        deps = inputs.brigades.set_index("brigade_id")["departement"]
+        for dep, part in by_brigade.groupby(by_brigade["brigade_id"].map(deps), sort=True):
+            audit += audit_rows(run_id, str(dep), {
+                f"rejeu_{k}": v for k, v in capture_summary(part).items()})
     now = datetime.now(UTC).replace(tzinfo=None)
     summary = backtest_summary(result)
     tables = {

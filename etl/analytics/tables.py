@@ -13,8 +13,10 @@ RECO_RUNS = Table(
      C("semaine", "VARCHAR", "Planned ISO week (YYYY-Www)", False),
      C("mois_prevu", "DATE", "Month of the forecast"),
      C("parametres", "VARCHAR", "Parameters (JSON)", False),
-     C("resume", "VARCHAR", "Backtest summary (JSON): bootstrap interval, share of the oracle "
-       "gap closed, brigades falling back", False)),
+     C("resume", "VARCHAR", "Backtest summary (JSON): strongest baseline, bootstrap interval, "
+       "share of the oracle gap closed from the strongest baseline, the model against its "
+       "empirical-Bayes offset alone, deviance per commune-size class, brigades falling back",
+       False)),
     primary_key=("run_id",),
 )
 RECO_FORECASTS = Table(
@@ -28,11 +30,14 @@ RECO_FORECASTS = Table(
     order_by=("code_commune", "categorie"),
 )
 RECO_BACKTEST = Table(
-    "reco_backtest", "Rolling-origin backtest of the forecast against the naive baselines.",
-    SOURCE,
+    "reco_backtest", "Rolling-origin backtest of the forecast against its baselines (naive "
+    "ones with zeros floored at 0.02 facts a month, and the empirical-Bayes shrunk 12-month "
+    "mean) and its own offset.", SOURCE,
     (C("run_id", "VARCHAR", "Run", False), C("categorie", "VARCHAR", "Category or 'ensemble'",
                                               False),
-     C("methode", "VARCHAR", "modele, derniers_4, annee_precedente, moyenne_12, oracle", False),
+     C("methode", "VARCHAR", "modele, offset_bayes (the model's empirical-Bayes offset without "
+       "the trees), derniers_4, annee_precedente, moyenne_12, moyenne_12_bayes (12-month mean "
+       "shrunk towards its population class's rate × seasonality), oracle (demo only)", False),
      C("deviance_poisson", "DOUBLE", "Mean Poisson deviance", False),
      C("mae", "DOUBLE", "Mean absolute error", False)),
 )
@@ -42,7 +47,8 @@ RECO_BACKTEST_BRIGADES = Table(
     (C("run_id", "VARCHAR", "Run", False), C("brigade_id", "VARCHAR", "Brigade", False),
      C("methode_retenue", "VARCHAR", "Method used for the brigade's forecast", False),
      C("deviance_modele", "DOUBLE", "Model's mean Poisson deviance"),
-     C("deviance_meilleure_reference", "DOUBLE", "Best baseline's mean Poisson deviance"),
+     C("deviance_meilleure_reference", "DOUBLE", "Brigade's best baseline's mean Poisson "
+       "deviance"),
      C("repli", "BOOLEAN", "True where the model lost and the baseline is used", False)),
 )
 RECO_PLANS = Table(
@@ -52,6 +58,8 @@ RECO_PLANS = Table(
      C("creneau", "VARCHAR", "Slot (etl.analytics.slots)", False),
      C("heures_actuelles", "DOUBLE", "Current weekly gendarme-hours", False),
      C("heures_recommandees", "DOUBLE", "Recommended weekly gendarme-hours", False),
+     C("heures_cibles", "DOUBLE", "Target weekly gendarme-hours (the plan without the change "
+       "cap: proportional to need above the minimum presence)", False),
      C("visites", "INTEGER", "Recommended visits (the plan's unit)", False),
      C("capacite_brigade", "DOUBLE", "Brigade's weekly capacity (gendarme-hours)", False),
      C("besoin", "DOUBLE", "Need score (severity-weighted facts a week)", False)),
@@ -61,9 +69,15 @@ RECO_COMMUNES = Table(
     "reco_communes", "Recommended change per commune with its explanation.", SOURCE,
     (C("run_id", "VARCHAR", "Run", False), C("semaine", "VARCHAR", "ISO week", False),
      C("brigade_id", "VARCHAR", "Brigade", False), C("code_commune", "VARCHAR", "Commune", False),
-     C("actuel", "DOUBLE", "Current weekly hours", False),
+     C("actuel", "DOUBLE", "Current weekly hours (recorded, or the last applied plan)", False),
+     C("actuel_ramene", "DOUBLE", "Current weekly hours brought to the brigade's capacity (what "
+       "the change cap applies to)", False),
+     C("cible", "DOUBLE", "Target weekly hours (no change cap)", False),
      C("recommande", "DOUBLE", "Recommended weekly hours", False),
-     C("valeur_marginale", "DOUBLE", "Value of one more hour (LP duals)"),
+     C("part_besoin", "DOUBLE", "Share of the brigade's need", False),
+     C("part_actuelle", "DOUBLE", "Share of the brigade's current hours", False),
+     C("valeur_marginale", "DOUBLE", "Need per hour over the brigade's (1: served like the "
+       "brigade's average)"),
      C("explication", "VARCHAR", "Top drivers in French", False),
      C("methode", "VARCHAR", "Forecast method", False)),
     order_by=("brigade_id", "code_commune"),

@@ -239,7 +239,14 @@ def test_the_audit_and_the_national_run_are_shown(app):
     audit = text(out["reco-audit"])
     assert "Indice de Gini des heures par habitant" in audit
     assert "10 000 hab. et plus" in audit
-    assert "Rejeu de la capture sur 12 mois" in audit and "pas de la délinquance évitée" in audit
+    assert "Rejeu sur 12 mois" in audit and "pas de la délinquance évitée" in audit
+    # the plan, its target and the simple rules side by side, with a verdict first
+    for rule in ("plan hebdomadaire (plafonné)", "cible du plan", "présence enregistrée",
+                 "proportionnelle à la population", "proportionnelle à la prévision"):
+        assert rule in audit
+    assert "Le plan face aux règles simples" in audit
+    assert ("fait au moins aussi bien que chaque règle simple" in audit
+            or "mieux que le plan hebdomadaire" in audit)
     backtest = text(out["reco-retro"])
     assert "Exécution nationale run-test" in backtest and "Déviance de Poisson" in backtest
     assert ("Brigade Saint-Aubin-du-Cormier : prévision de repli : moyenne des 4 derniers mois"
@@ -280,7 +287,8 @@ def test_apply_records_the_decision_and_the_next_week_starts_from_it(app):
     # the next week's current allocation is the applied plan
     nxt = update(client, OUTPUTS, _inputs({"perimetre": "departement:35",
                                            "semaine": "2026-W45"}))
-    current = re.search(r"pour ([\d\u202f,]+)\u202fh actuelles", nxt["reco-etat"]["children"])
+    current = re.search(r"\(([\d\u202f,]+)\u202fh de présence enregistrée\)",
+                        nxt["reco-etat"]["children"])
     assert abs(float(current.group(1).replace("\u202f", "").replace(",", ".")) - applied) < 0.1
     # and the page lists the decisions
     tree = page(client, "/recommandations", "?perimetre=departement:35")
@@ -319,8 +327,8 @@ def test_the_weekly_plan_exports_as_csv(app):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Semaine", "Code brigade", "Brigade", "Code commune", "Commune",
-                       "Créneau", "Visites", "Heures recommandées", "Heures actuelles",
-                       "Capacité de la brigade (h)", "Données"]
+                       "Créneau", "Visites", "Heures recommandées", "Heures cibles",
+                       "Heures actuelles", "Capacité de la brigade (h)", "Données"]
     assert len(rows) == 1 + 4 * 6
     assert {r[0] for r in rows[1:]} == {"2026-W44"}
     assert "Semaine, soirée (19h-23h)" in {r[5] for r in rows[1:]}

@@ -150,3 +150,56 @@ def test_a_prefet_reads_the_plan_without_appliquer(reco_server, watched):
                            timeout=30_000)
     assert "semaine=2026-W44" in address(page)
     watched.assert_clean()
+
+
+# --- the national demo: a commander reads why communes gain or lose (issue #17) -------------
+
+REASON = re.compile(r"reçoit (plus|moins) : ([\d,]+) % du besoin de la brigade pour "
+                    r"([\d,]+) % de ses heures")
+
+
+def _percent(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def test_a_commander_reads_why_communes_of_pace_gain_or_lose(national_demo, tmp_path,
+                                                            watched):
+    """On the national demo warehouse (linked, never written), the commandant of dép. 35 opens
+    the brigade of Pacé: one commune that gains and one that loses, each with its reason (its
+    share of the brigade's need against its share of the hours), and the capacity effect apart
+    from the reallocation."""
+    from etl.warehouse import parts
+    from tests.support.published import link_published
+
+    con = parts.connect(str(national_demo))
+    brigade = con.execute("SELECT brigade_id FROM brigades WHERE nom = 'Pacé' AND "
+                          "departement = '35'").fetchall()[0][0]
+    con.close()
+    link_published(national_demo, tmp_path)
+    add_account(tmp_path, "commandant.35", "commandant", "35")
+    page = watched.page
+    with serve(tmp_path, PRESENCE_REFRESH_SECONDS="0", PRESENCE_ALERTS_WORKER_SECONDS="0") \
+            as base:
+        sign_in(page, f"{base}/recommandations?perimetre=brigade:{brigade}", "commandant.35")
+        page.wait_for_function(PLAN_AT.replace("{pct}", "100"), timeout=120_000)
+        page.wait_for_selector(f"{TABLE} tbody tr", timeout=60_000)
+        headers = page.locator(f"{TABLE} thead th").all_inner_texts()
+        change, why = headers.index("Variation (h)"), headers.index("Explication")
+        rows = [[c.strip() for c in r.locator("td, th").all_inner_texts()]
+                for r in page.locator(f"{TABLE} tbody tr").all()]
+        gains = [r for r in rows if r[why].startswith("+") and "reçoit plus" in r[why]]
+        losses = [r for r in rows if r[why].startswith("−") and "reçoit moins" in r[why]]
+        assert gains and losses, rows
+        for row, more in ((gains[0], True), (losses[0], False)):
+            found = REASON.search(row[why])
+            assert found, row[why]
+            need, hours = _percent(found.group(2)), _percent(found.group(3))
+            assert (need > hours) if more else (need < hours), row[why]
+            assert (row[change][:1] in "-−") != more, row[change]
+            assert "hausse de 302" not in row[why]
+        figures = page.locator("#reco-kpis").inner_text()
+        assert "Effet de capacité" in figures and "Réallocation de la semaine" in figures
+        assert "Le plan face aux règles simples" in page.locator("#reco-audit").inner_text()
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "recommandations_pace.png"), full_page=True)
+        watched.assert_clean()

@@ -32,12 +32,17 @@ def test_run_recorded_with_its_backtest_summary(con):
     summary = json.loads(runs["resume"].iloc[0])
     lo, hi = summary["bootstrap_95"]
     assert lo <= hi < 0  # the model beats the best baseline, significantly
-    assert summary["part_ecart_oracle_comblee"] >= 0.5
+    # from the strongest reference, the empirical-Bayes shrunk 12-month mean (45 % nationally)
+    assert summary["reference_ecart_oracle"] == "moyenne_12_bayes"
+    assert summary["part_ecart_oracle_comblee"] >= 0.3
     overall = q(con, "SELECT methode, deviance_poisson FROM reco_backtest "
                 "WHERE categorie = 'ensemble'").set_index("methode")["deviance_poisson"]
-    assert set(overall.index) == {"modele", "derniers_4", "annee_precedente", "moyenne_12",
-                                  "oracle"}
-    assert overall["modele"] < overall.drop(["modele", "oracle"]).min()
+    assert set(overall.index) == {"modele", "offset_bayes", "derniers_4", "annee_precedente",
+                                  "moyenne_12", "moyenne_12_bayes", "oracle"}
+    assert overall["modele"] < overall.drop(["modele", "offset_bayes", "oracle"]).min()
+    # the model beside its empirical-Bayes offset alone: stored, whichever wins
+    assert summary["deviance_offset_bayes"] == pytest.approx(overall["offset_bayes"])
+    assert set(summary["deviance_par_taille"]) >= {"moins de 500 hab.", "500 à 1 999 hab."}
 
 
 def test_forecasts_never_hold_enforcement_categories_and_follow_fallbacks(con):
@@ -69,9 +74,9 @@ def test_audit_for_france_and_every_departement(con):
     audit = q(con, "SELECT perimetre, indicateur, valeur FROM reco_audit")
     france = audit[audit["perimetre"] == "France"].set_index("indicateur")["valeur"]
     for key in ("gini_heures_par_habitant", "distance_population_pct",
-                "distance_demande_pct", "rejeu_capture_modele", "rejeu_capture_population"):
+                "distance_demande_pct", "rejeu_capture_plan", "rejeu_capture_population"):
         assert key in france.index
-    assert france["rejeu_capture_modele"] > 1.0  # hours where the facts were, more than uniform
+    assert france["rejeu_capture_plan"] > 1.0  # hours where the facts were, more than uniform
     assert audit["perimetre"].nunique() > 90
 
 

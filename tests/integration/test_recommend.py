@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import pandas as pd
 import pytest
 
 from etl import cli
@@ -103,10 +105,15 @@ def test_cli_plan_json_and_csv(data_dir, monkeypatch, capsys):
     records = json.loads(capsys.readouterr().out)
     assert {r["commune"] for r in records} == {"56003", "56158"}
     assert all(r["capacity_hours"] > 0 and r["brigade_id"] == "B56003" for r in records)
+    # each row has its target; a brigade's targets use its whole capacity
+    assert all(r["target_hours"] >= 0 for r in records)
+    assert sum(r["target_hours"] for r in records) == pytest.approx(
+        records[0]["capacity_hours"], rel=1e-3)
     assert cli.main(["recommend", "plan", "--departement", "56", "--brigade", "B56003",
                      "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("semaine;brigade_id;commune;")
+    assert "recommended_hours;target_hours;" in lines[0]
     assert len(lines) == 1 + 2 * 6
     assert cli.main(["recommend", "plan", "--departement", "56", "--semaine", "2026-53x"]) == 2
     assert "Semaine invalide" in capsys.readouterr().err
@@ -134,3 +141,51 @@ def test_change_cap_gives_way_to_minimum_and_capacity(con):
     assert "limite de variation est levée" in result.notices["B35047"]
     assert (result.communes["recommande"] >= result.communes["minimum"] - 1e-6).all()
     assert result.communes["recommande"].sum() <= capacity + 1e-6
+
+
+def test_current_allocation_is_the_mean_of_complete_weeks_before_the_last_recorded_day(con):
+    """Issue #17: the current window ran to the day before the planned week, so a week after
+    the data ended counted as absence (22 days of data divided by 4 weeks). It now ends on the
+    last Sunday on or before the last recorded day, over 12 complete weeks; a plan made after
+    a data gap starts from the same current allocation."""
+    last = con.execute("SELECT max(date) FROM presence_hours WHERE code_commune IN "
+                       "(SELECT code FROM communes WHERE brigade_id = 'B35253')").fetchall()[0][0]
+    territory = Territory(brigade_ids=("B35253",))
+    right_after = load_inputs(con, territory, parse_week(
+        f"{(last + timedelta(days=7)).isocalendar()[0]}-W"
+        f"{(last + timedelta(days=7)).isocalendar()[1]:02d}"))
+    start, end = right_after.current_window
+    assert end.weekday() == 6 and end <= last and (last - end).days < 7
+    assert (end - start).days == 7 * 12 - 1 and start.weekday() == 0
+    expected = con.execute("""
+        SELECT code_commune, sum(heures) / 12 AS h FROM presence_hours
+        WHERE date BETWEEN ? AND ? AND code_commune IN
+          (SELECT code FROM communes WHERE brigade_id = 'B35253') GROUP BY ALL""",
+                           [start, end]).df().set_index("code_commune")["h"]
+    current = right_after.current.groupby("code_commune")["heures"].sum()
+    assert current.reindex(expected.index).to_numpy() == pytest.approx(expected.to_numpy())
+    # five weeks later, nothing recorded since: the same current allocation and the same plan
+    later_day = last + timedelta(days=40)
+    y, w, _ = later_day.isocalendar()
+    after_gap = load_inputs(con, territory, parse_week(f"{y}-W{w:02d}"))
+    assert after_gap.current_window == right_after.current_window
+    pd.testing.assert_frame_equal(after_gap.current, right_after.current)
+    assert after_gap.days_since.equals(right_after.days_since)
+    a, b = recommend(right_after).communes, recommend(after_gap).communes
+    assert a["recommande"].to_numpy() == pytest.approx(b["recommande"].to_numpy())
+    # a shorter window by setting
+    short = load_inputs(con, territory, right_after.week, current_weeks=4)
+    assert short.current_window == (end - timedelta(days=27), end)
+
+
+def test_no_commune_with_real_need_is_frozen_near_zero(con):
+    """A commune with no recorded presence in the window but a real need rises to half its
+    target in one week (the change cap used to hold it at 2 h)."""
+    inputs = load_inputs(con, Territory(brigade_ids=("B35253",)))
+    codes = inputs.communes["code"]
+    top = inputs.weekly.groupby("code_commune")["attendu"].sum().reindex(codes).idxmax()
+    inputs.current = inputs.current[inputs.current["code_commune"] != top]
+    row = recommend(inputs).communes.set_index("code_commune").loc[top]
+    assert row["actuel"] == 0.0 and row["cible"] > 4.0
+    assert row["recommande"] >= 0.5 * row["cible"] - 1e-6
+    assert "reçoit plus" in row["explication"]

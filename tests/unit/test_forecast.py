@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from etl.analytics import backtest as bt
+from etl.analytics import baselines as bl
 from etl.analytics import forecast as fc
 from etl.analytics.panel import ENFORCEMENT_CATEGORIES, TARGET_CATEGORIES, Panel
 from etl.sources.categories import CATEGORIES
@@ -108,7 +109,8 @@ def test_baselines_by_hand():
     assert b["derniers_4"][0, 0] == pytest.approx(np.mean([10, 11, 12, 13]))
     assert b["annee_precedente"][0, 0] == 2
     assert b["moyenne_12"][0, 0] == pytest.approx(np.mean(np.arange(2, 14)))
-    assert b["moyenne_12"][1].sum() == 0
+    # a commune without a fact: the naive references' zeros are floored
+    assert (b["moyenne_12"][1] == bl.NAIVE_FLOOR).all()
 
 
 def test_poisson_deviance_and_mae_formulas():
@@ -154,15 +156,17 @@ def test_backtest_result_and_determinism():
     pd.testing.assert_frame_equal(a.table, b.table)
     assert a.bootstrap == b.bootstrap
     assert list(a.table.columns) == ["categorie", "methode", "deviance_poisson", "mae"]
-    assert set(a.table["methode"]) == {"modele", "derniers_4", "annee_precedente",
-                                       "moyenne_12", "oracle"}
+    assert set(a.table["methode"]) == {"modele", "offset_bayes", "derniers_4",
+                                       "annee_precedente", "moyenne_12", "moyenne_12_bayes",
+                                       "oracle"}
     assert set(a.table["categorie"]) == {"ensemble", *TARGET_CATEGORIES}
     assert len(a.fit_seconds) == 2 and a.months[0] == "2024-07"
     records = json.loads(a.to_json())
     assert all(set(r) == {"categorie", "methode", "deviance_poisson", "mae"} for r in records)
     assert list(a.predictions.columns) == [
-        "code_commune", "brigade_id", "mois", "categorie", "observe", "modele", "derniers_4",
-        "annee_precedente", "moyenne_12", "oracle"]
+        "code_commune", "brigade_id", "mois", "categorie", "observe", "modele",
+        "offset_bayes", "derniers_4", "annee_precedente", "moyenne_12", "moyenne_12_bayes",
+        "oracle"]
     assert len(a.predictions) == 36 * 6 * K
     assert set(a.by_brigade.columns) >= {"brigade_id", "methode_retenue", "deviance_modele",
                                          "deviance_meilleure_reference", "repli"}

@@ -47,9 +47,32 @@ def test_alpha_moves_need_towards_the_elus_expectations():
     high = need.need_scores(["A", "B"], weekly, expectations, none, days,
                             need.NEED_WEIGHTS.with_alpha(0.8))
     assert low.score[0].sum() == pytest.approx(low.score[1].sum())
-    assert high.score[1].sum() > high.score[0].sum()
-    # the total stays the brigade's weighted expected facts
-    assert high.score.sum() == pytest.approx(low.score.sum())
+    assert high.score[1].sum() > high.score[0].sum() == pytest.approx(low.score[0].sum())
+
+
+def test_one_expectation_never_takes_more_than_its_stated_share():
+    """Issue #17: a brigade's only open expectation took α = 30 % of its need. Now one
+    expectation adds at most α × 15 % of the brigade's forecast need, whatever else is open."""
+    weekly = _weekly([(c, "cambriolages_logement", 1.0, 1.0) for c in "ABCDEFGHIJ"])
+    codes = list("ABCDEFGHIJ")
+    days = np.zeros(10)
+    forecast_total = need.forecast_part(codes, weekly, need.SEVERITY).sum()
+    worst = _expect([("A", "DC-1", "cambriolages", "haute", None, 10_000)])  # largest weight
+    for alpha in (0.3, 1.0):
+        w = need.NEED_WEIGHTS.with_alpha(alpha)
+        score = need.need_scores(codes, weekly, worst, pd.Series(dtype="float64"), days, w)
+        added = score.score.sum() - forecast_total
+        assert added == pytest.approx(alpha * need.EXPECTATION_MAX_SHARE * forecast_total)
+        assert added / score.score.sum() <= need.EXPECTATION_MAX_SHARE / 1.15 + 1e-9
+    # a fresh, low-priority, little-relevant one weighs far less; ten of them add up
+    small = _expect([("A", "DC-2", "cyber", "basse", None, 0)])
+    one = need.need_scores(codes, weekly, small, pd.Series(dtype="float64"), days)
+    assert one.score.sum() - forecast_total == pytest.approx(
+        0.3 * 0.15 * forecast_total * (1 * 0.1 * 1) / 6)
+    # complaints weigh like one expectation each, bounded the same way
+    heavy = need.NeedWeights(complaint=100.0)
+    c = need.need_scores(codes, weekly, _expect([]), pd.Series({"A": 1}), days, heavy)
+    assert c.score.sum() - forecast_total == pytest.approx(0.3 * 0.15 * forecast_total)
 
 
 def test_old_expectations_weigh_more_and_recency_raises_need():
@@ -58,7 +81,7 @@ def test_old_expectations_weigh_more_and_recency_raises_need():
     part = need.expectations_part(["A", "B"], e, pd.Series(dtype="float64"), need.NEED_WEIGHTS)
     assert part[1].sum() == pytest.approx(2 * part[0].sum())
     r = need.recency_factor(np.array([0.0, 14.0, 100.0, np.nan]), need.NEED_WEIGHTS)
-    assert r.tolist() == pytest.approx([1.0, 1.25, 1.5, 1.5])
+    assert r.tolist() == pytest.approx([1.0, 1.1, 1.2, 1.2])
 
 
 def test_weights_are_bounded():
@@ -66,19 +89,48 @@ def test_weights_are_bounded():
         need.NEED_WEIGHTS.with_alpha(1.5).validate()
 
 
-def test_explanations_in_plain_french():
-    plan = pd.DataFrame([{"code_commune": "A", "actuel": 4.0, "recommande": 7.0, "minimum": 1.0,
-                          "borne_basse": 3.0, "borne_haute": 9.0},
-                         {"code_commune": "B", "actuel": 4.0, "recommande": 1.0, "minimum": 1.0,
-                          "borne_basse": 1.0, "borne_haute": 6.0}])
+def _row(code, ramene, recommande, cible, part_besoin, part_actuelle, minimum=1.0,
+         basse=None, haute=None):
+    return {"code_commune": code, "actuel_ramene": ramene, "recommande": recommande,
+            "cible": cible, "minimum": minimum, "part_besoin": part_besoin,
+            "part_actuelle": part_actuelle, "part_recommandee": part_besoin,
+            "borne_basse": basse if basse is not None else minimum,
+            "borne_haute": haute if haute is not None else 1_000.0}
+
+
+def test_explanations_give_the_reason_in_plain_french():
+    plan = pd.DataFrame([_row("A", 4.0, 7.0, 7.0, 0.12, 0.05),
+                         _row("B", 4.0, 3.0, 1.0, 0.03, 0.09, basse=3.0),
+                         _row("C", 10.0, 10.0, 10.0, 0.2, 0.2)])
     weekly = _weekly([("A", "cambriolages_logement", 1.4, 1.0)])
     expectations = _expect([("A", "DC-1", "cambriolages", "haute", "soiree", 45),
                             ("A", "DC-2", "rodeos", "haute", None, 12)])
     text = explain.explain(plan, weekly, expectations, pd.Series({"A": 0}),
                            pd.Series({"A": 2.0, "B": 3.0}), need.SEVERITY)
-    assert text[0] == ("+3 h : 2 attentes DCAS prioritaires ouvertes, la plus ancienne depuis "
-                       "45 j ; cambriolages prévus en hausse de 40 %")
-    assert text[1] == "−3 h : présence minimale garantie"
+    assert text[0] == ("+3 h : reçoit plus : 12 % du besoin de la brigade pour 5 % de ses "
+                       "heures ; 2 attentes DCAS prioritaires ouvertes, la plus ancienne depuis "
+                       "45 j ; cambriolages prévus en hausse de 40 % (52 faits en 12 mois)")
+    assert text[1] == ("−1 h : reçoit moins : 3 % du besoin de la brigade pour 9 % de ses "
+                       "heures ; cible 1 h, atteinte par étapes ; baisse plafonnée par la "
+                       "limite de variation")
+    assert text[2] == "± 0 h : inchangée : 20 % du besoin de la brigade pour 20 % de ses heures" \
+        .replace("± 0", "±0")
+
+
+def test_no_percentage_on_fewer_than_five_facts():
+    """Issue #17: « violences prévues en hausse de 302 % » for a commune with 1 fact last
+    year is regression to the mean: below 5 facts in 12 months the change is told in counts."""
+    year = 365.25 / 7
+    plan = pd.DataFrame([_row("A", 4.0, 4.5, 4.5, 0.1, 0.09)])
+    weekly = _weekly([("A", "violences_hors_famille", 4.02 / year, 1 / year)])
+    text = explain.explain(plan, weekly, _expect([]), pd.Series(dtype="float64"),
+                           pd.Series(dtype="float64"), need.SEVERITY)[0]
+    assert "%" not in text.split(" ; ", 1)[1]
+    assert "violences hors famille : rythme prévu de 4 par an, 1 fait en 12 mois" in text
+    weekly = _weekly([("A", "violences_hors_famille", 8 / year, 5 / year)])
+    text = explain.explain(plan, weekly, _expect([]), pd.Series(dtype="float64"),
+                           pd.Series(dtype="float64"), need.SEVERITY)[0]
+    assert "violences hors famille prévues en hausse de 60 % (5 faits en 12 mois)" in text
 
 
 def test_gini_and_total_variation():
@@ -112,16 +164,22 @@ def test_drift_flag_needs_rising_presence_and_flat_facts():
     assert audit.drift_flags(presence, facts, week) == ["A"]
 
 
-def test_capture_replay_prefers_hours_where_facts_are():
-    preds = pd.DataFrame({"code_commune": ["A", "B"], "mois": ["2026-01", "2026-01"],
-                          "categorie": ["cambriolages_logement"] * 2, "observe": [9.0, 1.0],
-                          "modele": [8.0, 2.0]})
+def test_capture_replay_scores_every_rule_side_by_side():
+    from etl.analytics.allocation import AllocationParameters
+    from etl.analytics.replay import capture_by_rule, capture_summary, replay_frame
+
+    months = ["2026-01-01", "2026-02-01"]
+    preds = pd.DataFrame({"code_commune": ["A", "B"] * 2, "mois": np.repeat(months, 2),
+                          "categorie": ["cambriolages_logement"] * 4,
+                          "observe": [9.0, 1.0, 8.0, 2.0], "modele": [8.0, 2.0, 8.0, 2.0]})
     communes = pd.DataFrame({"code": ["A", "B"], "brigade_id": ["X", "X"],
-                             "population": [100, 100]})
-
-    def follow(_b, need_, _pop):
-        return need_ / need_.sum()
-
-    result = audit.capture_replay(preds, communes, need.SEVERITY, follow)
-    assert result["capture_modele"] > result["capture_uniforme"] == 1.0
-    assert result["capture_population"] == pytest.approx(1.0)
+                             "population": [100, 300]})
+    presence = pd.DataFrame({"code_commune": ["A", "B"] * 2, "mois": np.repeat(months, 2),
+                             "heures": [5.0, 5.0, 5.0, 5.0]})
+    frame = replay_frame(preds, communes, need.SEVERITY, presence)
+    result = capture_summary(capture_by_rule(frame, {"X": 20.0}, AllocationParameters()))
+    assert result["brigades"] == 1
+    assert result["capture_cible"] > result["capture_plan"] > result["capture_actuel"] \
+        == pytest.approx(1.0)
+    assert result["capture_population"] < 1.0  # population where the facts are not
+    assert result["capture_prevision"] == pytest.approx(result["capture_cible"], rel=0.05)
