@@ -26,12 +26,15 @@ Hence:
   commune hours **proportional to its need** above its minimum — whatever the capacity; the
   per-visit diminishing returns of the first version made hours grow with the logarithm of
   need, so that a plain population rule did better (issue #17);
-- the **weekly plan** moves each commune toward its need-proportional share as far as the
-  change cap allows, and never below ``catch_up`` × its target (half): a commune with little
-  current presence but a real need is never frozen near zero (the first version held 58
-  communes of dép. 35 at ≤ 2 h, some in the top quartile of need);
+- the **weekly plan** keeps each commune as close to its need-proportional share as the
+  change cap and the capacity allow (with three communes or more, one already at its target
+  may have to give or take hours that the others cannot yet shed or absorb), and never below
+  ``catch_up`` × its target (half; less only when the others cannot shed their hours fast
+  enough): a commune with little current presence but a real need is never frozen near zero
+  (the first version held 58 communes of dép. 35 at ≤ 2 h, some in the top quartile of need);
 - **λ** is the ``capacity_value`` (need per hour at the margin, in severity-weighted facts a
-  week per hour), and ``marginal_value[c] = N_c / h_c``: equal to λ for every commune strictly
+  week per hour: the gain of one more brigade hour at fixed commune bounds — the catch-up
+  bound itself moves with the capacity, through the target), and ``marginal_value[c] = N_c / h_c``: equal to λ for every commune strictly
   between its bounds, higher for one stopped by its upper cap (it would use more), lower for
   one held up by its minimum. These are the LP duals of the first version, exact here.
 
@@ -169,7 +172,7 @@ class BrigadePlan:
     lower: np.ndarray  # [n] commune bounds used
     upper: np.ndarray
     marginal_value: np.ndarray  # [n] objective gain of one more hour in the commune
-    capacity_value: float  # objective gain of one more brigade hour (λ)
+    capacity_value: float  # objective gain of one more brigade hour at fixed bounds (λ)
     objective: float
     params: AllocationParameters = field(default_factory=AllocationParameters)
     #: [n] weekly hours of the target: the same plan without the change cap
@@ -194,18 +197,31 @@ def commune_bounds(problem: BrigadeProblem, params: AllocationParameters,
                    target: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds on each commune's weekly hours: the change cap around the current
     hours, ``δ_c = max(max_change × current_c, change_floor_hours)``, the minimum presence
-    first; and every commune gets at least ``catch_up × target_c`` (a commune with little
+    first; and every commune gets at least ``s × catch_up × target_c`` (a commune with little
     current presence but a real need is never frozen near zero: it reaches half its target in
-    the first week). ``target`` defaults to :func:`target_hours` of the problem. When the lower
-    bounds exceed the capacity the problem is infeasible ('variation') and the caller lifts the
-    cap for the week."""
+    the first week), ``s`` = 1 unless the lower bounds would then exceed the capacity (the
+    others cannot shed their hours fast enough): the largest ``s`` in [0, 1] that fits.
+    ``target`` defaults to :func:`target_hours` of the problem. When the lower bounds exceed
+    the capacity even at ``s`` = 0 the problem is infeasible ('variation') and the caller
+    lifts the cap for the week."""
     current = np.asarray(problem.current, dtype=float).sum(axis=1)
     minimum = np.asarray(problem.minimum, dtype=float)
     if target is None:
         target = target_hours(problem)
     delta = np.maximum(params.max_change * current, params.change_floor_hours)
+    capped = np.maximum(minimum, current - delta)
     reach = params.catch_up * np.asarray(target, dtype=float)
-    lower = np.maximum(np.maximum(minimum, current - delta), reach)
+    capacity = float(problem.capacity)
+    scale = 1.0
+    if np.maximum(capped, reach).sum() > capacity and capped.sum() < capacity:
+        lo, hi = 0.0, 1.0  # Σ max(capped, s × reach) rises with s: bisect the largest that fits
+        for _ in range(50):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if np.maximum(capped, mid * reach).sum() <= capacity else (lo, mid)
+        scale = lo
+    elif capped.sum() >= capacity:
+        scale = 0.0
+    lower = np.maximum(capped, scale * reach)
     upper = np.maximum(np.maximum(current + delta, minimum), reach)
     return lower, upper
 

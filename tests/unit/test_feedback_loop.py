@@ -91,8 +91,8 @@ then dominates: 0.87 without any loop), the forecast over the whole history inst
 of need or of 10 % on the change of hours (mean-field 1.95 / 1.92 after 3 years), the level held
 within × 2 of the prior (1.34 after 3 years). The prototype given the true β = 1 holds the loop,
 but an assumed elasticity over-corrects recording that does not follow presence (β = 1 on
-presence-independent recording: 0.81 / 0.58 after one year, mean-field 0.93 after 10 years):
-hence the estimate.
+presence-independent recording: 0.81 / 0.58 after one year, mean-field 0.93 after 10 years, a
+variant of the previous version of this module): hence the estimate.
 
 **With the estimated β the engine holds the bound** (:func:`test_engine_loop_stays_within_bound`:
 0.54 / 0.30 after one year, mean-field 0.57 after 3 and 10 years as the prototype's), and
@@ -224,7 +224,8 @@ def bayes_forecast(world: World, recorded: np.ndarray, shares: np.ndarray,
 
 def control_forecast(world: World, recorded: np.ndarray, shares: np.ndarray,
                      elasticity: float = 0.0) -> np.ndarray:
-    """The control's need: the mean recorded facts of the last :data:`CONTROL_WINDOW` weeks."""
+    """The control's need: the mean recorded facts of the last :data:`CONTROL_WINDOW` weeks
+    (``elasticity`` unused)."""
     return recorded[-CONTROL_WINDOW:].mean(axis=0)
 
 
@@ -302,7 +303,8 @@ def final_beta(variant: str, seed: int, weeks: int = WEEKS, poisson: bool = True
 
 def mean_beta(variant: str, seed: int, weeks: int = WEEKS, poisson: bool = True,
               since: int = 0, until: int | None = None) -> float:
-    """The mean β of the loop's weeks ``since``-``until`` (all of them by default)."""
+    """The mean β of the loop's weeks from ``since`` to ``until`` excluded (all of them by
+    default)."""
     return float(simulate(variant, seed, weeks, poisson).betas[since:until].mean())
 
 
