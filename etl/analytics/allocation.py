@@ -34,9 +34,10 @@ Hence:
   (the first version held 58 communes of dép. 35 at ≤ 2 h, some in the top quartile of need);
 - **λ** is the ``capacity_value`` (need per hour at the margin, in severity-weighted facts a
   week per hour: the gain of one more brigade hour at fixed commune bounds — the catch-up
-  bound itself moves with the capacity, through the target), and ``marginal_value[c] = N_c / h_c``: equal to λ for every commune strictly
-  between its bounds, higher for one stopped by its upper cap (it would use more), lower for
-  one held up by its minimum. These are the LP duals of the first version, exact here.
+  bound itself moves with the capacity, through the target), and ``marginal_value[c] =
+  N_c / h_c``: equal to λ for every commune strictly between its bounds, higher for one
+  stopped by its upper cap (it would use more), lower for one held up by its minimum. These
+  are the LP duals of the first version, exact here.
 
 Inside a commune the hours are split over the six slots in proportion to the slots' need (the
 current split, or an even profile, when the commune has no need at all).

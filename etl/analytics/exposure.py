@@ -18,11 +18,19 @@ where facts are. ``β`` in [0, 1] is the share of the recording that follows pre
 recording does not follow it (the demo: its presence is drawn independently of its facts), 1
 when it follows it fully.
 
+**History**: 36 months (:data:`etl.analytics.inputs.DETECTION_MONTHS`). Once the correction
+has steadied presence, what still moves presence is the plan following the facts (a commune's
+chance excess of facts raises its hours the next weeks, and its later facts, back to the mean,
+meet a larger presence), which pulls the estimate toward 0; a longer history keeps the larger
+moves of presence in the data (the simulation: with a year of history the fully
+presence-driven loop drifted again after 3 years, with 3 years it holds).
+
 **Correction** (:func:`exposure_divisor`): the forecast is divided by ``(1 − β) + β ×
 exposure`` of the current window, which turns a forecast of recorded facts into the facts at
 an even presence. With ``β`` = 0 nothing changes. Caveat: a brigade that moves its patrols to
 where facts rise *within the same month* (reactive patrols) makes ``β`` look larger than the
-detection effect; the estimate is shown on the page and in the audit for that reason.
+detection effect, and a plan that follows the facts makes it look smaller (above); the estimate
+is shown on the page and in the audit for that reason.
 """
 
 from __future__ import annotations

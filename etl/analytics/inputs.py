@@ -18,8 +18,9 @@ reads, for the brigades of the territory (a département, a compagnie, a list of
   before the territory's last recorded day, so that neither the days after it — a data gap, a
   file not yet loaded — nor a partial week count as an absence), unless a plan was applied since
   (the caller passes it);
-- the monthly recorded facts and presence of each commune over the 12 months before the last
-  recorded day (how much recording follows presence: :mod:`etl.analytics.exposure`);
+- the monthly recorded facts and presence of each commune over the :data:`DETECTION_MONTHS`
+  whole months before the last recorded day (how much recording follows presence:
+  :mod:`etl.analytics.exposure`);
 - the days between each commune's last recorded presence and the territory's last recorded
   day, and for the audit the weekly presence of the last 8 weeks and the monthly facts of the
   last 4 months.
@@ -37,6 +38,10 @@ import pandas as pd
 
 from etl.analytics.allocation import weekly_capacity
 from etl.analytics.slots import SLOTS
+
+#: months of history the detection share is estimated from: 3 years (with a year the estimate is
+#: pulled toward 0 once presence follows the facts: tests/unit/test_feedback_loop.py)
+DETECTION_MONTHS = 36
 
 
 class NoData(ValueError):
@@ -68,9 +73,9 @@ class Inputs:
     forecast_source: str = "entrepot"  # or 'calcul' (no stored run)
     #: first and last day of the current allocation's window (None: no recorded presence)
     current_window: tuple[date, date] | None = None
-    #: monthly recorded facts (target categories) and presence per commune over the 12
-    #: months before the last recorded day: ``code_commune, mois, faits, heures``, for the
-    #: detection share (:mod:`etl.analytics.exposure`)
+    #: monthly recorded facts (target categories) and presence per commune over the
+    #: :data:`DETECTION_MONTHS` months before the last recorded day: ``code_commune, mois,
+    #: faits, heures``, for the detection share (:mod:`etl.analytics.exposure`)
     monthly: pd.DataFrame | None = None
 
     @property
@@ -212,13 +217,13 @@ def load_inputs(con, territory: Territory, week: date | None = None,
 
 
 def _monthly(con, sub: str, params: list, window: tuple[date, date] | None) -> pd.DataFrame:
-    """Recorded facts (target categories) and presence per commune and month, the 12 whole
-    months before the current window's end."""
+    """Recorded facts (target categories) and presence per commune and month, the
+    :data:`DETECTION_MONTHS` whole months before the current window's end."""
     columns = ["code_commune", "mois", "faits", "heures"]
     if window is None:
         return pd.DataFrame(columns=columns)
     end = window[1].replace(day=1)  # the month of the window's end is partial: left out
-    start = (pd.Timestamp(end) - pd.DateOffset(months=12)).date()
+    start = (pd.Timestamp(end) - pd.DateOffset(months=DETECTION_MONTHS)).date()
     return _df(con, f"""
         WITH f AS (
             SELECT code_commune, mois, sum(nombre) AS faits FROM facts_monthly

@@ -23,9 +23,9 @@ allocation. **The exposure correction** (``etl/analytics/exposure.py``): ``W`` c
 of the window as ``(1 − β) + β × n × share`` weeks, its exposure, so that the forecast is the
 rate at an even presence; ``β``, the share of the recording that follows presence, is
 :func:`~etl.analytics.exposure.presence_elasticity` of the window's weekly recorded facts and
-exposures ``n × share`` per commune (conditional Poisson: learnt from how each commune's facts
-move with its own presence), re-estimated every 4 weeks from the simulated history itself, no
-elasticity assumed. The engine divides its forecast by
+exposures ``n × share`` per commune over the last 156 weeks (the engine's 36 months; conditional
+Poisson: learnt from how each commune's facts move with its own presence), re-estimated every 4
+weeks from the simulated history itself, no elasticity assumed. The engine divides its forecast by
 :func:`~etl.analytics.exposure.exposure_divisor` of the current window's exposure; weighting
 each week by its own exposure is the same when presence is steady over the window and the
 faithful form when it changes every week, as here. During the warm-up presence does not vary,
@@ -44,31 +44,31 @@ a slow runaway cannot hide behind 52 weeks. The bound is not tighter because at 
 week the forecast of the smallest commune rests on 10-20 facts and half on its prior: with
 recording independent of presence (no loop at all) the engine already drifts by up to 0.47.
 
-**Figures** (``python -m tests.unit.test_feedback_loop``, which also prints the 10-year
-figures quoted below): drift max / median over seeds 0-7 or 0-15 with Poisson recording after 1
-and 3 years; mean-field: max over seeds 0-7 after 1, 3 and 10 years:
+**Figures** (``python -m tests.unit.test_feedback_loop``, which also prints seeds 0-15): drift
+max / median over seeds 0-7 with Poisson recording after 1, 3 and 10 years; mean-field: max
+over seeds 0-7 after 1, 3 and 10 years:
 
 ========================================== =========== =========== =========== ==================
-variant                                    1 y, 0-7    1 y, 0-15   3 y, 0-7    mean-field
+variant                                    1 y, 0-7    3 y, 0-7    10 y, 0-7   mean-field
 ========================================== =========== =========== =========== ==================
-engine                                     0.54 / 0.30 0.54 / 0.31 1.29 / 0.70 0.51 / 0.57 / 0.57
-engine, recording independent of presence  0.47 / 0.28 0.47 / 0.28 0.57 / 0.31 0.35 / 0.35 / 0.35
-engine, half the recording presence-driven 0.39 / 0.31 0.48 / 0.31 0.71 / 0.49 0.42 / 0.45 / 0.45
-engine without the exposure correction     0.89 / 0.52 0.96 / 0.53 2.20 / 1.04 0.54 / 1.95 / 3.39
-engine given the true β = 1 (prototype)    0.72 / 0.28 0.72 / 0.29 0.55 / 0.34 0.51 / 0.57 / 0.57
-control                                    6.97 / 5.28 7.26 / 4.32 7.91 / 6.86 5.13 / 6.23 / 7.34
-control, recording independent of presence 0.72 / 0.41 0.72 / 0.43 1.02 / 0.53 0.00 / 0.00 / 0.00
+engine                                     0.65 / 0.27 0.60 / 0.38 0.87 / 0.38 0.51 / 0.57 / 0.57
+engine, recording independent of presence  0.47 / 0.28 0.57 / 0.31 0.62 / 0.25 0.35 / 0.35 / 0.35
+engine, half the recording presence-driven 0.38 / 0.28 0.49 / 0.32 0.53 / 0.40 0.42 / 0.45 / 0.45
+engine without the exposure correction     0.89 / 0.52 2.20 / 1.04 3.53 / 2.31 0.54 / 1.95 / 3.39
+engine given the true β = 1 (prototype)    0.72 / 0.28 0.55 / 0.34 0.48 / 0.37 0.51 / 0.57 / 0.57
+control                                    6.97 / 5.28 7.91 / 6.86 7.91 / 6.86 5.13 / 6.23 / 7.34
+control, recording independent of presence 0.72 / 0.41 1.02 / 0.53 0.95 / 0.59 0.00 / 0.00 / 0.00
 ========================================== =========== =========== =========== ==================
 
 The estimated β, median [min, max] over seeds 0-7 of its mean over the weeks stated (true β:
 1, 0 and 0.5):
 
 ========================================== ================= ================= =================
-variant                                    weeks 4-25        week 51           years 2-3
+variant                                    weeks 4-25        years 2-3         years 2-10
 ========================================== ================= ================= =================
-engine                                     0.66 [0.45, 1.00] 0.18 [0.00, 0.74] 0.25 [0.16, 0.36]
-engine, recording independent of presence  0.03 [0.00, 0.09] 0.00 [0.00, 0.00] 0.00 [0.00, 0.00]
-engine, half the recording presence-driven 0.32 [0.00, 0.78] 0.00 [0.00, 0.32] 0.00 [0.00, 0.08]
+engine                                     0.68 [0.43, 1.00] 0.80 [0.62, 0.91] 0.58 [0.43, 0.71]
+engine, recording independent of presence  0.03 [0.00, 0.10] 0.00 [0.00, 0.01] 0.00 [0.00, 0.01]
+engine, half the recording presence-driven 0.37 [0.00, 0.79] 0.36 [0.08, 0.52] 0.20 [0.04, 0.32]
 ========================================== ================= ================= =================
 
 The mean-field loop estimates β exactly (1.00, 0.00 and 0.50 after 156 weeks on every seed).
@@ -82,45 +82,29 @@ the same control only wanders (no commune under 0.3 × its share).
 (:func:`test_engine_without_the_exposure_correction_drifts`): with fully presence-driven
 recording a forecast of recorded facts is ``rate × share``, and hours in proportion to it make
 ``share' ∝ rate × share``: a multiplicative loop. Shrinkage toward the prior, the 52-week window
-and the change cap only slow it: after one year the drift is twice the no-loop floor (median
-0.52 vs 0.28) and the mean-field drift keeps growing (0.54, 1.95, 3.39 after 1, 3, 10 years).
+and the change cap only slow it (mean-field drift 0.54, 1.95, 3.39 after 1, 3, 10 years).
 Tried without success before the correction (seeds 0-7, throwaway variants): a = 30 facts
-(52 weeks 0.60 / 0.48; mean-field 1.35 after 3 years), a = 100 (1.08 / 0.57; the prior's error
-then dominates: 0.87 without any loop), the forecast over the whole history instead of 52 weeks
-(0.52 / 0.46; mean-field 0.76 and 1.38 after 3 and 10 years), a cap of 2 % a week on the change
-of need or of 10 % on the change of hours (mean-field 1.95 / 1.92 after 3 years), the level held
-within × 2 of the prior (1.34 after 3 years). The prototype given the true β = 1 holds the loop,
-but an assumed elasticity over-corrects recording that does not follow presence (β = 1 on
-presence-independent recording: 0.81 / 0.58 after one year, mean-field 0.93 after 10 years, a
-variant of the previous version of this module): hence the estimate.
+(mean-field 1.35 after 3 years), a = 100 (the prior's error then dominates: 0.87 without any
+loop), the forecast over the whole history (1.38 after 10 years), a cap of 2 % a week on the
+change of need or of 10 % on the change of hours (1.95 / 1.92 after 3 years), the level held
+within × 2 of the prior (1.34). An assumed elasticity (the prototype given β = 1) holds the loop
+but over-corrects recording that does not follow presence (0.81 / 0.58 after one year): hence
+the estimate.
 
-**With the estimated β the engine holds the bound** (:func:`test_engine_loop_stays_within_bound`:
-0.54 / 0.30 after one year, mean-field 0.57 after 3 and 10 years as the prototype's), and
-the estimate follows the recording (:func:`test_estimated_beta_follows_the_recording`): exact
-without noise; with Poisson noise ≈ 0 when recording does not follow presence (0.03 in median
-over the first half-year), large while presence moves away from the even split when it does
-(0.66 in median over weeks 4-25: the data then show facts following presence).
-
-**But not over years with noise**
-(:func:`test_engine_loop_stays_within_bound_after_years_of_noise`, ``xfail``, strict): once the
-correction has steadied presence, β is estimated from small movements of presence that follow
-the window's own facts (a commune's chance excess of facts raises its hours in the following
-weeks, so its later facts, back to the mean, are compared with a larger presence), and the
-conditional estimate, whose commune level is that window's mean, is pulled toward 0: the fully
-presence-driven engine estimates 0.18 in median at week 51, 0.25 on average in years 2-3, and
-drifts again (1.29 / 0.70 after 3 years; 1.59 / 0.58 after 10 years), slower than without the
-correction (2.20 / 1.04, 3.53 / 2.31); with half-driven recording the largest drift is 0.71
-after 3 years and 0.79 after 10. The prototype shows it is the estimate, not the correction:
-given β = 1 the engine stays at the no-loop level (0.55 / 0.34 after 3 years, 0.48 / 0.37 after
-10), yet the β it would estimate from its own last 52 weeks after 3 years is 0.00 in median
-[0.00, 0.08] over seeds 0-7 (throwaway check: fresh Poisson facts drawn on the same exposures
-give 0.98 in median, quartiles 0.27-1.00). The mean-field loop, without noise, cannot show this.
-Implication for the engine (12 monthly points, presence following plans that follow the facts):
-the estimate is biased toward 0 as soon as presence follows the facts, not only within the same
-month; it is not biased this way where presence moves for reasons of its own (the demo: presence
-drawn independently of the facts). A throwaway variant estimating β over the whole history
-instead of 52 weeks (warm-up included, so the one large move of presence away from the even
-split stays in the data) held: 0.46 / 0.33 after 3 years, 0.62 / 0.41 after 10, β ≈ 0.85.
+**With the estimated β the engine holds the bound**, after one year
+(:func:`test_engine_loop_stays_within_bound`) and after three
+(:func:`test_engine_loop_stays_within_bound_after_years_of_noise`), and the estimate follows the
+recording (:func:`test_estimated_beta_follows_the_recording`): ≈ 0 when recording does not
+follow presence, large when it does. **Why 3 years of history**: with 52 weeks the estimate
+fell once the correction had steadied presence — what still moves presence is then the plan
+following the window's own facts (a commune's chance excess of facts raises its hours the next
+weeks, and its later facts, back to the mean, meet a larger presence), which pulls the
+conditional estimate toward 0 (0.25 on average in years 2-3) and the loop drifted again (1.29 /
+0.70 after 3 years, 1.59 / 0.58 after 10). With 156 weeks the larger moves of presence stay in
+the data (β 0.80 in years 2-3). **Honest limit**: after 10 years one seed drifts 0.87, over the
+0.75 bound (median 0.38), as β slowly falls again (0.58 over years 2-10): the estimate keeps a
+bias toward 0 wherever presence follows the facts; it has none where presence moves for reasons
+of its own (the demo: presence drawn independently of the facts, β ≈ 0.01 in dép. 35, 23, 59).
 """
 
 from __future__ import annotations
@@ -129,7 +113,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-import pytest
 
 from etl.analytics.allocation import (
     AllocationParameters,
@@ -148,6 +131,9 @@ CAPACITY = weekly_capacity(20)  # ≈ 184 h a week
 WARM_UP, WEEKS, LAST = 52, 52, 26
 WINDOW = 52  # weeks of recorded facts behind the engine's forecast and its estimated β
 ESTIMATE_EVERY = 4  # weeks between two estimates of β (the last one is kept between)
+#: weeks of history β is estimated from: 3 years, as the engine's 36 months
+#: (:data:`etl.analytics.inputs.DETECTION_MONTHS`)
+ESTIMATE_WEEKS = 156
 PRIOR_WEIGHT = 10.0  # a, in facts (gamma-Poisson: 1 / variance of true rate / prior)
 CONTROL_WINDOW = 4  # weeks of recorded facts behind the control
 SEEDS = range(8)
@@ -156,7 +142,9 @@ BOUND_MEDIAN = 0.40  # median drift over SEEDS
 LONG_RUN = 156
 ABANDONED = 0.01  # average share under 1 % of the true share
 KEPT = 0.2  # no commune's average share under 20 % of the true share
-BETA_SMALL, BETA_LARGE = 0.2, 0.6  # median estimated β over SEEDS: no loop / full loop
+#: median over SEEDS of the mean estimated β: of the year without the loop, of weeks 4-25 with
+#: fully presence-driven recording (it then falls: see the module's docstring)
+BETA_SMALL, BETA_LARGE = 0.2, 0.6
 
 ENGINE = AllocationParameters()
 #: the control's solver: no change cap, no minimum presence: hours ∝ the control's need
@@ -201,9 +189,10 @@ def make_world(seed: int) -> World:
 
 
 def estimated_elasticity(recorded: np.ndarray, shares: np.ndarray) -> float:
-    """The engine's β: :func:`presence_elasticity` of the last :data:`WINDOW` weeks of
+    """The engine's β: :func:`presence_elasticity` of the last :data:`ESTIMATE_WEEKS` weeks of
     recorded facts and exposures ``n × share``, per commune and week."""
-    return presence_elasticity(recorded[-WINDOW:].T, (N_COMMUNES * shares[-WINDOW:]).T)
+    return presence_elasticity(recorded[-ESTIMATE_WEEKS:].T,
+                               (N_COMMUNES * shares[-ESTIMATE_WEEKS:]).T)
 
 
 def bayes_forecast(world: World, recorded: np.ndarray, shares: np.ndarray,
@@ -376,13 +365,10 @@ def test_estimated_beta_follows_the_recording():
     assert np.median(driven) > BETA_LARGE, driven
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the estimated β falls once presence settles (presence follows the window's own facts: "
-    "mean β 0.25 in the 2nd-3rd years, true 1): with Poisson noise the engine drifts by 1.29 "
-    "at most, 0.70 in median over seeds 0-7 after 3 years; see the module's docstring"))
 def test_engine_loop_stays_within_bound_after_years_of_noise():
     drifts = {seed: round(drift("engine", seed, LONG_RUN), 3) for seed in SEEDS}
     assert max(drifts.values()) <= BOUND, drifts
+    assert np.median(list(drifts.values())) <= BOUND_MEDIAN, drifts
 
 
 def figures() -> None:  # pragma: no cover - `python -m tests.unit.test_feedback_loop`
