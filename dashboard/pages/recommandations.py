@@ -325,7 +325,7 @@ def _update(shown_view, _clicks, rows, *values):
     url = map_shapes.url_for("commune", "departement", departement, warehouse)
     names = dict(zip(communes["code_commune"], communes["nom"], strict=True))
     return (None, figures.status_text(rec), view.infeasible(rec),
-            components.kpi_cards(figures.key_figures(rec)),
+            [audit_view.headline(run, departement), components.kpi_cards(figures.key_figures(rec))],
             figures.change_map(communes, url, not str(departement).startswith("97")),
             figures.map_caption(communes),
             view.commune_table(rec, dash.get_relative_path("/"), f"{Ids.table}-donnees",

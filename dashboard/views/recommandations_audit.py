@@ -116,8 +116,10 @@ def verdict(frame: pd.DataFrame, name: str) -> str:
         return "Comparaison avec les règles simples : non enregistrée par l'exécution nationale."
     by = frame.set_index("regle_code")
     said = []
-    for column, what in (("capture", "capture les faits enregistrés"),
-                         ("verite", "place ses heures là où est le vrai besoin")):
+    for column, one, several in (
+            ("capture", "capture les faits enregistrés", "capturent les faits enregistrés"),
+            ("verite", "place ses heures là où est le vrai besoin",
+             "placent leurs heures là où est le vrai besoin")):
         values = by[column].dropna()
         if "plan" not in values.index:
             continue
@@ -125,9 +127,24 @@ def verdict(frame: pd.DataFrame, name: str) -> str:
                   if r in values.index and values[r] > values["plan"] + 1e-9]
         if better:
             said.append(f"⚠ {name} : la répartition {' et la répartition '.join(better)} "
-                        f"{what} mieux que le plan hebdomadaire.")
+                        f"{one if len(better) == 1 else several} mieux que le plan "
+                        "hebdomadaire.")
     return " ".join(said) or (f"{name} : le plan hebdomadaire fait au moins aussi bien que "
                               "chaque règle simple sur ces mesures.")
+
+
+def headline(run, departement: str | None) -> html.P | None:
+    """The verdict of the comparison with the simple rules, at the top of the page: a warning
+    where a simple rule beats the weekly plan (the national run's figures, default
+    parameters)."""
+    if run is None:
+        return None
+    frame, name = comparison_frame(run, departement)
+    text = verdict(frame, name)
+    loses = text.startswith("⚠")
+    return html.P([text, " Détail : « Audit du plan »."], id="reco-verdict",
+                  className="alert py-2 small mb-2 "
+                  + ("alert-warning" if loses else "alert-secondary"))
 
 
 def capture_section(run, departement: str | None) -> list:

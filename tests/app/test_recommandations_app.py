@@ -245,6 +245,10 @@ def test_the_audit_and_the_national_run_are_shown(app):
                  "proportionnelle à la population", "proportionnelle à la prévision"):
         assert rule in audit
     assert "Le plan face aux règles simples" in audit
+    # the verdict is also the first thing above the key figures
+    top = text(out["reco-kpis"])
+    assert "reco-verdict" in top and ("mieux que le plan hebdomadaire" in top
+                                      or "au moins aussi bien" in top)
     assert ("fait au moins aussi bien que chaque règle simple" in audit
             or "mieux que le plan hebdomadaire" in audit)
     backtest = text(out["reco-retro"])
