@@ -200,9 +200,9 @@ def layout(perimetre=None, semaine=None, departement=None, compagnie=None, briga
     return scaffold.page(
         context, "Recommandations",
         "Répartition recommandée des heures de présence sur la voie publique de chaque brigade "
-        "entre ses communes et ses créneaux, pour la semaine choisie : un programme linéaire "
-        "par brigade (capacité, présence minimale, variation plafonnée), expliqué commune par "
-        "commune.",
+        "entre ses communes et ses créneaux, pour la semaine choisie : des heures qui suivent le "
+        "besoin de chaque commune, atteintes par étapes (présence minimale, variation "
+        "plafonnée), expliquées commune par commune.",
         *body, dcc.Store(id=Ids.view, data=shown), dcc.Store(id=Ids.shown), bar=bar)
 
 

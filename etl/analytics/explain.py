@@ -97,9 +97,9 @@ def expectation_drivers(expectations: pd.DataFrame) -> dict[str, list]:
     high = per[per["haute"]].groupby("code_commune").agg(n=("age", "size"), age=("age", "max"))
     for code, n, age in zip(high.index, high["n"], high["age"], strict=True):
         s = "s" if n > 1 else ""
+        since = f", la plus ancienne depuis {int(age)} j" if n > 1 else f" depuis {int(age)} j"
         out.setdefault(code, []).append(
-            (3.0 * n, f"{n} attente{s} DCAS prioritaire{s} ouverte{s}, la plus ancienne "
-             f"depuis {int(age)} j"))
+            (3.0 * n, f"{n} attente{s} DCAS prioritaire{s} ouverte{s}{since}"))
     rest = per[~per["haute"]].groupby("code_commune").size()
     for code, n in rest.items():
         s = "s" if n > 1 else ""

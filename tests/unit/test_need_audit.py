@@ -117,6 +117,14 @@ def test_explanations_give_the_reason_in_plain_french():
         .replace("± 0", "±0")
 
 
+def test_a_single_expectation_is_not_the_oldest_of_one():
+    plan = pd.DataFrame([_row("A", 4.0, 5.0, 5.0, 0.12, 0.1)])
+    one = _expect([("A", "DC-1", "rodeos", "haute", None, 962)])
+    text = explain.explain(plan, _weekly([]), one, pd.Series(dtype="float64"),
+                           pd.Series(dtype="float64"), need.SEVERITY)[0]
+    assert "1 attente DCAS prioritaire ouverte depuis 962 j" in text
+
+
 def test_no_percentage_on_fewer_than_five_facts():
     """Issue #17: « violences prévues en hausse de 302 % » for a commune with 1 fact last
     year is regression to the mean: below 5 facts in 12 months the change is told in counts."""
