@@ -269,16 +269,21 @@ def water_fill(need: np.ndarray, lower: np.ndarray, upper: np.ndarray,
     return hours, 1.0 / t
 
 
+def proportional_target(need: np.ndarray, minimum: np.ndarray, capacity: float) -> np.ndarray:
+    """Hours per commune proportional to ``need`` above each commune's ``minimum``, the whole
+    ``capacity`` used (the minimum alone when it takes the capacity)."""
+    need = np.asarray(need, dtype=float)
+    minimum = np.asarray(minimum, dtype=float)
+    if need.size == 0 or capacity <= 0 or minimum.sum() >= capacity:
+        return minimum.copy()
+    return water_fill(need, minimum, np.full(need.size, np.inf), capacity)[0]
+
+
 def target_hours(problem: BrigadeProblem) -> np.ndarray:
     """The allocation the plan converges to (no change cap, the minimum presence kept): hours
     proportional to need above each commune's minimum, the whole capacity used."""
-    need = _commune_need(problem)
-    minimum = np.asarray(problem.minimum, dtype=float)
-    capacity = float(problem.capacity)
-    if need.size == 0 or capacity <= 0 or minimum.sum() >= capacity:
-        return minimum.copy()
-    hours, _ = water_fill(need, minimum, np.full(need.size, np.inf), capacity)
-    return hours
+    return proportional_target(_commune_need(problem), problem.minimum,
+                               float(problem.capacity))
 
 
 def _minimum_visits(minimum: np.ndarray, visit_hours: float) -> np.ndarray:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from etl.analytics.allocation import weekly_capacity
+from etl.analytics.exposure import detection_share
 from etl.analytics.slots import SLOTS
 
 #: months of history the detection share is estimated from: 3 years (with a year the estimate is
@@ -77,6 +78,9 @@ class Inputs:
     #: :data:`DETECTION_MONTHS` months before the last recorded day: ``code_commune, mois,
     #: faits, heures``, for the detection share (:mod:`etl.analytics.exposure`)
     monthly: pd.DataFrame | None = None
+    #: the share of the recording that follows presence, estimated from ``monthly`` once per
+    #: inputs (a what-if re-uses it): :func:`etl.analytics.exposure.detection_share`
+    detection: float = 0.0
 
     @property
     def semaine(self) -> str:
@@ -213,7 +217,8 @@ def load_inputs(con, territory: Territory, week: date | None = None,
         [week, week, *params])
     monthly = _monthly(con, sub, params, window)
     return Inputs(week, communes, brigades, weekly, expectations, complaints, current,
-                  days_since, presence_weeks, facts_recent, month, source, window, monthly)
+                  days_since, presence_weeks, facts_recent, month, source, window, monthly,
+                  detection_share(monthly, communes))
 
 
 def _monthly(con, sub: str, params: list, window: tuple[date, date] | None) -> pd.DataFrame:

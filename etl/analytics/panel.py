@@ -145,13 +145,19 @@ def load_oracle(con, panel: Panel) -> np.ndarray | None:
     never read it."""
     if not has_oracle(con):
         return None
+    codes = panel.communes["code_commune"].tolist()
+    return oracle_counts(con, codes, panel.months, panel.categories)
+
+
+def oracle_counts(con, codes: list[str], months: pd.PeriodIndex, categories) -> np.ndarray:
+    """The demo's true expected counts ``[commune, month, category]`` of ``codes`` (the oracle
+    tables must exist: :func:`has_oracle`), rebuilt by :func:`etl.demo.crime.oracle_expected`."""
     from etl.demo.crime import oracle_expected
 
-    codes = panel.communes["code_commune"].tolist()
     rates = con.execute(
         "SELECT code_commune, categorie, lambda_annuel FROM demo_oracle_taux "
         "WHERE list_contains(?::VARCHAR[], code_commune)", [codes]).df()
     sprees = con.execute(
         "SELECT code_commune, mois, cambriolages_serie FROM demo_oracle_series "
         "WHERE list_contains(?::VARCHAR[], code_commune)", [codes]).df()
-    return oracle_expected(rates, sprees, codes, panel.months, panel.categories)
+    return oracle_expected(rates, sprees, codes, months, categories)

@@ -38,12 +38,12 @@ from etl.analytics.allocation import (
     BrigadeProblem,
     InfeasiblePlan,
     minimum_hours,
+    proportional_target,
     solve_brigade,
-    water_fill,
 )
 from etl.analytics.audit import drift_flags, plan_audit
 from etl.analytics.explain import explain
-from etl.analytics.exposure import detection_share, exposure, exposure_divisor
+from etl.analytics.exposure import exposure, exposure_divisor
 from etl.analytics.inputs import Inputs, current_matrix
 from etl.analytics.need import (
     DEFAULT_PROFILE,
@@ -126,15 +126,6 @@ def reference_allocation(current: np.ndarray, capacity: float) -> np.ndarray:
     return np.repeat(DEFAULT_PROFILE[None, :] * capacity / max(n, 1), n, axis=0)
 
 
-def _target_without_elus(forecast: np.ndarray, recency: np.ndarray, minimum: np.ndarray,
-                         capacity: float) -> np.ndarray:
-    """The target at α = 0: what the élus' expectations move is its distance to the target."""
-    need = (forecast * recency[:, None]).sum(axis=1)
-    if minimum.sum() >= capacity or capacity <= 0:
-        return minimum.copy()
-    return water_fill(need, minimum, np.full(len(need), np.inf), capacity)[0]
-
-
 def brigade_summary(table: pd.DataFrame, elus_moved: dict[str, float]) -> pd.DataFrame:
     """Per brigade: capacity, recorded (``actuel``) and recommended hours, the capacity effect
     (capacity − recorded, in hours and % of recorded), the reallocation of the week and of the
@@ -166,7 +157,7 @@ def recommend(inputs: Inputs, options: Options | None = None) -> Recommendation:
     current = current_matrix(inputs.current, codes)
     # recorded facts at an even presence: the forecast over the share of recording that
     # follows presence, estimated from the territory's last 12 months (etl.analytics.exposure)
-    beta = detection_share(inputs.monthly, communes)
+    beta = inputs.detection
     divisor = exposure_divisor(beta, exposure(current.sum(axis=1),
                                               communes["brigade_id"].to_numpy()))
     forecast = forecast_part(codes, inputs.weekly, weights.severity) / divisor[:, None]
@@ -212,7 +203,9 @@ def recommend(inputs: Inputs, options: Options | None = None) -> Recommendation:
         # need per hour of the commune over the brigade's (1: served like the brigade average)
         average = need[rows].sum() / max(capacity, 1e-12)
         marginal[rows] = plan.marginal_value / average if average > 0 else np.nan
-        alone = _target_without_elus(forecast[rows], recency[rows], minimum[rows], capacity)
+        # the target at α = 0: what the élus' expectations move is its distance to the target
+        alone = proportional_target((forecast[rows] * recency[rows, None]).sum(axis=1),
+                                    minimum[rows], capacity)
         elus_moved[b.brigade_id] = float(np.abs(plan.target - alone).sum() / 2)
     names = inputs.brigades.set_index("brigade_id")["nom"]
     methods = (inputs.weekly.groupby("code_commune")["methode"].first()

@@ -29,6 +29,7 @@ from etl.analytics.allocation import (
     AllocationParameters,
     BrigadeProblem,
     commune_bounds,
+    proportional_target,
     water_fill,
 )
 from etl.analytics.slots import SLOTS
@@ -44,12 +45,6 @@ RULE_LABELS: dict[str, str] = {
 def _share_capture(hours: np.ndarray, facts: np.ndarray) -> float:
     total = float(hours.sum())
     return float(hours @ facts / total) if total > 0 else float(facts.mean())
-
-
-def _target(need: np.ndarray, minimum: np.ndarray, capacity: float) -> np.ndarray:
-    if capacity <= 0 or minimum.sum() >= capacity:
-        return minimum.copy()
-    return water_fill(need, minimum, np.full(len(need), np.inf), capacity)[0]
 
 
 def _step(need: np.ndarray, ref: np.ndarray, minimum: np.ndarray, capacity: float,
@@ -91,7 +86,7 @@ def capture_by_rule(monthly: pd.DataFrame, capacity: dict[str, float],
             sums = dict.fromkeys((*RULES, "uniforme"), 0.0)
         cap = float(capacity.get(current, 0.0))
         minimum = np.full(j - i, params.min_hours)
-        target = _target(p[i:j], minimum, cap)
+        target = proportional_target(p[i:j], minimum, cap)
         start = recorded[i:j] if ref is None or len(ref) != j - i else ref
         ref = _step(p[i:j], start, minimum, cap, target, params)
         facts = f[i:j]

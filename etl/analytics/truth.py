@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from etl.analytics.audit import total_variation
+from etl.analytics.panel import has_oracle, oracle_counts
 
 #: allocation columns of the plan's commune table, and the rules they stand for
 ALLOCATIONS: dict[str, str] = {"recommande": "plan", "cible": "cible", "actuel": "actuel",
@@ -30,20 +31,10 @@ UNDER_SERVED_SHARE = 0.25
 def true_need(con, codes: list[str], month: pd.Period, categories,
               severity: dict[str, float]) -> pd.Series | None:
     """Severity-weighted true expected facts of ``month`` per commune (None without oracle)."""
-    from etl.analytics.panel import has_oracle
-
     if not has_oracle(con):
         return None
-    from etl.demo.crime import oracle_expected
-
-    rates = con.execute(
-        "SELECT code_commune, categorie, lambda_annuel FROM demo_oracle_taux "
-        "WHERE list_contains(?::VARCHAR[], code_commune)", [codes]).df()
-    sprees = con.execute(
-        "SELECT code_commune, mois, cambriolages_serie FROM demo_oracle_series "
-        "WHERE list_contains(?::VARCHAR[], code_commune)", [codes]).df()
     cats = list(categories)
-    expected = oracle_expected(rates, sprees, codes, pd.PeriodIndex([month]), cats)[:, 0, :]
+    expected = oracle_counts(con, codes, pd.PeriodIndex([month]), cats)[:, 0, :]
     weights = np.array([severity.get(k, 0.0) for k in cats])
     return pd.Series(expected @ weights, index=pd.Index(codes, name="code_commune"))
 
