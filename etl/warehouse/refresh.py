@@ -11,10 +11,12 @@ costs what changed, not the warehouse. Nothing new: nothing is written.
 The SMS alerts reach the analytics through the same door: each refresh also passes the
 alerts validated in the store (``alertes``, as rows of the ``alerts`` source) and the messages
 the gateway accepted (``alert_outbox`` with a gateway id, as rows of the ``dlr`` source: the
-delivery reports) through their loaders, after the forms' records (the contacts they point to)
-and alerts before deliveries. What changed since the last publication is read from the rows'
-``updated_at`` (the watermark of ``saisie_publication``, read again :data:`LOOKBACK` earlier).
-Times go into the warehouse in France's local time, as in the files.
+delivery reports) through their loaders. Every source goes in the registry's load order
+(``etl.sources.registry.SOURCES``: the contacts before the alerts, the alerts before their
+deliveries), so that a new form source is published with no change here. What changed since
+the last publication is read from the rows' ``updated_at`` (the watermark of
+``saisie_publication``, read again :data:`LOOKBACK` earlier). Times go into the warehouse in
+France's local time, as in the files.
 
 ``--watch`` repeats it every ``PRESENCE_REFRESH_SECONDS`` (15 by default): a record is on the
 analytical pages well within a minute. `python -m dashboard` starts it beside the server. Only
@@ -36,18 +38,17 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, Table, func, or_, select
 
 from etl.ops.record_tables import FORM_SOURCES
 from etl.ops.store import alert_outbox, alertes, get_engine, record_history, record_tables
 from etl.settings import Settings
-from etl.sources.alerts import ALERTS, DLR
 from etl.sources.base import Source
 from etl.sources.loader import FileReport, delete_keys, known_codes, load_records
+from etl.sources.registry import SOURCES
 from etl.sources.validate import LINE
 from etl.warehouse import parts
-from etl.warehouse.publish import utcnow
-from etl.warehouse.tables import ident
+from etl.warehouse.tables import ident, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -203,9 +204,21 @@ def _delivery_rows(con, since: datetime | None) -> list[dict]:
         for r in con.execute(query.order_by(o.c.id)).mappings()]
 
 
-#: the store's tables behind the published sources, and how their rows are read
-STORE_SOURCES: dict[str, tuple[Source, Callable]] = {
-    "alerts": (ALERTS, _alert_rows), "dlr": (DLR, _delivery_rows)}
+#: the store's tables behind the sources the SMS alerts publish, by the source's name in the
+#: registry (``etl.sources.registry.SOURCES``, which declares them), and how their rows are read
+STORE_SOURCES: dict[str, tuple[Table, Callable]] = {
+    "alerts": (alertes, _alert_rows), "dlr": (alert_outbox, _delivery_rows)}
+
+
+def published_sources() -> list[str]:
+    """The sources a refresh publishes — the forms' (``FORM_SOURCES``) and the store's
+    (:data:`STORE_SOURCES`) — in the registry's load order (parents first: the contacts
+    before the alerts, the alerts before their deliveries). A name the registry does not
+    declare is an error."""
+    unknown = sorted((set(FORM_SOURCES) | set(STORE_SOURCES)) - set(SOURCES))
+    if unknown:
+        raise RuntimeError(f"refresh: sources not in etl/sources/registry.py: {unknown}")
+    return [name for name in SOURCES if name in FORM_SOURCES or name in STORE_SOURCES]
 
 
 def pending_store(engine: Engine, marks: dict[str, tuple[int, datetime]]
@@ -215,9 +228,8 @@ def pending_store(engine: Engine, marks: dict[str, tuple[int, datetime]]
     newest ``updated_at`` read)."""
     out = {}
     with engine.connect() as con:
-        for name, (_source, read) in STORE_SOURCES.items():
+        for name, (table, read) in STORE_SOURCES.items():
             _mark, at = marks.get(name, (0, None))
-            table = alertes if name == "alerts" else alert_outbox
             newest = con.execute(select(func.max(table.c.updated_at))).scalar()
             if newest is None or (at is not None and newest <= at):
                 continue
@@ -281,18 +293,19 @@ def refresh(settings: Settings, engine: Engine | None = None, today: date | None
         rows = {name: _records(engine, name, ids) for name, (ids, _) in work.items()}
         changed = [*work, *alerts, parts.JOURNAL]
         with parts.changing(settings.warehouse_path, run_id, changed) as con:
-            # the forms' records first: the contacts the deliveries point to
-            for name, (_ids, newest) in work.items():
-                report, removed = _publish_source(con, FORM_SOURCES[name], rows[name], newest,
-                                                  run_id, today)
-                if report is not None:
-                    out.loaded[name] = report
-                if removed:
-                    out.removed[name] = removed
-            # then the alerts, then their deliveries (each checked against its parents)
-            for name, (source_rows, watermark) in alerts.items():
-                out.loaded[name] = _publish_store_source(
-                    con, STORE_SOURCES[name][0], source_rows, watermark, run_id, today)
+            # in the registry's order: a row is checked against its parents, published first
+            for name in published_sources():
+                if name in work:
+                    report, removed = _publish_source(con, FORM_SOURCES[name], rows[name],
+                                                      work[name][1], run_id, today)
+                    if report is not None:
+                        out.loaded[name] = report
+                    if removed:
+                        out.removed[name] = removed
+                if name in alerts:
+                    source_rows, watermark = alerts[name]
+                    out.loaded[name] = _publish_store_source(
+                        con, SOURCES[name], source_rows, watermark, run_id, today)
     out.seconds = time.monotonic() - t0
     return out
 

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from etl.demo import phones
-from etl.demo.generate import generate_demo
+from etl.demo.generate import WRITERS, check_writers, generate_demo
+from etl.sources.registry import SOURCES
 from etl.warehouse import publish, schema
 from etl.warehouse.build import _load_files
 
@@ -76,12 +77,24 @@ def _digests(files: dict[str, list[Path]]) -> dict[str, str]:
 
 
 def test_sources_in_load_order(small):
+    """Every registered source gets files, in the registry's (load) order."""
     _, _, files, _ = small
-    keys = list(files)
-    assert set(keys) == {"crime", "crime_dep", "facts", "complaints", "contacts", "alerts",
-                         "dlr", "dcas", "trainings", "immersions", "diagnostics", "presence"}
-    assert keys.index("contacts") < keys.index("dlr")
+    assert list(files) == list(SOURCES)
     assert all(p.name.startswith("demo_") and p.is_file() for ps in files.values() for p in ps)
+
+
+def test_every_registered_source_has_a_demo_writer(monkeypatch):
+    """A source added to the registry without a writer stops the generator at once, naming it
+    (and a writer left for a source no longer registered too)."""
+    assert set(WRITERS) == set(SOURCES), "etl/demo/generate.py: WRITERS != the registry"
+    check_writers()
+    monkeypatch.setitem(SOURCES, "nouvelle_source", SOURCES["facts"])
+    with pytest.raises(RuntimeError, match=r"no writer for \['nouvelle_source'\]"):
+        generate_demo(None, Path("/nonexistent"), seed=1)
+    monkeypatch.delitem(SOURCES, "nouvelle_source")
+    monkeypatch.setitem(WRITERS, "retiree", WRITERS["facts"])
+    with pytest.raises(RuntimeError, match=r"unregistered \['retiree'\]"):
+        check_writers()
 
 
 def test_every_row_loads(small):

@@ -337,3 +337,23 @@ def test_refresh_command(settings):
     assert "1 chargées" in out.stdout
     assert _rows(settings, "SELECT count(*) FROM dcas_consultations") == [(1,)]
 
+
+
+def test_the_refresh_publishes_the_registered_sources_in_load_order(monkeypatch):
+    """What a refresh publishes comes from the registry: every form source and the store's
+    alerts and deliveries, parents first; a new registered form source joins at its place in
+    the registry, and a form or store source the registry lacks is refused."""
+    from etl.ops.record_tables import FORM_SOURCES
+    from etl.sources.registry import SOURCES
+    from etl.warehouse.refresh import STORE_SOURCES, published_sources
+
+    names = published_sources()
+    assert set(names) == set(FORM_SOURCES) | set(STORE_SOURCES)
+    assert names == [n for n in SOURCES if n in names]
+    assert names.index("contacts") < names.index("alerts") < names.index("dlr")
+    monkeypatch.setitem(SOURCES, "nouvelle_saisie", SOURCES["dcas"])
+    monkeypatch.setitem(FORM_SOURCES, "nouvelle_saisie", SOURCES["dcas"])
+    assert published_sources()[-1] == "nouvelle_saisie"
+    monkeypatch.delitem(SOURCES, "nouvelle_saisie")
+    with pytest.raises(RuntimeError, match="nouvelle_saisie"):
+        published_sources()
