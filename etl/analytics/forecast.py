@@ -45,7 +45,7 @@ from etl.analytics.panel import ENFORCEMENT_CATEGORIES, TARGET_CATEGORIES, Panel
 
 __all__ = ["ENFORCEMENT_CATEGORIES", "TARGET_CATEGORIES", "FEATURES", "Forecaster",
            "month_features", "feature_matrix", "fit_forecaster", "forecast",
-           "forecast_with_offset", "forecast_next", "baselines", "backtest"]
+           "forecast_with_offset", "forecast_next"]
 
 #: related categories share a commune's level (atteintes aux biens, aux personnes, ...)
 FAMILIES: dict[str, str] = {
@@ -311,20 +311,3 @@ def forecast_next(panel: Panel, model: Forecaster | None = None) -> pd.DataFrame
         "attendu": pred.ravel(),
     })
 
-
-def baselines(panel: Panel, t: int) -> dict[str, np.ndarray]:
-    """The references for month ``t`` from the months before it, ``[commune, category]``:
-    ``derniers_4``, ``annee_precedente``, ``moyenne_12`` (exact zeros floored at
-    :data:`etl.analytics.baselines.NAIVE_FLOOR`) and ``moyenne_12_bayes`` (the 12-month mean
-    shrunk by empirical Bayes × seasonality); see :mod:`etl.analytics.baselines`."""
-    from etl.analytics.baselines import baselines as references
-
-    return references(panel, t)
-
-
-def backtest(panel: Panel, months: int = 12, refit_every: int = 3,
-             oracle: np.ndarray | None = None, **kwargs):
-    """The rolling-origin backtest (:func:`etl.analytics.backtest.backtest`), also here."""
-    from etl.analytics.backtest import backtest as run
-
-    return run(panel, months=months, refit_every=refit_every, oracle=oracle, **kwargs)

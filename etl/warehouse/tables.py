@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -14,6 +15,11 @@ def ident(name: str) -> str:
     if not IDENTIFIER.match(name):
         raise ValueError(f"not a declared SQL identifier: {name!r}")
     return f'"{name}"'
+
+
+def utcnow() -> datetime:
+    """Now, as the warehouse's TIMESTAMP columns hold it: UTC, without a time zone."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import pytest
 
 from etl.analytics import backtest as bt
 from etl.analytics import baselines as bl
-from etl.analytics import forecast as fc
 from etl.analytics.panel import TARGET_CATEGORIES, Panel
 
 K = len(TARGET_CATEGORIES)
@@ -49,8 +48,8 @@ def test_shrunk_mean_reads_no_month_from_the_target_on():
     future[:, t:] = np.random.default_rng(5).poisson(7.0, size=future[:, t:].shape)
     changed = Panel(future, panel.communes, panel.months)
     np.testing.assert_array_equal(before, bl.shrunk_mean_12(changed, t))
-    for name, values in fc.baselines(panel, t).items():
-        np.testing.assert_array_equal(values, fc.baselines(changed, t)[name], err_msg=name)
+    for name, values in bl.baselines(panel, t).items():
+        np.testing.assert_array_equal(values, bl.baselines(changed, t)[name], err_msg=name)
     # and the months before ``t`` do count
     past = panel.counts.copy()
     past[:, t - 1] += 3
@@ -90,7 +89,7 @@ def test_naive_references_floor_their_zeros():
     counts[0] = 0.0
     counts[1, :, 0] = np.arange(16)
     panel = Panel(counts, panel.communes, panel.months)
-    b = fc.baselines(panel, 14)
+    b = bl.baselines(panel, 14)
     for name in bl.NAIVE_BASELINES:
         assert (b[name][0] == bl.NAIVE_FLOOR).all(), name
         assert (b[name] >= bl.NAIVE_FLOOR).all(), name

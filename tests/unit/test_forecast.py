@@ -105,7 +105,7 @@ def test_baselines_by_hand():
     counts = np.zeros((2, 16, K), np.float32)
     counts[0, :, 0] = np.arange(16)
     panel, _ = make_panel(2, 16, counts=counts)
-    b = fc.baselines(panel, 14)
+    b = bl.baselines(panel, 14)
     assert b["derniers_4"][0, 0] == pytest.approx(np.mean([10, 11, 12, 13]))
     assert b["annee_precedente"][0, 0] == 2
     assert b["moyenne_12"][0, 0] == pytest.approx(np.mean(np.arange(2, 14)))
