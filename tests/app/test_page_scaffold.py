@@ -4,29 +4,67 @@ message."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
 from etl.ops.store import audit_log, get_engine
+from tests.conftest import make_settings
 from tests.support.dash_callbacks import client_for, find, operational_app, page, text
 
-#: a link to the Morbihan (56) on each data page, opened by the prefect of Ille-et-Vilaine
-FOREIGN_LINKS = [
-    ("/", "?departement=56"),
-    ("/vue-ensemble", "?perimetre=departement:56"),
-    ("/carte", "?perimetre=departement:56&maille=commune"),
-    ("/tendances", "?perimetre=departement:56"),
-    ("/commune", "?code=56003"),
-    ("/brigade", "?id=B56003"),
-    ("/recommandations", "?perimetre=departement:56"),
-    ("/suivi-dcas", "?perimetre=departement:56"),
-]
+#: every page's links, derived from the pages the app registers: the Morbihan (56), then
+#: Ille-et-Vilaine (35), in the territory parameter every data page reads...
+DEFAULT_LINKS = ("?perimetre=departement:56", "?perimetre=departement:35")
+#: ...but for these pages, which read another parameter or which only another role may open:
+#: path -> (out-of-scope link, in-scope link, who opens them; default: the préfet of 35)
+LINKS: dict[str, tuple[str, str, str]] = {
+    "/": ("?departement=56", "?departement=35", "prefet35"),
+    "/carte": ("?perimetre=departement:56&maille=commune", "?perimetre=departement:35",
+               "prefet35"),
+    "/commune": ("?code=56003", "?code=35047", "prefet35"),
+    "/brigade": ("?id=B56003", "?id=B35047", "prefet35"),
+    "/alertes": ("?departement=56", "?departement=35", "prefet35"),
+    "/alertes/contacts": ("?departement=56", "?departement=35", "prefet35"),
+    # a préfet may not write alerts: the composer is opened by a commandant
+    "/alertes/nouvelle": ("?departement=56", "?departement=35", "commandant35"),
+}
+#: registered pages with no territory in their address, and why
+EXCEPTED: dict[str, str] = {
+    "/methodologie": "the same page for everyone: no territory",
+    "/404": "no data",
+    "/alertes/alerte": "one alert by its id: another département's alert is refused in "
+                       "tests/app/test_alertes_app.py",
+    **{f"/saisie/{form}": "a form: its commune is chosen in the form among the user's own "
+                          "(tests/app/test_saisie_app.py)"
+       for form in ("dcas", "plainte", "formation", "immersion", "diagnostic")},
+}
+
+
+def _registered_paths() -> list[str]:
+    """The paths of the pages the app registers (``dash.page_registry``, which creating the
+    app fills), in the registry's order."""
+    import dash
+
+    from dashboard.app import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        create_app(make_settings(Path(tmp)))
+        return [p["path"] for p in dash.page_registry.values()]
+
+
+REGISTERED = _registered_paths()
+#: (path, out-of-scope link, in-scope link, who) of every registered page not excepted
+COVERED = [(path, *LINKS.get(path, (*DEFAULT_LINKS, "prefet35")))
+           for path in REGISTERED if path not in EXCEPTED]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     with operational_app(tmp_path_factory.mktemp("scaffold"),
-                         {"prefet35": ("prefet", "35", None)}) as app:
+                         {"prefet35": ("prefet", "35", None),
+                          "commandant35": ("commandant", "35", None)}) as app:
         yield app
 
 
@@ -37,9 +75,20 @@ def _refusals(app) -> int:
                            .where(audit_log.c.action == "acces_refuse")).scalar_one()
 
 
-@pytest.mark.parametrize(("path", "search"), FOREIGN_LINKS)
-def test_an_out_of_scope_link_gets_the_same_refusal_and_one_audit_record(app, path, search):
-    client = client_for(app, "prefet35")
+def test_every_registered_page_has_its_links_or_a_reason():
+    """A new page is checked below with the default links; one that reads another parameter
+    or needs another role declares it in LINKS, one with no territory says why in EXCEPTED;
+    an entry for a page no longer registered is an error."""
+    assert set(LINKS) <= set(REGISTERED) and set(EXCEPTED) <= set(REGISTERED)
+    assert not set(LINKS) & set(EXCEPTED)
+    assert {c[0] for c in COVERED} | set(EXCEPTED) == set(REGISTERED)
+
+
+@pytest.mark.parametrize(("path", "search", "login"), [(p, out, who) for p, out, _in, who
+                                                       in COVERED], ids=[c[0] for c in COVERED])
+def test_an_out_of_scope_link_gets_the_same_refusal_and_one_audit_record(app, path, search,
+                                                                         login):
+    client = client_for(app, login)
     before = _refusals(app)
     tree = page(client, path, search)
     block = find(tree, "acces-refuse")
@@ -50,13 +99,10 @@ def test_an_out_of_scope_link_gets_the_same_refusal_and_one_audit_record(app, pa
     assert "Morbihan" not in text(tree) and "Arradon" not in text(tree)
 
 
-@pytest.mark.parametrize(("path", "search"), [
-    ("/", "?departement=35"), ("/vue-ensemble", "?perimetre=departement:35"),
-    ("/carte", "?perimetre=departement:35"), ("/tendances", "?perimetre=departement:35"),
-    ("/commune", "?code=35047"), ("/brigade", "?id=B35047"),
-    ("/recommandations", "?perimetre=departement:35")])
-def test_a_link_in_scope_is_not_refused_nor_audited(app, path, search):
-    client = client_for(app, "prefet35")
+@pytest.mark.parametrize(("path", "search", "login"), [(p, own, who) for p, _out, own, who
+                                                       in COVERED], ids=[c[0] for c in COVERED])
+def test_a_link_in_scope_is_not_refused_nor_audited(app, path, search, login):
+    client = client_for(app, login)
     before = _refusals(app)
     assert find(page(client, path, search), "acces-refuse") is None
     assert _refusals(app) == before

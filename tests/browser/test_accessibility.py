@@ -16,35 +16,66 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SETTLED = """() => document.querySelector('#_pages_content, form') && !document.querySelector(
     '._dash-loading, ._dash-loading-callback, [data-dash-is-loading="true"], .dash-spinner')"""
 UNKNOWN = "/adresse-inconnue"
-#: (address, what shows that its content is rendered), signed in
-PAGES = [
-    ("/", "#organisation-tableau-donnees tbody tr"),
-    ("/vue-ensemble?perimetre=departement:35", "#kpi-plaintes .kpi-value"),
-    ("/carte?perimetre=departement:35&maille=commune", "#carte-tableau-donnees tbody tr"),
-    ("/tendances?perimetre=brigade:B35047", "#tendances-calendrier .heatmaplayer .hm"),
-    ("/commune?code=35047", "#fiche-commune-plaintes-tableau"),
-    ("/brigade?id=B35047", "#fiche-brigade-communes-tableau"),
-    ("/recommandations?perimetre=departement:35", "#reco-tableau-donnees tbody tr"),
-    ("/methodologie", "#methodologie-sources"),
-    (UNKNOWN, "text=Page introuvable"),
-]
-#: the input forms and the DCAS work list, as a commandant (who may write): (address, rendered)
-FORM_PAGES = [
-    ("/saisie/dcas", "#dcas-enregistrer"),
-    ("/saisie/plainte", "#plainte-enregistrer"),
-    ("/saisie/formation", "#formation-enregistrer"),
-    ("/saisie/immersion", "#immersion-enregistrer"),
-    ("/saisie/diagnostic", "#diagnostic-enregistrer"),
-    ("/suivi-dcas", "#suivi-dcas-liste"),
-]
-#: the SMS alert pages, as a commandant (who writes and validates alerts): (address, rendered);
-#: an alert's own page is checked once the test has written one (``ALERT_PAGE``)
-ALERT_PAGES = [
-    ("/alertes", "#alertes-liste .empty-state, #alertes-liste table"),
-    ("/alertes/contacts", "#contacts-table tbody tr"),
-    ("/alertes/nouvelle", "#alerte-comptes dl"),
-]
 ALERT_PAGE = "#fiche-alerte-journal table"
+COMPOSER = "/alertes/nouvelle"
+#: how each registered page is visited: (address, what shows that its content is rendered,
+#: who). ``analyste``: signed in as an analyst; ``saisie``: the input forms and the DCAS work
+#: list, as a commandant (who may write: every form, his département's communes); ``alertes``:
+#: the SMS alert pages, as a commandant (who writes and validates alerts; the composer last,
+#: then filled); ``alerte``: an alert's own page, once the test has written one. A registered
+#: page not listed here is visited with DEFAULT_VISIT.
+VISITS: dict[str, tuple[str | None, str, str]] = {
+    "/": ("/", "#organisation-tableau-donnees tbody tr", "analyste"),
+    "/vue-ensemble": ("/vue-ensemble?perimetre=departement:35", "#kpi-plaintes .kpi-value",
+                      "analyste"),
+    "/carte": ("/carte?perimetre=departement:35&maille=commune",
+               "#carte-tableau-donnees tbody tr", "analyste"),
+    "/tendances": ("/tendances?perimetre=brigade:B35047",
+                   "#tendances-calendrier .heatmaplayer .hm", "analyste"),
+    "/commune": ("/commune?code=35047", "#fiche-commune-plaintes-tableau", "analyste"),
+    "/brigade": ("/brigade?id=B35047", "#fiche-brigade-communes-tableau", "analyste"),
+    "/recommandations": ("/recommandations?perimetre=departement:35",
+                         "#reco-tableau-donnees tbody tr", "analyste"),
+    "/methodologie": ("/methodologie", "#methodologie-sources", "analyste"),
+    "/404": (UNKNOWN, "text=Page introuvable", "analyste"),
+    "/saisie/dcas": ("/saisie/dcas", "#dcas-enregistrer", "saisie"),
+    "/saisie/plainte": ("/saisie/plainte", "#plainte-enregistrer", "saisie"),
+    "/saisie/formation": ("/saisie/formation", "#formation-enregistrer", "saisie"),
+    "/saisie/immersion": ("/saisie/immersion", "#immersion-enregistrer", "saisie"),
+    "/saisie/diagnostic": ("/saisie/diagnostic", "#diagnostic-enregistrer", "saisie"),
+    "/suivi-dcas": ("/suivi-dcas", "#suivi-dcas-liste", "saisie"),
+    "/alertes": ("/alertes", "#alertes-liste .empty-state, #alertes-liste table", "alertes"),
+    "/alertes/contacts": ("/alertes/contacts", "#contacts-table tbody tr", "alertes"),
+    COMPOSER: (COMPOSER, "#alerte-comptes dl", "alertes"),
+    "/alertes/alerte": (None, ALERT_PAGE, "alerte"),
+}
+#: a page with no entry in VISITS: its own address, signed in as an analyst, once its title is
+#: drawn
+DEFAULT_VISIT = ("#_pages_content h1", "analyste")
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory) -> list[str]:
+    """The paths of the pages the app registers (``dash.page_registry``, which creating the
+    app fills), in the registry's order."""
+    import dash
+
+    from dashboard.app import create_app
+    from tests.conftest import make_settings
+
+    create_app(make_settings(tmp_path_factory.mktemp("registry")))
+    return [p["path"] for p in dash.page_registry.values()]
+
+
+def _visit(path: str) -> tuple[str | None, str, str]:
+    return VISITS.get(path, (path, *DEFAULT_VISIT))
+
+
+def visits(registered: list[str], who: str) -> list[tuple[str, str]]:
+    """(address, rendered) of the registered pages ``who`` visits, in the registry's order (the
+    alert composer last)."""
+    out = [(address, rendered) for address, rendered, by in map(_visit, registered) if by == who]
+    return sorted(out, key=lambda v: v[0] == COMPOSER)
 #: third-party violations that cannot be fixed here: (rule id, target selector) -> reason
 ALLOWED: dict[tuple[str, str], str] = {}
 
@@ -85,11 +116,21 @@ def test_signed_out_pages_pass_axe(server, watched):
     watched.assert_clean()
 
 
+def test_every_registered_page_is_visited(registered):
+    """Every page the app registers is visited by one of the tests below (as VISITS says, or
+    as DEFAULT_VISIT); an entry for a page no longer registered, or for nobody, is an error."""
+    assert set(VISITS) <= set(registered), set(VISITS) - set(registered)
+    by = {path: _visit(path)[2] for path in registered}
+    assert set(by.values()) == {"analyste", "saisie", "alertes", "alerte"}, by
+    assert [p for p, who in by.items() if who == "alerte"] == ["/alertes/alerte"]
+    assert all(_visit(p)[0] for p, who in by.items() if who != "alerte")
+
+
 @pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core absent: run npm ci")
-def test_signed_in_pages_pass_axe(server, watched):
+def test_signed_in_pages_pass_axe(server, watched, registered):
     page = watched.page
     problems = []
-    for number, (url, rendered) in enumerate(PAGES):
+    for number, (url, rendered) in enumerate(visits(registered, "analyste")):
         seen = len(watched.errors)
         if number == 0:
             sign_in(page, server + url, "analyste.test")
@@ -103,12 +144,12 @@ def test_signed_in_pages_pass_axe(server, watched):
 
 
 @pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core absent: run npm ci")
-def test_form_pages_pass_axe(server, watched):
+def test_form_pages_pass_axe(server, watched, registered):
     """The forms as those who fill them see them (a commandant: every form, his département's
     communes), and the work list."""
     page = watched.page
     problems = []
-    for number, (url, rendered) in enumerate(FORM_PAGES):
+    for number, (url, rendered) in enumerate(visits(registered, "saisie")):
         if number == 0:
             sign_in(page, server + url, "commandant.test")
         else:
@@ -119,12 +160,14 @@ def test_form_pages_pass_axe(server, watched):
 
 
 @pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core absent: run npm ci")
-def test_alert_pages_pass_axe(server, watched):
+def test_alert_pages_pass_axe(server, watched, registered):
     """The alert pages as a commandant, then the page of an alert he writes (its composer
     filled first: recipients, counts and the special characters' block shown)."""
     page = watched.page
     problems = []
-    for number, (url, rendered) in enumerate(ALERT_PAGES):
+    pages = visits(registered, "alertes")
+    assert pages[-1][0] == COMPOSER
+    for number, (url, rendered) in enumerate(pages):
         if number == 0:
             sign_in(page, server + url, "commandant.test")
         else:
