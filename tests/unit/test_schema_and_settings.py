@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import duckdb
 
-from etl.settings import PROJECT_ROOT, SETTINGS_HELP, get_settings
+from etl.settings import (
+    PROJECT_ROOT,
+    SETTINGS_HELP,
+    SETTINGS_TABLE_HEADER,
+    get_settings,
+    settings_markdown,
+    with_settings_table,
+)
 from etl.warehouse import schema
 
 
@@ -39,10 +46,16 @@ def test_data_dictionary_is_generated_and_current():
             assert f"`{c.name}`" in doc
 
 
-def test_every_setting_is_documented_in_readme():
+def test_readme_settings_table_is_generated_and_current():
+    """The README's « Settings » table is the one etl/settings.py declares, row for row."""
     readme = (PROJECT_ROOT / "README.md").read_text("utf-8")
-    for name in SETTINGS_HELP:
-        assert name in readme
+    table = settings_markdown()
+    assert table.count("\n") == len(SETTINGS_HELP) + 1
+    assert readme.count(SETTINGS_TABLE_HEADER) == 1
+    assert with_settings_table(readme) == readme, (
+        "README.md's settings table is stale: run `python -m etl settings --readme`")
+    assert with_settings_table(readme.replace("| `PRESENCE_PORT` | `8050` |",
+                                              "| `PRESENCE_PORT` | `8051` |")) == readme
 
 
 def test_settings_from_environment(monkeypatch, tmp_path):
