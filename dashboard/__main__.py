@@ -15,6 +15,7 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
+from etl.roles import ROLES as ROLE_TABLE
 from etl.settings import SettingsError, get_settings
 
 
@@ -28,8 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     add = us.add_parser("add", help="crée un compte (mot de passe lu sur l'entrée standard "
                         "ou demandé)")
     add.add_argument("login")
-    add.add_argument("--role", required=True, choices=["prefet", "commandant", "brigade",
-                                                        "analyste", "admin"])
+    add.add_argument("--role", required=True, choices=list(ROLE_TABLE))
     add.add_argument("--departement", help="département (préfet, commandant)")
     add.add_argument("--brigade", help="identifiant de brigade (rôle brigade)")
     us.add_parser("list", help="liste les comptes")

@@ -15,6 +15,7 @@ from flask_wtf.csrf import generate_csrf
 from dashboard.core import access, auth, map_shapes, reference
 from dashboard.core import warehouse as data
 from dashboard.core.provenance import provenance_label
+from etl.roles import Capability
 from etl.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -107,10 +108,13 @@ def _user_menu() -> html.Div | None:
 
 
 def _navbar() -> dbc.Navbar:
+    user = access.current_user() if flask.has_request_context() else None
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
         for page in dash.page_registry.values()
         if page.get("nav", True)  # a unit's profile page is reached from maps and tables
+        # a page whose capability the role lacks is left out of its menu (and refused)
+        and (user is None or user.can(page.get("capability", Capability.READ_TERRITORY)))
     ]
     return dbc.Navbar(
         dbc.Container(

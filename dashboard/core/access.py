@@ -3,10 +3,8 @@ the session (never from what the browser sends). Every data callback and every p
 through :func:`check_scope` (or :func:`check_departement`); a refusal is a 403 and one
 ``acces_refuse`` audit record.
 
-Roles: ``prefet`` (one département, read), ``commandant`` (one département: read,
-recommendations, alert validation), ``brigade`` (one brigade and its communes: its forms and its
-own data, never the rest of its département), ``analyste`` (national, read, exports),
-``admin`` (everything, account management).
+Roles, their reach and their capabilities are declared once, in :mod:`etl.roles`; a callback
+that needs a capability calls :func:`require`, a page declares it to :mod:`scaffold`.
 """
 
 from __future__ import annotations
@@ -21,18 +19,15 @@ from werkzeug.exceptions import BadRequest, Forbidden
 
 from dashboard.core import warehouse as data
 from dashboard.core.scope import CODE_RE, LEVEL_LABELS, Scope, ScopeError
+from etl import roles
 from etl.ops.store import audit
+from etl.roles import Capability, Reach
 
 log = logging.getLogger(__name__)
 
-ROLES: dict[str, str] = {
-    "prefet": "Préfet (un département, lecture)",
-    "commandant": "Commandant de groupement (un département)",
-    "brigade": "Brigade (ses formulaires et ses données)",
-    "analyste": "Analyste (national, lecture, exports)",
-    "admin": "Administrateur",
-}
-NATIONAL_ROLES = ("analyste", "admin")
+#: the roles and what each may read (labels from :mod:`etl.roles`, the one table of permissions)
+ROLES: dict[str, str] = {code: r.label for code, r in roles.ROLES.items()}
+
 
 @dataclass(frozen=True)
 class User:
@@ -42,21 +37,31 @@ class User:
     brigade_id: str | None = None
 
     @property
+    def reach(self) -> Reach:
+        return roles.reach(self.role)
+
+    @property
     def national(self) -> bool:
-        return self.role in NATIONAL_ROLES
+        return self.reach is Reach.NATIONAL
+
+    @property
+    def by_brigade(self) -> bool:
+        """A brigade account: its brigade and its communes, never its whole département."""
+        return self.reach is Reach.BRIGADE
+
+    @property
+    def works_nationally(self) -> bool:
+        """National reach without a département of its own (an administrator attached to a
+        département works on it like a commandant)."""
+        return roles.works_nationally(self)
+
+    def can(self, capability: Capability) -> bool:
+        return roles.can(self.role, capability)
 
     def may_see_departement(self, code: str | None) -> bool:
         """Whether the user may see a whole département (``None``: the national view). The
         brigade role sees its brigade and its communes only, never its whole département."""
-        if self.national:
-            return True
-        if self.role == "brigade":
-            return False
-        return code is not None and code == self.departement
-
-    def default_departement(self) -> str | None:
-        return None if self.national else self.departement
-
+        return roles.sees_departement(self, code)
 
 
 # --- the request's user and scope ------------------------------------------------------------
@@ -102,6 +107,15 @@ def refuse(user: User, what: str,
                 what)
     audit(ops_engine(), "acces_refuse", user.login, what, flask.request.remote_addr)
     raise Forbidden(message)
+
+
+def require(capability: Capability, what: str) -> User:
+    """The user, if their role has ``capability``; else 403 with the capability's French
+    refusal, logged and audited (``what``: what was asked, for the audit record)."""
+    user = require_user()
+    if not user.can(capability):
+        refuse(user, f"{what} (rôle {user.role})", message=roles.REFUSALS[capability])
+    return user
 
 
 def check_departement(code: str | None) -> User:
@@ -156,27 +170,14 @@ def departement_of(scope: Scope, lookup) -> str | None:
 
 
 def allowed(user, scope: Scope, departement: str | None, brigade_of_commune=None) -> bool:
-    """Whether ``user`` may see ``scope`` (whose département is ``departement``).
-
-    National roles see everything. Département roles see their département and what lies in it.
-    The brigade role sees its brigade and its brigade's communes.
-    """
-    if user.national:
-        return True
-    if scope.level in ("france", "region"):
-        return False
-    if user.role == "brigade":
-        if scope.level == "brigade":
-            return scope.code == user.brigade_id
-        if scope.level == "commune" and brigade_of_commune is not None:
-            return brigade_of_commune(scope.code) == user.brigade_id
-        return False
-    return departement == user.departement
+    """Whether ``user`` may see ``scope`` (whose département is ``departement``): the scope
+    rule of :func:`etl.roles.sees`."""
+    return roles.sees(user, scope.level, scope.code, departement, brigade_of_commune)
 
 
 def default_scope(user) -> Scope:
     if user.national:
         return Scope()
-    if user.role == "brigade" and user.brigade_id:
+    if user.by_brigade and user.brigade_id:
         return Scope("brigade", user.brigade_id)
     return Scope("departement", user.departement)

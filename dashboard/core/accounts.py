@@ -15,8 +15,10 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from dashboard.core.access import NATIONAL_ROLES, ROLES, User
+from dashboard.core.access import ROLES, User
 from etl.ops.store import audit, get_engine, sessions, users, utcnow
+from etl.roles import ROLES as ROLE_TABLE
+from etl.roles import Reach, reach
 from etl.settings import Settings
 
 HASH_METHOD = "scrypt"
@@ -56,14 +58,12 @@ def ensure_demo_accounts(settings: Settings, departement: str = "35") -> list[st
                 login, password = line.split("\t")[:2]
                 known[login] = password
     brigade = _first_brigade(settings, departement)
-    wanted = [("prefet.demo", "prefet", departement, None),
-              ("commandant.demo", "commandant", departement, None),
-              ("brigade.demo", "brigade", departement, brigade),
-              ("analyste.demo", "analyste", None, None),
-              ("admin.demo", "admin", None, None)]
+    # one account per role of etl.roles, attached as its reach needs
+    wanted = [(f"{code}.demo", code, None if r.reach is Reach.NATIONAL else departement,
+               brigade if r.reach is Reach.BRIGADE else None) for code, r in ROLE_TABLE.items()]
     lines = []
     for login, role, dep, brig in wanted:
-        if role == "brigade" and brig is None:
+        if reach(role) is Reach.BRIGADE and brig is None:
             continue
         if login not in existing:
             password = secrets.token_urlsafe(12)
@@ -98,13 +98,13 @@ def add_user(engine: Engine, login: str, password: str, role: str, departement: 
         raise AccountError("Mot de passe trop court (10 caractères au moins).")
     if len(password) > PASSWORD_MAX:
         raise AccountError(f"Mot de passe trop long ({PASSWORD_MAX} caractères au plus).")
-    if role in ("prefet", "commandant") and not departement:
+    if reach(role) is Reach.DEPARTEMENT and not departement:
         raise AccountError(f"Le rôle {role} exige un département (--departement).")
-    if role == "brigade":
+    if reach(role) is Reach.BRIGADE:
         if not brigade_id:
             raise AccountError("Le rôle brigade exige une brigade (--brigade).")
         departement = departement or brigade_departement
-    if role in NATIONAL_ROLES:
+    if reach(role) is Reach.NATIONAL:
         departement, brigade_id = None, None
     try:
         with engine.begin() as con:

@@ -25,16 +25,12 @@ from dashboard.core import access, components, saisie, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from etl.alerts import contacts, workflow
+from etl.roles import REFUSALS, Capability, may_review_alert
 from etl.settings import get_settings
 from etl.sources.validate import DEP_RE
 
-COMPOSERS = workflow.CREATORS
-REVIEWERS = workflow.REVIEWERS
-SENDERS = contacts.SENDER_ROLES
-NOT_COMPOSER = ("Votre rôle ne permet pas de rédiger d'alerte SMS : les alertes sont rédigées "
-                "par les brigades, les commandants de groupement et les administrateurs.")
-NOT_SENDER = ("Lecture seule : votre rôle permet de consulter les contacts des élus (numéros "
-              "masqués), pas de les modifier.")
+NOT_COMPOSER = REFUSALS[Capability.COMPOSE_ALERTS]
+NOT_SENDER = REFUSALS[Capability.SEE_PHONE_NUMBERS]
 CHOOSE_DEPARTEMENT = "Choisissez un département."
 #: the most codes a callback takes (a département has at most ~900 communes)
 MAX_CODES = workflow.MAX_COMMUNES
@@ -50,7 +46,13 @@ def limits() -> workflow.RateLimit:
 
 
 def shows_numbers(user: access.User) -> bool:
-    return user.role in SENDERS
+    """Whether ``user`` reads the élus' numbers in clear (and may opt a contact out)."""
+    return user.can(Capability.SEE_PHONE_NUMBERS)
+
+
+def composes(user: access.User | None) -> bool:
+    """Whether ``user`` may write an alert (True for Dash's start-up check: every id drawn)."""
+    return user is None or user.can(Capability.COMPOSE_ALERTS)
 
 
 # --- départements ------------------------------------------------------------------------------
@@ -72,7 +74,7 @@ def departement_for(user: access.User, warehouse: data.Warehouse, requested=None
     one asked for, if it exists. Another's département asked for is a 403, audited."""
     requested = departement_param(requested)
     own = user.departement
-    if user.role == "brigade" or (own and not user.national) or (user.role == "admin" and own):
+    if not user.works_nationally:
         if requested is not None and requested != own:
             access.refuse(user, f"département demandé (alertes) : {access.shown(requested)}")
         return own
@@ -115,7 +117,7 @@ def target_communes(user: access.User, warehouse: data.Warehouse,
     """The communes ``user`` may target or manage contacts in [code, nom, brigade_id,
     departement], by name: a brigade's own; for the others a département's in the gendarmerie
     zone (a commune without a brigade is the police's); none without a département."""
-    brigade = (user.brigade_id or "-") if user.role == "brigade" else None
+    brigade = (user.brigade_id or "-") if user.by_brigade else None
     if brigade is None and departement is None:
         return pd.DataFrame(columns=COMMUNE_COLUMNS)
     return warehouse.query_reference(
@@ -168,7 +170,7 @@ def checked_brigade(user: access.User, warehouse: data.Warehouse, departement: s
     département's; else 403, audited (a value of another shape: 400)."""
     if not isinstance(brigade, str) or not 0 < len(brigade) <= 20:
         raise ValueError("brigade: an id expected")
-    if user.role == "brigade":
+    if user.by_brigade:
         ok = brigade == user.brigade_id
     else:
         ok = departement is not None and brigade in set(
@@ -179,17 +181,13 @@ def checked_brigade(user: access.User, warehouse: data.Warehouse, departement: s
 
 
 def require_composer() -> access.User:
-    user = access.require_user()
-    if user.role not in COMPOSERS:
-        access.refuse(user, "rédaction d'une alerte SMS (rôle non autorisé)",
-                      message=NOT_COMPOSER)
-    return user
+    return access.require(Capability.COMPOSE_ALERTS, "rédaction d'une alerte SMS")
 
 
 def author_unit(user: access.User, departement: str | None) -> str:
     """The unit an alert is written by: a brigade's own; the groupement (« G » + département,
     as the trainings' units) for a commandant or an administrator."""
-    if user.role == "brigade" and user.brigade_id:
+    if user.by_brigade and user.brigade_id:
         return user.brigade_id
     return f"G{departement}" if departement else "ADMIN"
 
@@ -201,7 +199,7 @@ def may_read(user: access.User, row: dict) -> bool:
     préfet his département's; an administrator or an analyst any."""
     if user.national:
         return True
-    if user.role == "brigade":
+    if user.by_brigade:
         return bool(user.brigade_id) and row.get("unite_auteur") == user.brigade_id
     return bool(user.departement) and row.get("departement") == user.departement
 
@@ -211,8 +209,7 @@ def may_review(user: access.User, row: dict) -> bool:
     of the alert's département or an administrator, never its author."""
     if user.login == row.get("created_by"):
         return False
-    return user.role == "admin" or (user.role == "commandant"
-                                    and row.get("departement") == user.departement)
+    return may_review_alert(user, row.get("departement"))
 
 
 def read_alert(user: access.User, ident: str) -> dict | None:
@@ -227,9 +224,9 @@ def read_alert(user: access.User, ident: str) -> dict | None:
 def list_filters(user: access.User, departement: str | None) -> dict:
     """The list's filters for ``user``: his unit's alerts (a brigade), his département's, or
     the chosen one (national roles; None: every département)."""
-    if user.role == "brigade":
+    if user.by_brigade:
         return {"unite": user.brigade_id or "-"}
-    if user.national and not (user.role == "admin" and user.departement):
+    if user.works_nationally:
         return {"departement": departement}
     return {"departement": user.departement or "-"}
 
@@ -267,7 +264,7 @@ def contact_param(value) -> str:
 def opt_out(user: access.User, warehouse: data.Warehouse, allowed: set[str], ident: str):
     """The contact ``ident`` opted out (``contacts.opt_out``: at once, pending messages
     cancelled), if it lies in ``allowed`` (else 403, audited)."""
-    if user.role not in SENDERS:
+    if not shows_numbers(user):
         access.refuse(user, "désinscription d'un contact (rôle en lecture seule)",
                       message=NOT_SENDER)
     with warehouse.connection() as con:
@@ -304,7 +301,7 @@ def page_start(user, departement, page: str, chooser: Callable) -> tuple[list, s
         communes = target_communes(user, warehouse, dep)
     except READ_ERRORS as exc:
         body.append(components.empty_state(failure(exc, page), tone="warning"))
-    if warehouse is not None and user.national and not user.departement:
+    if warehouse is not None and user.works_nationally:
         body.append(chooser(warehouse, dep))
         if dep is None:
             body.append(components.empty_state(CHOOSE_DEPARTEMENT, tone="info"))

@@ -17,6 +17,7 @@ from dash import Input, Output, clientside_callback, dcc, html
 
 from dashboard.core import components
 from dashboard.core.scope import LEVEL_LABELS, Period, Scope, add_months
+from etl.roles import Reach
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,11 @@ def scope_options(user, departements: pd.DataFrame, compagnies: pd.DataFrame,
                  for code, nom in zip(regions["region"], regions["region_nom"], strict=True)]
         opts += [{"label": f"{code} — {nom}", "value": f"departement:{code}"}
                  for code, nom in zip(departements["code"], departements["nom"], strict=True)]
-    elif user.role in ("prefet", "commandant"):
+    elif user.reach is Reach.DEPARTEMENT:
         mine = departements[departements["code"] == user.departement]
         opts += [{"label": f"{code} — {nom}", "value": f"departement:{code}"}
                  for code, nom in zip(mine["code"], mine["nom"], strict=True)]
-    if not user.national and user.role != "brigade":
+    if user.reach is Reach.DEPARTEMENT:
         comp = compagnies[compagnies["departement"] == user.departement]
         brig = brigades[brigades["departement"] == user.departement]
     elif user.national:

@@ -52,7 +52,7 @@ def check_access(couche: str, zone: str) -> None:
         if couche != "departement" and not user.national:
             access.refuse(user, f"géométries nationales demandées : {couche}")
         return
-    if user.role == "brigade":
+    if user.by_brigade:
         if couche != "commune" or zone != user.departement:
             access.refuse(user, f"géométries demandées : {couche} du département {zone}")
         return

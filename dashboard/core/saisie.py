@@ -25,15 +25,12 @@ from dashboard.core import warehouse as data
 from etl.ops import records
 from etl.ops.record_tables import FORM_SOURCES, IDEMPOTENCY_KEY_MAX
 from etl.ops.store import audit, record_tables
+from etl.roles import REFUSALS, Capability
 from etl.sources.loader import known_codes
 from etl.sources.validate import INSEE_RE, Known
 from etl.warehouse.tables import ident
 
-#: the roles that enter records (each inside its scope)
-WRITERS = ("brigade", "commandant", "admin")
-READ_ONLY = ("Lecture seule : votre rôle permet de consulter les données, pas de saisir. Les "
-             "formulaires de saisie sont réservés aux brigades, aux commandants de groupement "
-             "et aux administrateurs.")
+READ_ONLY = REFUSALS[Capability.ENTER_RECORDS]
 INVALID = ("Requête invalide : le formulaire reçu est illisible ou trop volumineux. Rechargez "
            "la page.")
 #: what a browser may send for one form at most (its inputs bound it well below): beyond, a
@@ -66,11 +63,12 @@ def writable_communes(user: access.User, warehouse: data.Warehouse) -> pd.DataFr
     brigade's communes, a commandant's département, an administrator's département (all
     communes without one); none for the read-only roles."""
     brigade = departement = None
-    if user.role == "brigade":
+    if user.by_brigade:
         brigade = user.brigade_id
-    elif user.role in ("commandant", "admin"):
+    else:
         departement = user.departement
-    if user.role not in WRITERS or (user.role != "admin" and not (brigade or departement)):
+    if not user.can(Capability.ENTER_RECORDS) or (
+            not user.works_nationally and not (brigade or departement)):
         return pd.DataFrame(columns=COMMUNE_COLUMNS)
     return warehouse.query_reference(
         """
@@ -84,22 +82,21 @@ def writable_communes(user: access.User, warehouse: data.Warehouse) -> pd.DataFr
 
 def _brigades(user: access.User, warehouse: data.Warehouse) -> set[str] | None:
     """The brigades ``user`` may write for (None: any)."""
-    if user.role == "brigade":
+    if not user.can(Capability.ENTER_RECORDS):
+        return set()
+    if user.by_brigade:
         return {user.brigade_id} if user.brigade_id else set()
-    if user.role == "commandant":
-        return set(warehouse.brigades(user.departement)["brigade_id"]) \
-            if user.departement else set()
-    if user.role == "admin":
-        return set(warehouse.brigades(user.departement)["brigade_id"]) \
-            if user.departement else None
-    return set()
+    if user.works_nationally:
+        return None
+    return set(warehouse.brigades(user.departement)["brigade_id"]) \
+        if user.departement else set()
 
 
 def scope_check_for(user: access.User, warehouse: data.Warehouse) -> Callable[[dict], bool]:
     """The rule ``records`` applies to a record's typed values: every commune field among the
     user's communes (:func:`writable_communes`), every brigade field his brigade (brigade
     role) or one of his département's (commandant). Never true for a read-only role."""
-    if user.role not in WRITERS:
+    if not user.can(Capability.ENTER_RECORDS):
         return lambda _values: False
     communes = set(writable_communes(user, warehouse)["code"])
     brigades = _brigades(user, warehouse)
@@ -121,10 +118,7 @@ def scope_check_for(user: access.User, warehouse: data.Warehouse) -> Callable[[d
 
 def require_writer() -> access.User:
     """The user, if their role enters records; else 403, audited."""
-    user = access.require_user()
-    if user.role not in WRITERS:
-        access.refuse(user, "saisie d'un formulaire (rôle en lecture seule)", message=READ_ONLY)
-    return user
+    return access.require(Capability.ENTER_RECORDS, "saisie d'un formulaire")
 
 
 def check_commune(code) -> tuple[access.User, data.Warehouse]:
@@ -140,7 +134,7 @@ def check_commune(code) -> tuple[access.User, data.Warehouse]:
 def brigade_for(user: access.User, warehouse: data.Warehouse, commune) -> str | None:
     """The brigade a record of ``user`` for ``commune`` is entered by: a brigade's own, else
     the commune's (None when the commune has none or is not a commune code)."""
-    if user.role == "brigade":
+    if user.by_brigade:
         return user.brigade_id
     if isinstance(commune, str) and re.fullmatch(INSEE_RE, commune):
         return warehouse.brigade_of_commune(commune)
@@ -249,7 +243,7 @@ def stored_records(source_name: str, user: access.User, warehouse: data.Warehous
     query = select(table).where(table.c.deleted.is_(False))
     if commune is not None:
         query = query.where(field == commune)
-    elif not (user.role == "admin" and not user.departement):
+    elif not user.works_nationally:
         query = query.where(field.in_(sorted(writable_communes(user, warehouse)["code"])))
     query = query.order_by(table.c.id.desc()).limit(limit)
     with access.ops_engine().connect() as con:

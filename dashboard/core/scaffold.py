@@ -26,6 +26,7 @@ from dashboard.core.export import to_csv_bytes
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.reference import data_months
 from dashboard.core.scope import Period, Scope, ScopeError
+from etl.roles import REFUSALS, Capability
 
 REFUSED_TITLE = "Accès refusé"
 
@@ -35,6 +36,31 @@ def refusal(message: str) -> html.Section:
     return html.Section([html.H2(REFUSED_TITLE, className="h5 mb-1"), html.P(message,
                                                                            className="mb-0")],
                         id="acces-refuse", role="alert", className="alert alert-danger")
+
+
+# --- what a page needs ---------------------------------------------------------------------------
+
+def capability_of(module: str) -> Capability:
+    """The capability a page declared to ``dash.register_page(..., capability=...)`` (by
+    default: reading its territory's data)."""
+    return dash.page_registry.get(module, {}).get("capability", Capability.READ_TERRITORY)
+
+
+def gate(module: str, what: str) -> tuple[access.User | None, html.Section | None]:
+    """For a page's layout: the signed-in user and, when their role lacks the capability the
+    page declared, the « Accès refusé » block to show instead of the page (one ``acces_refuse``
+    audit record). ``user`` is None for Dash's start-up check, which draws every id."""
+    user = access.current_user()
+    if user is None:
+        return None, None
+    capability = capability_of(module)
+    if user.can(capability):
+        return user, None
+    try:
+        access.refuse(user, f"page {what}", message=REFUSALS[capability])
+    except Forbidden as exc:
+        return user, refusal(exc.description)
+    return user, None  # pragma: no cover - refuse always raises
 
 
 @dataclass
@@ -154,14 +180,26 @@ def overseas_links(departements, href: Callable[[str], str], lead: str,
 
 # --- callbacks -----------------------------------------------------------------------------------
 
-def checked_view(view: dict | None, default_months: int = 12, fallback: bool = False
+def checked_scope(view: dict | None, needs: Capability | None = None
+                  ) -> tuple[access.User, Scope, data.Warehouse]:
+    """The user (403 and audited when their role lacks ``needs``), the territory the browser
+    sent in ``view["perimetre"]`` (403 and audited when forged) and the warehouse."""
+    if needs is not None:
+        access.require(needs, "données d'une page réservée")
+    view = view if isinstance(view, dict) else {}
+    user, scope = access.check_scope(view.get("perimetre"))
+    return user, scope, data.get_warehouse()
+
+
+def checked_view(view: dict | None, default_months: int = 12, fallback: bool = False,
+                 needs: Capability | None = None
                  ) -> tuple[access.User, Scope, Period, data.Warehouse]:
     """The territory the browser sent, checked (403 and audited when forged), and the period
     it sent (default: the last ``default_months`` months with data; a forged period raises
-    ScopeError, a French message, or gives the default with ``fallback``)."""
+    ScopeError, a French message, or gives the default with ``fallback``). ``needs``: the
+    capability the callback needs (403 and audited without it)."""
     view = view if isinstance(view, dict) else {}
-    user, scope = access.check_scope(view.get("perimetre"))
-    warehouse = data.get_warehouse()
+    user, scope, warehouse = checked_scope(view, needs)
     _first, last, _has_facts = data_months(warehouse)
     try:
         period = Period.parse(view.get("debut"), view.get("fin"), last, default_months)

@@ -182,7 +182,7 @@ def layout(id=None, **_query) -> html.Div:  # noqa: A002 - the address's paramet
     return html.Div([
         html.H1(title, className="h3 mb-2"),
         common.subnav(PATH, dash.get_relative_path,
-                      composer=user is None or user.role in rules.COMPOSERS),
+                      composer=rules.composes(user)),
         *body,
         dcc.Store(id=Ids.ident, data=None if row is None else row["id_alerte"]),
         dcc.Store(id=Ids.version, data=0),

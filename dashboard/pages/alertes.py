@@ -18,6 +18,7 @@ from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.views import alertes as view
 from etl.alerts import workflow
 from etl.alerts.tables import STATUTS
+from etl.roles import Capability
 
 PATH = view.LIST_PATH
 dash.register_page(
@@ -41,7 +42,7 @@ class Ids:
 
 def _bar(user, warehouse, dep) -> html.Div:
     boxes = []
-    if user is None or (user.national and not (user.role == "admin" and user.departement)):
+    if user is None or user.works_nationally:
         options = [{"label": ALL_DEPARTEMENTS, "value": ""}, *rules.departement_options(
             warehouse)] if warehouse is not None else []
         boxes.append(html.Div([
@@ -55,7 +56,7 @@ def _bar(user, warehouse, dep) -> html.Div:
         components.dropdown(id=Ids.status, options=view.status_options(STATUTS),
                             value=view.ALL, clearable=False),
     ], className="col-md-4"))
-    if user is None or user.role in rules.COMPOSERS:
+    if rules.composes(user):
         boxes.append(html.Div(dcc.Link("Nouvelle alerte", href=dash.get_relative_path(
             view.NEW_PATH), className="btn btn-primary", id="alertes-nouvelle"),
             className="col-md-3 ms-auto d-flex align-items-end justify-content-md-end"))
@@ -76,7 +77,7 @@ def layout(departement=None, **_query) -> html.Div:
     return html.Div([
         html.H1(TITLE, className="h3 mb-2"),
         view.subnav(PATH, dash.get_relative_path,
-                    composer=user is None or user.role in rules.COMPOSERS),
+                    composer=rules.composes(user)),
         html.P("Les alertes rédigées dans le tableau de bord, les plus récentes d'abord : une "
                "alerte part après validation par un commandant du département, jamais par son "
                "auteur. Ouvrez une alerte pour la valider, suivre son envoi ou l'exporter.",
@@ -104,7 +105,7 @@ def _list(shown, statut):
                                       **rules.list_filters(user, dep))
     except READ_ERRORS as exc:
         return "", components.empty_state(failure(exc, PAGE), tone="warning")
-    reviewer = user.role in rules.REVIEWERS
+    reviewer = user.can(Capability.VALIDATE_ALERTS)
     alerts = view.ordered(alerts, reviewer)
     waiting = int((alerts["statut"] == view.TO_VALIDATE).sum()) if len(alerts) else 0
     text = view.count_text(len(alerts), waiting, reviewer)

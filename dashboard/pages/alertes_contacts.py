@@ -78,14 +78,14 @@ def _form(communes) -> html.Section:
 def layout(departement=None, **_query) -> html.Div:
     user = access.current_user()
     body, dep, warehouse, communes = rules.page_start(user, departement, PAGE, _chooser)
-    manage = user is None or user.role in rules.SENDERS
+    manage = user is None or rules.shows_numbers(user)
     intro = ("Un élu ne reçoit d'alerte SMS que s'il l'a accepté (date et canal de son "
              "accord). « Désinscrire » vaut à l'instant : les messages qui lui restaient à "
              "envoyer sont annulés." if manage else rules.NOT_SENDER)
     return html.Div([
         html.H1(TITLE, className="h3 mb-2"),
         common.subnav(PATH, dash.get_relative_path,
-                      composer=user is None or user.role in rules.COMPOSERS),
+                      composer=rules.composes(user)),
         html.P(intro, className="text-body-secondary"),
         *body,
         html.P(id=Ids.count, role="status", className="small fw-semibold"),
@@ -124,7 +124,7 @@ def _list(shown, _added, _removed):
     if found.empty:
         return view.count_text(found), None
     return view.count_text(found), view.contacts_table(found, names,
-                                                       user.role in rules.SENDERS)
+                                                       rules.shows_numbers(user))
 
 
 @callback(Output(Ids.result, "children"),

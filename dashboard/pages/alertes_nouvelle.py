@@ -78,7 +78,7 @@ def _label(name: str, target: str) -> html.Label:
 def _area(user, communes, departement, warehouse) -> html.Section:
     options = [{"label": f"{n} ({c})", "value": c}
                for c, n in zip(communes["code"], communes["nom"], strict=True)]
-    if user is not None and user.role == "brigade":
+    if user is not None and user.by_brigade:
         # its own brigade: a hidden input, so that the callback reads the same property
         brigade = html.Div([html.Button("Ajouter les communes de la brigade", id=Ids.add_brigade,
                                         type="button", className="btn btn-outline-primary"),
@@ -177,8 +177,8 @@ def layout(departement=None, **_query) -> html.Div:
     user = access.current_user()
     head = [html.H1(TITLE, className="h3 mb-2"),
             common.subnav(PATH, dash.get_relative_path,
-                          composer=user is None or user.role in rules.COMPOSERS)]
-    if user is not None and user.role not in rules.COMPOSERS:
+                          composer=rules.composes(user))]
+    if not rules.composes(user):
         return html.Div([*head, components.empty_state(rules.NOT_COMPOSER, tone="info")])
     body, dep, warehouse, communes = rules.page_start(user, departement, PAGE, _chooser)
     if communes is None:

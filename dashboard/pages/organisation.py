@@ -69,7 +69,7 @@ def layout(departement: str | list | None = None, indicateur: str | list | None 
     validating = user is None
     if validating:
         user = access.User("validation", "analyste")
-    elif user.role == "brigade":
+    elif user.by_brigade:
         return _brigade_only(user)
     options: list[dict[str, str]] = []
     overseas = None

@@ -16,7 +16,6 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 from dash.exceptions import PreventUpdate
 
 from dashboard.core import access, components, map_shapes, page_state, reference, scaffold
-from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.provenance import is_modelled
 from dashboard.queries import recommandations as queries
@@ -24,6 +23,7 @@ from dashboard.views import recommandations as view
 from dashboard.views import recommandations_audit as audit_view
 from dashboard.views import recommandations_figures as figures
 from dashboard.views.figures import empty_figure
+from etl.roles import Capability
 
 dash.register_page(
     __name__,
@@ -33,14 +33,9 @@ dash.register_page(
     description="Répartition recommandée des heures de présence de chaque brigade entre ses "
                 "communes, avec simulation, audit et application du plan.",
     order=6,
+    capability=Capability.READ_PLANS,
 )
 
-READERS = ("commandant", "admin", "prefet", "analyste")
-DECIDERS = ("commandant", "admin")
-BRIGADE_ROLE = ("Votre rôle donne accès aux données de votre brigade : les recommandations sont "
-                "réservées aux commandants de groupement, aux préfets et aux analystes.")
-READ_ONLY = ("Votre rôle permet de consulter les recommandations, pas d'appliquer un plan : "
-             "seuls les commandants de groupement et les administrateurs le peuvent.")
 READ_ONLY_NOTE = ("Lecture seule : seuls les commandants de groupement et les administrateurs "
                   "peuvent appliquer un plan.")
 
@@ -80,14 +75,12 @@ FIELD_IDS = [Ids.field(f.key) for f in view.ALL_FIELDS]
 
 # --- layout ------------------------------------------------------------------------------------
 
-def _brigade_only(user) -> html.Div:
-    return html.Div([
-        html.H1("Recommandations", className="h3 mb-1"),
-        components.empty_state([BRIGADE_ROLE + " ", dcc.Link(
-            "Ouvrir la fiche de votre brigade",
-            href=dash.get_relative_path(f"/brigade?id={user.brigade_id}")), "."], tone="info"),
-        dcc.Store(id=Ids.view, data=None),
-    ])
+def _refused(user, refused) -> html.Div:
+    """The refusal (audited by the gate), with the way to a brigade's own page."""
+    own = html.P(dcc.Link("Ouvrir la fiche de votre brigade", href=dash.get_relative_path(
+        f"/brigade?id={user.brigade_id}"))) if user.by_brigade and user.brigade_id else None
+    return html.Div([html.H1("Recommandations", className="h3 mb-1"), refused, own,
+                     dcc.Store(id=Ids.view, data=None)])
 
 
 def _number(f: view.Field) -> html.Div:
@@ -182,9 +175,10 @@ def layout(perimetre=None, semaine=None, departement=None, compagnie=None, briga
     perimetre = first(perimetre) or next(
         (f"{level}:{first(v)}" for level, v in (("brigade", brigade), ("compagnie", compagnie),
                                                 ("departement", departement)) if first(v)), None)
+    user, refused = scaffold.gate(__name__, "Recommandations")
+    if refused is not None:
+        return _refused(user, refused)
     context = scaffold.page_context("recommandations", perimetre)
-    if context.user is not None and context.user.role not in READERS:
-        return _brigade_only(context.user)
     shown, bar, body = None, None, []
     try:
         if context.ready:
@@ -211,7 +205,7 @@ def _results(user, shown: dict | None) -> list:
     loading = {"delay_show": 1000}
     reset = dash.get_relative_path("/recommandations?" + urlencode(shown or {}))
     decisions = _decisions(shown) if shown is not None else None
-    decider = user is None or user.role in DECIDERS
+    decider = user is None or user.can(Capability.APPLY_PLANS)
     apply = html.Div([
         html.Button("Appliquer ce plan", id={"type": Ids.apply, "index": "plan"},
                     type="button", className="btn btn-success"),
@@ -261,12 +255,8 @@ def _results(user, shown: dict | None) -> list:
 def _checked(shown_view):
     """The user (refused with a 403, audited, unless a reader), the territory (403 and audited
     when forged) and the week the browser sent (ScopeError, French, when unusable)."""
-    user = access.require_user()
-    if user.role not in READERS:
-        access.refuse(user, "page Recommandations", message=BRIGADE_ROLE)
+    user, scope, warehouse = scaffold.checked_scope(shown_view, needs=Capability.READ_PLANS)
     shown_view = shown_view if isinstance(shown_view, dict) else {}
-    user, scope = access.check_scope(shown_view.get("perimetre"))
-    warehouse = data.get_warehouse()
     week = queries.checked_week(shown_view.get("semaine"),
                                 queries.default_plan_week(warehouse))
     return user, scope, week, warehouse
@@ -341,10 +331,8 @@ def _update(shown_view, _clicks, rows, *values):
           State(Ids.view, "data"), State(Ids.shown, "data"), prevent_initial_call=True)
 def _apply(clicks, shown_view, shown):
     """Records the plan on screen (recomputed on the server from its checked parameters)."""
-    user = access.require_user()
-    if user.role not in DECIDERS:
-        access.refuse(user, "application d'un plan de recommandations (rôle en lecture seule)",
-                      message=READ_ONLY if user.role in READERS else BRIGADE_ROLE)
+    access.require(Capability.READ_PLANS, "application d'un plan de recommandations")
+    user = access.require(Capability.APPLY_PLANS, "application d'un plan de recommandations")
     if not isinstance(clicks, list) or not any(clicks):
         raise PreventUpdate
     try:

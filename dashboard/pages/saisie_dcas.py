@@ -15,10 +15,11 @@ from datetime import date
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard.core import access, saisie
+from dashboard.core import saisie, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.views import saisie as view
+from etl.roles import Capability
 from etl.sources.dcas import DCAS
 
 PATH = "/saisie/dcas"
@@ -30,6 +31,7 @@ dash.register_page(
     description="Enregistrer une consultation d'élu (DCAS) : attentes par thème, priorité, "
                 "créneaux souhaités et suivi ; les autres formulaires de saisie.",
     order=7,
+    capability=Capability.ENTER_RECORDS,
 )
 
 FORM = "dcas"
@@ -58,10 +60,10 @@ def _choices(user) -> tuple[list, list[str]]:
 
 
 def layout(**_query) -> html.Div:
-    user = access.current_user()
+    user, refused = scaffold.gate(__name__, TITLE)
     head = [html.H1(TITLE, className="h3 mb-2"), view.subnav(PATH, dash.get_relative_path)]
-    if user is not None and user.role not in saisie.WRITERS:
-        return html.Div([*head, view.read_only(saisie.READ_ONLY)])
+    if refused is not None:
+        return html.Div([*head, refused])
     choices, problems = _choices(user)
     values = DEFAULTS | {"date_consultation": date.today().isoformat()}
     return html.Div([

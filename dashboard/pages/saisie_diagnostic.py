@@ -14,11 +14,12 @@ import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import access, saisie
+from dashboard.core import saisie, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.views import saisie as view
 from dashboard.views import saisie_diagnostic as diagnostic_view
+from etl.roles import Capability
 from etl.sources.diagnostics import DIAGNOSTICS, QUESTIONS
 
 PATH = "/saisie/diagnostic"
@@ -31,6 +32,7 @@ dash.register_page(
                 "immédiat, des conseils et l'historique de la commune.",
     order=11,
     nav=False,
+    capability=Capability.ENTER_RECORDS,
 )
 
 FORM = "diagnostic"
@@ -49,10 +51,10 @@ class Ids:
 
 
 def layout(**_query) -> html.Div:
-    user = access.current_user()
+    user, refused = scaffold.gate(__name__, TITLE)
     head = [html.H1(TITLE, className="h3 mb-2"), view.subnav(PATH, dash.get_relative_path)]
-    if user is not None and user.role not in saisie.WRITERS:
-        return html.Div([*head, view.read_only(saisie.READ_ONLY)])
+    if refused is not None:
+        return html.Div([*head, refused])
     choices, problems = [], []
     if user is not None:
         try:

@@ -22,13 +22,14 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import BadRequest
 
-from dashboard.core import access, saisie
+from dashboard.core import access, saisie, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.views import saisie as view
 from dashboard.views import saisie_formation as formation
 from etl.ops import records
 from etl.ops.records import check
+from etl.roles import Capability
 from etl.sources.trainings import TRAININGS
 
 PATH = "/saisie/formation"
@@ -41,6 +42,7 @@ dash.register_page(
                 "participants (fonction et commune de chacun).",
     order=9,
     nav=False,
+    capability=Capability.ENTER_RECORDS,
 )
 
 FORM = formation.FORM
@@ -66,7 +68,7 @@ def default_unit(user) -> str | None:
     groupement (G + département, as in the source's example); nothing for an administrator."""
     if user is None:
         return None
-    if user.role == "brigade":
+    if user.by_brigade:
         return user.brigade_id
     return f"G{user.departement}" if user.departement else None
 
@@ -76,10 +78,10 @@ def _communes(user, warehouse) -> list[tuple[str, str]]:
 
 
 def layout(**_query) -> html.Div:
-    user = access.current_user()
+    user, refused = scaffold.gate(__name__, TITLE)
     head = [html.H1(TITLE, className="h3 mb-2"), view.subnav(PATH, dash.get_relative_path)]
-    if user is not None and user.role not in saisie.WRITERS:
-        return html.Div([*head, view.read_only(saisie.READ_ONLY)])
+    if refused is not None:
+        return html.Div([*head, refused])
     choices, problems = [], []
     if user is not None:
         try:

@@ -19,12 +19,13 @@ import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import access, saisie
+from dashboard.core import access, saisie, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.views import saisie as view
 from dashboard.views import saisie_immersion as immersion
 from etl.ops import records
+from etl.roles import Capability
 from etl.sources.immersions import IMMERSIONS, PLANIFIEE
 
 PATH = "/saisie/immersion"
@@ -37,6 +38,7 @@ dash.register_page(
                 "retour ; ou saisir directement une immersion passée.",
     order=10,
     nav=False,
+    capability=Capability.ENTER_RECORDS,
 )
 
 NEW, FEEDBACK = immersion.NEW_FORM, immersion.FEEDBACK_FORM
@@ -66,7 +68,7 @@ class Ids:
 def _defaults(user) -> dict:
     """A brigade visits its own unit by default; every new immersion starts planned."""
     values = {"statut": PLANIFIEE}
-    if user is not None and user.role == "brigade":
+    if user is not None and user.by_brigade:
         values |= {"type_unite": "brigade", "unite": user.brigade_id}
     return values
 
@@ -81,10 +83,10 @@ def _listing(user, warehouse):
 
 
 def layout(**_query) -> html.Div:
-    user = access.current_user()
+    user, refused = scaffold.gate(__name__, TITLE)
     head = [html.H1(TITLE, className="h3 mb-2"), view.subnav(PATH, dash.get_relative_path)]
-    if user is not None and user.role not in saisie.WRITERS:
-        return html.Div([*head, view.read_only(saisie.READ_ONLY)])
+    if refused is not None:
+        return html.Div([*head, refused])
     choices, problems, listing = [], [], None
     if user is not None:
         try:

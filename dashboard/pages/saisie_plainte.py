@@ -16,10 +16,11 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import access, components, saisie
+from dashboard.core import components, saisie, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.views import saisie as view
+from etl.roles import Capability
 from etl.sources.complaints import COMPLAINTS
 
 PATH = "/saisie/plainte"
@@ -31,6 +32,7 @@ dash.register_page(
     description="Enregistrer la plainte d'un élu et suivre son statut.",
     order=8,
     nav=False,
+    capability=Capability.ENTER_RECORDS,
 )
 
 FORM = "plainte"
@@ -54,10 +56,10 @@ class Ids:
 
 
 def layout(**_query) -> html.Div:
-    user = access.current_user()
+    user, refused = scaffold.gate(__name__, TITLE)
     head = [html.H1(TITLE, className="h3 mb-2"), view.subnav(PATH, dash.get_relative_path)]
-    if user is not None and user.role not in saisie.WRITERS:
-        return html.Div([*head, view.read_only(saisie.READ_ONLY)])
+    if refused is not None:
+        return html.Div([*head, refused])
     choices, problems, recent = [], [], None
     if user is not None:
         try:

@@ -29,7 +29,6 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dash.exceptions import PreventUpdate
 
 from dashboard.core import access, components, page_state, saisie, scaffold
-from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.scope import ScopeError
 from dashboard.queries import suivi_dcas as queries
@@ -37,6 +36,7 @@ from dashboard.views import saisie as saisie_view
 from dashboard.views import suivi_dcas as view
 from dashboard.views import suivi_dcas_form as form
 from etl.ops import records
+from etl.roles import Capability
 
 PATH = "/suivi-dcas"
 dash.register_page(
@@ -46,19 +46,16 @@ dash.register_page(
     title="Suivi des attentes DCAS — Présents pour les élus",
     description="Liste de travail des attentes ouvertes des élus (DCAS) et leur suivi.",
     nav=False,
+    capability=Capability.FOLLOW_DCAS,
 )
 
 PAGE = "suivi-dcas"
-READERS = (*saisie.WRITERS, "prefet")
 #: territories a list is drawn for (France at once would be the whole country's)
 LEVELS = ("departement", "compagnie", "brigade", "commune")
 TITLE = "Suivi des attentes DCAS"
 INTRO = (f"Attentes des élus recueillies lors des consultations DCAS et encore ouvertes (à "
          f"traiter ou en cours), de la plus ancienne à la plus récente ; au-delà de "
          f"{view.OVERDUE_DAYS} jours, une attente est signalée « {view.OVERDUE_LABEL} ».")
-ANALYST_ROLE = ("La liste de suivi des attentes DCAS est réservée aux brigades, aux commandants "
-                "de groupement, aux préfets et aux administrateurs : les chiffres des "
-                "consultations DCAS sont sur les pages d'analyse.")
 READ_ONLY_NOTE = "Lecture seule : le suivi est enregistré par les brigades et les commandants."
 CHOOSE = "Choisissez un département, une compagnie ou une brigade pour afficher sa liste."
 
@@ -147,13 +144,13 @@ def _form(writer: bool) -> html.Section:
 
 def layout(perimetre=None, **_query) -> html.Div:
     """The page for ``?perimetre=brigade:B35047`` (optional: the user's own territory)."""
+    _user, refused = scaffold.gate(__name__, TITLE)
+    if refused is not None:
+        return html.Div([html.H1(TITLE, className="h3 mb-1"), refused,
+                         dcc.Store(id=Ids.view, data=None)])
     context = scaffold.page_context(PAGE, perimetre)
     context.problems = [p for p in context.problems if p != page_state.NO_FACTS]
     user = context.user
-    if user is not None and user.role not in READERS:
-        return html.Div([html.H1(TITLE, className="h3 mb-1"),
-                         components.empty_state(ANALYST_ROLE, tone="info"),
-                         dcc.Store(id=Ids.view, data=None)])
     shown, body, bar = None, [], _filters([], None, True)
     if context.ready:
         scope = context.state.scope
@@ -161,7 +158,7 @@ def layout(perimetre=None, **_query) -> html.Div:
         try:
             options = page_state.options(user, context.warehouse, scope)
             bar = _filters(view.territory_options(options, LEVELS),
-                           scope.to_param() if listed else None, user.role == "brigade")
+                           scope.to_param() if listed else None, user.by_brigade)
         except READ_ERRORS as exc:
             body.append(components.empty_state(failure(exc, PAGE), tone="warning"))
         if listed:
@@ -176,7 +173,7 @@ def layout(perimetre=None, **_query) -> html.Div:
                               className="btn btn-sm btn-outline-primary"),
                   dcc.Download(id=Ids.download)], className="d-flex justify-content-end my-2"),
         dcc.Loading(html.Div(id=Ids.table), delay_show=1000),
-        _form(user is None or user.role in saisie.WRITERS),
+        _form(user is None or user.can(Capability.ENTER_RECORDS)),
         dcc.Store(id=Ids.view, data=shown), title_id=f"{PAGE}-titre",
         bar=html.Div([saisie_view.subnav(PATH, dash.get_relative_path), bar]))
 
@@ -187,14 +184,10 @@ def _checked(shown):
     """The user (403, audited, unless a reader), the territory the browser sent (403 and
     audited when forged; a French message when it is not one a list is drawn for) and the
     warehouse."""
-    user = access.require_user()
-    if user.role not in READERS:
-        access.refuse(user, "page Suivi des attentes DCAS", message=ANALYST_ROLE)
-    shown = shown if isinstance(shown, dict) else {}
-    user, scope = access.check_scope(shown.get("perimetre"))
+    user, scope, warehouse = scaffold.checked_scope(shown, needs=Capability.FOLLOW_DCAS)
     if scope.level not in LEVELS:
         raise ScopeError(CHOOSE)
-    return user, scope, data.get_warehouse()
+    return user, scope, warehouse
 
 
 def _listed(shown, statut, priorite, theme, overdue):

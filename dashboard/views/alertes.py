@@ -16,6 +16,7 @@ from dash import dcc, html
 
 from dashboard.core.components import wire
 from dashboard.core.formatting import MISSING, format_number
+from etl.roles import ROLES
 from etl.sources.alerts import ALERT_CATEGORIES
 
 LIST_PATH = "/alertes"
@@ -56,8 +57,7 @@ CHANNEL_LABELS: dict[str, str] = {
     "formulaire_papier": "Formulaire papier", "courriel": "Courriel",
     "application_gendelus": "Application GendElus", "entretien_mairie": "Entretien en mairie",
 }
-ROLE_LABELS = {"brigade": "brigade", "commandant": "commandant", "admin": "administrateur",
-               "prefet": "préfet", "analyste": "analyste"}
+ROLE_LABELS = {code: role.short for code, role in ROLES.items()}
 ORIGIN_LABELS = {"saisie": "Saisie", "importé": "Fichier importé"}
 #: the store's times are UTC; pages show France's local time
 LOCAL_TZ = ZoneInfo("Europe/Paris")

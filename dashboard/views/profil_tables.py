@@ -14,10 +14,8 @@ from dashboard.core.scope import Period, add_months
 from dashboard.views import map_indicators as indicators_view
 from dashboard.views import measures
 from dashboard.views.figures import SEPARATORS
+from etl.roles import Capability, can
 from etl.sources.categories import CATEGORIES, PER_DWELLING
-
-#: roles that may see élus' phone numbers (never on maps, never to prefects or analysts)
-PHONE_ROLES = ("brigade", "commandant", "admin")
 
 LABELS: dict[str, dict[str, str]] = {
     "statut_dcas": {"a_traiter": "À traiter", "en_cours": "En cours", "realisee": "Réalisée",
@@ -61,7 +59,9 @@ def label(kind: str, value: object) -> str:
 
 
 def may_see_phones(user) -> bool:
-    return user is not None and user.role in PHONE_ROLES
+    """The roles that send alerts read the élus' numbers (never on maps, never the préfets'
+    or the analysts' roles): ``Capability.SEE_PHONE_NUMBERS``."""
+    return user is not None and can(user.role, Capability.SEE_PHONE_NUMBERS)
 
 
 # --- pure helpers --------------------------------------------------------------------------------

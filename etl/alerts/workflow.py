@@ -37,6 +37,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from etl import roles
 from etl.alerts import contacts
 from etl.alerts.encoding import MAX_PARTS, analyse
 from etl.alerts.tables import FINAL_STATES, STATES
@@ -49,13 +50,12 @@ from etl.ops.store import (
     audit_log,
     utcnow,
 )
+from etl.roles import Capability
 from etl.sources.alerts import ALERT_CATEGORIES
 from etl.sources.validate import DEP_RE, INSEE_RE
 
 LOCAL_TZ = ZoneInfo("Europe/Paris")
-#: who may write an alert, and who may validate one (a commandant: of its département)
-CREATORS = ("brigade", "commandant", "admin")
-REVIEWERS = ("commandant", "admin")
+# who may write an alert, and who may validate one: etl.roles (COMPOSE_ALERTS, VALIDATE_ALERTS)
 MAX_COMMUNES = 2000
 MAX_MESSAGE = 2 * MAX_PARTS * 160  # characters read at most (far beyond MAX_PARTS parts)
 MAX_REASON = 500
@@ -331,7 +331,7 @@ def create(engine: Engine, *, login: str, role: str, departement: str, unite: st
     with engine.connect() as c:
         if (row := _by_key(c, key)) is not None:
             return _replay(row, login)
-    if role not in CREATORS:
+    if not roles.can(role, Capability.COMPOSE_ALERTS):
         audit(engine, "acces_refuse", login, f"création d'alerte SMS (rôle {role})", address)
         raise PermissionError(DENIED_ROLE)
     errors: dict[str, str] = {}
@@ -428,7 +428,7 @@ def _authorise_review(engine: Engine, row: dict, login: str, role: str,
     if login == row["created_by"]:
         _deny(engine, login, f"{ident} : {what} de sa propre alerte refusée (quatre yeux)",
               address, SELF_REVIEW)
-    if role == "admin" or (role == "commandant" and departement == row["departement"]):
+    if roles.may_review_alert(roles.Holder(role, departement), row["departement"]):
         return
     _deny(engine, login, f"{ident} : {what} refusée ({role}, département "
           f"{departement or '-'} ; alerte du {row['departement']})", address, DENIED_REVIEW)
@@ -628,7 +628,7 @@ DELIVERY_COLUMNS = ["id_contact", "code_commune", "fonction", "telephone", "stat
 def deliveries(engine: Engine, id_alerte: str, show_numbers: bool) -> pd.DataFrame:
     """One row per message of the alert (by commune, function, contact): its state (``etat``
     in French), delivery report, times (UTC), attempts and reason; numbers masked unless
-    ``show_numbers`` (the roles of ``contacts.SENDER_ROLES``)."""
+    ``show_numbers`` (the roles with ``Capability.SEE_PHONE_NUMBERS``)."""
     o = alert_outbox
     with engine.connect() as con:
         rows = con.execute(select(

@@ -107,6 +107,30 @@ def test_one_navbar_entry_for_the_forms(app):
     assert pages["/saisie/dcas"]["name"] == "Saisie"
 
 
+def test_menus_follow_the_role(app):
+    """A page whose capability the role lacks is not in its menu: « Saisie » for the writers,
+    « Recommandations » for the readers of plans."""
+    def menu(login):
+        response = client_for(app, login).get("/_dash-layout")
+        assert response.status_code == 200
+        found = []
+
+        def walk(node):
+            if isinstance(node, dict):
+                found.extend([node["href"]] if isinstance(node.get("href"), str) else [])
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+        walk(response.get_json())
+        return found
+
+    assert "/saisie/dcas" in menu("bta35") and "/recommandations" not in menu("bta35")
+    assert "/saisie/dcas" not in menu("prefet35") and "/recommandations" in menu("prefet35")
+    assert {"/saisie/dcas", "/recommandations", "/carte"} <= set(menu("cdt35"))
+
+
 @pytest.mark.parametrize("form", list(FORMS))
 def test_writers_get_the_form_with_their_communes_only(app, form):
     tree = page(client_for(app, "bta35"), FORMS[form][0])

@@ -13,7 +13,6 @@ import pytest
 from etl.alerts import area
 from etl.alerts.contacts import (
     RECIPIENT_COLUMNS,
-    SENDER_ROLES,
     mask,
     normalise_phone,
     recipients,
@@ -56,7 +55,6 @@ def test_masked_numbers_show_the_first_digit_and_the_last_two():
     assert mask("+33199000004") == "+33 1 •• •• •• 04"
     assert mask("+596696123456") == "+596 6 •• •• •• 56"
     assert mask(None) == "" and mask("n'importe quoi") == "••"
-    assert SENDER_ROLES == ("brigade", "commandant", "admin")
 
 
 def test_contacts_are_a_form_source_with_french_labels():
