@@ -20,7 +20,6 @@ import duckdb
 import pandas as pd
 from sqlalchemy import Engine, and_, insert, or_, select, update
 
-from etl.alerts.phones import display, mask, normalise_phone
 from etl.ops import records
 from etl.ops.records import ScopeCheck
 from etl.ops.store import (
@@ -32,6 +31,7 @@ from etl.ops.store import (
     utcnow,
 )
 from etl.sources.contacts import CONTACTS
+from etl.sources.phones import display, mask, normalise_phone
 from etl.sources.validate import Known
 from etl.warehouse.tables import ident
 

@@ -70,7 +70,7 @@ def run_plan(settings: Settings, departement: str, brigade: str | None, semaine:
 
 def run_build(settings: Settings, quiet: bool = False) -> int:
     from etl.analytics.runs import national_run
-    from etl.warehouse.build import Reporter, new_run_id
+    from etl.progress import Reporter, new_run_id
     from etl.warehouse.parts import JOURNAL, RECOMMANDATIONS, changing
     from etl.warehouse.publish import NoWarehouse
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from etl.analytics.oracle import oracle_expected
 from etl.sources.categories import CATEGORIES
 
 #: Offences revealed by police activity: recorded when the police look for them (stops,
@@ -151,9 +152,8 @@ def load_oracle(con, panel: Panel) -> np.ndarray | None:
 
 def oracle_counts(con, codes: list[str], months: pd.PeriodIndex, categories) -> np.ndarray:
     """The demo's true expected counts ``[commune, month, category]`` of ``codes`` (the oracle
-    tables must exist: :func:`has_oracle`), rebuilt by :func:`etl.demo.crime.oracle_expected`."""
-    from etl.demo.crime import oracle_expected
-
+    tables must exist: :func:`has_oracle`), rebuilt by
+    :func:`etl.analytics.oracle.oracle_expected`."""
     rates = con.execute(
         "SELECT code_commune, categorie, lambda_annuel FROM demo_oracle_taux "
         "WHERE list_contains(?::VARCHAR[], code_commune)", [codes]).df()

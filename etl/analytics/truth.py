@@ -1,7 +1,7 @@
 """The plan against the demo's truth: how much of each brigade's hours lands where the need is.
 
 On demo data only: the generator's true expected facts of the planned month
-(``demo_oracle_taux`` and ``demo_oracle_series``, rebuilt by :func:`etl.demo.crime.
+(``demo_oracle_taux`` and ``demo_oracle_series``, rebuilt by :func:`etl.analytics.oracle.
 oracle_expected`), weighted by severity, are each commune's **true need**; they are read here,
 for scoring, and never by the forecast or the plan.
 

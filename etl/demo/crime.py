@@ -28,7 +28,9 @@ Model (expected facts of category k in commune i for a year):
   shrinks with the commune's size (a city averages many neighbourhoods).
 
 Months: ``λ · s[k][month] / 12 · trend[k] ** (year − 2024)`` (seasonality: burglaries peak in
-winter evenings and holidays, damage and dumping in summer), drawn as Poisson counts. Burglary
+winter evenings and holidays, damage and dumping in summer), drawn as Poisson counts. The
+seasonality and trend are declared in :mod:`etl.analytics.oracle`, which rebuilds the same
+expectations from the oracle tables to score the forecasts. Burglary
 sprees (:mod:`etl.demo.alerts`) add their burglaries on top, and the baseline is lowered by as
 much so that the national totals stay on target.
 """
@@ -40,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from etl.analytics.oracle import CATEGORY_CODES, monthly_mean, season_matrix, trend_factor
 from etl.demo.context import Period, Territory
 from etl.sources.categories import CATEGORIES, PER_DWELLING
 
@@ -61,8 +64,6 @@ NATIONAL_TARGETS: dict[str, int] = {
     "trafic_stupefiants": 50_000,
     "usage_stupefiants": 288_000,
 }
-CATEGORY_CODES = tuple(CATEGORIES)
-TARGET_YEAR = 2024
 
 #: size elasticity β of the rate (see the module docstring)
 SIZE_ELASTICITY = {
@@ -128,27 +129,6 @@ HETEROGENEITY_GROUP = {
     "usage_stupefiants": "stupefiants",
 }
 
-_SEASONS = {
-    # January … December
-    "hiver_vacances": (1.12, 0.95, 0.92, 0.90, 0.90, 0.90, 1.00, 1.05, 0.93, 1.05, 1.15, 1.13),
-    "ete": (0.86, 0.84, 0.95, 1.00, 1.06, 1.12, 1.16, 1.12, 1.00, 1.00, 0.95, 0.94),
-    "ete_leger": (0.92, 0.88, 0.97, 1.00, 1.05, 1.08, 1.10, 1.05, 1.00, 1.00, 0.97, 0.98),
-    "familial": (0.97, 0.90, 0.97, 1.00, 1.03, 1.07, 1.08, 1.05, 0.98, 0.98, 0.95, 1.02),
-    "plat": (1.00, 0.95, 1.02, 1.00, 1.00, 1.00, 0.98, 0.96, 1.02, 1.03, 1.02, 1.02),
-}
-SEASONALITY = {
-    "cambriolages_logement": "hiver_vacances", "destructions_degradations": "ete",
-    "violences_hors_famille": "ete_leger", "vols_sans_violence": "ete_leger",
-    "vols_dans_vehicules": "ete_leger", "vols_accessoires": "ete_leger",
-    "violences_intrafamiliales": "familial", "violences_sexuelles": "familial",
-}
-#: yearly trend relative to 2024 (capped at ±8 % so that calibration holds a few years on)
-TREND = {
-    "escroqueries": 1.05, "violences_sexuelles": 1.06, "violences_intrafamiliales": 1.04,
-    "usage_stupefiants": 1.05, "trafic_stupefiants": 1.04, "vols_violents_sans_arme": 0.97,
-    "vols_vehicules": 0.97,
-}
-TREND_CAP = 0.08
 #: gamma shape of the commune heterogeneity for a small commune; it grows with the population
 HETEROGENEITY_SHAPE = 3.0
 #: dwellings per inhabitant, for the burglary rate per 1,000 dwellings (France: about 37.8 M
@@ -157,20 +137,6 @@ DWELLINGS_PER_INHABITANT = 0.57
 POPULATION_YEAR = 2022
 #: the SSMSI publishes a commune's count only above 5 facts in one of 3 consecutive years
 NDIFF_MAX = 5
-
-
-def season_matrix() -> np.ndarray:
-    """[category, month 0-11] multipliers, each row of mean 1."""
-    rows = []
-    for k in CATEGORY_CODES:
-        s = np.array(_SEASONS[SEASONALITY.get(k, "plat")], dtype=float)
-        rows.append(s * 12 / s.sum())
-    return np.array(rows)
-
-
-def trend_factor(year: int) -> np.ndarray:
-    out = np.array([TREND.get(k, 1.0) ** (year - TARGET_YEAR) for k in CATEGORY_CODES])
-    return np.clip(out, 1 - TREND_CAP, 1 + TREND_CAP)
 
 
 def structural_index(territory: Territory) -> pd.Series:
@@ -211,11 +177,6 @@ def expected_facts(territory: Territory, rng: np.random.Generator) -> np.ndarray
     return lam
 
 
-def monthly_mean(base: np.ndarray, month: pd.Period, season: np.ndarray) -> np.ndarray:
-    """Expected counts of one month, [commune, category], from yearly λ at the 2024 level."""
-    return base * (season[:, month.month - 1] * trend_factor(month.year))[None, :] / 12.0
-
-
 def spree_adjusted(lam: np.ndarray, extra: dict[tuple[int, int], int], n_months: int
                    ) -> np.ndarray:
     """λ with the burglary baseline lowered by the sprees' yearly volume (sprees are part of
@@ -242,24 +203,6 @@ def oracle_frames(territory: Territory, period: Period, lam: np.ndarray,
                            "mois": [period.months[m].start_time.date() for _, m in keys],
                            "cambriolages_serie": [extra[k] for k in keys]})
     return rates, sprees.astype({"cambriolages_serie": "int64"})
-
-
-def oracle_expected(rates: pd.DataFrame, sprees: pd.DataFrame, codes, months: pd.PeriodIndex,
-                    categories) -> np.ndarray:
-    """True expected counts [commune, month, category] of the demo (float64) for the communes
-    ``codes``, ``months`` and ``categories``, rebuilt from the two oracle tables exactly as
-    :func:`draw_facts` draws them: ``λ · s[k][month] / 12 · trend`` plus the planted sprees."""
-    codes = pd.Index(codes)
-    lam = rates.pivot_table(index="code_commune", columns="categorie", values="lambda_annuel",
-                            aggfunc="sum").reindex(index=codes, columns=list(CATEGORY_CODES))
-    season, lam = season_matrix(), lam.fillna(0.0).to_numpy(float)
-    full = np.stack([monthly_mean(lam, m, season) for m in months], axis=1)
-    rows = codes.get_indexer(sprees["code_commune"])
-    cols = months.get_indexer(pd.PeriodIndex(pd.to_datetime(sprees["mois"]), freq="M"))
-    ok = (rows >= 0) & (cols >= 0)
-    np.add.at(full[:, :, CATEGORY_CODES.index("cambriolages_logement")], (rows[ok], cols[ok]),
-              sprees["cambriolages_serie"].to_numpy(float)[ok])
-    return full[:, :, [CATEGORY_CODES.index(k) for k in categories]]
 
 
 @dataclass

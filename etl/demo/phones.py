@@ -16,16 +16,11 @@ number (the generator raises rather than invent a number outside these ranges).
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-#: block -> national prefix of 6 digits (the last 4 digits vary)
-FICTION_BLOCKS: dict[str, str] = {
-    "06": "063998", "01": "019900", "02": "026191", "03": "035348", "04": "046571", "05": "053649",
-}
-#: E.164 form of every fiction number: +33 followed by the block prefix without its 0
-FICTION_RE = re.compile(r"^\+33(63998|19900|26191|35348|46571|53649)\d{4}$")
+# the blocks are declared with the phone numbers' rules (etl.sources.phones), which accept them
+from etl.sources.phones import FICTION_BLOCKS
+from etl.sources.phones import is_fiction as is_fiction
 
 #: landline zone of each metropolitan département (01 Île-de-France, 02 north-west,
 #: 03 north-east, 04 south-east, 05 south-west), overseas as their real prefixes' zone
@@ -37,11 +32,6 @@ _ZONES = {
     "05": "09 12 16 17 19 23 24 31 32 33 40 46 47 64 65 79 81 82 86 87 971 972 973",
 }
 DEPARTEMENT_ZONE = {d: z for z, deps in _ZONES.items() for d in deps.split()}
-
-
-def is_fiction(e164: str) -> bool:
-    """True for a number (E.164, +33…) inside one of the fiction blocks."""
-    return bool(FICTION_RE.match(e164))
 
 
 def allocate(departements: list[str], want_mobile: np.ndarray, rng: np.random.Generator

@@ -4,7 +4,7 @@ channel. No names are kept.
 A file of contacts is loaded as any source; a contact is also a form source (the operational
 store's ``saisie_contacts``, ``etl.ops.records``), which is how an opt-out is recorded at once
 (``etl.alerts.contacts.opt_out``). Numbers are parsed with ``phonenumbers`` and stored in
-E.164 (``etl.alerts.phones``).
+E.164 (``etl.sources.phones``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import replace
 
 import pandas as pd
 
-from etl.alerts.phones import normalise_phone
 from etl.sources.base import Field as F
 from etl.sources.base import Source
+from etl.sources.phones import normalise_phone
 
 FONCTIONS_CONTACT = ("maire", "adjoint", "conseiller_municipal", "secretaire_mairie")
 #: how the élu agreed to receive SMS alerts

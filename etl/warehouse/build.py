@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from etl.progress import Reporter, new_run_id
 from etl.settings import Settings
 from etl.sources.registry import SOURCES, fact_table_names
 from etl.warehouse import parts, publish, schema
@@ -31,23 +30,6 @@ class BuildSummary:
     rows: dict[str, int]
     parameters: dict[str, str]
     load_lines: list[str] = field(default_factory=list)
-
-
-class Reporter:
-    """Progress lines with elapsed time; silent with ``quiet``."""
-
-    def __init__(self, quiet: bool = False, out: Callable[[str], None] = print) -> None:
-        self.quiet, self.out, self.t0 = quiet, out, time.monotonic()
-
-    def __call__(self, message: str) -> None:
-        if not self.quiet:
-            self.out(f"[{time.monotonic() - self.t0:6.1f} s] {message}")
-
-
-def new_run_id() -> str:
-    """Unique per run: UTC time to the microsecond, process and a random suffix."""
-    return (utcnow().strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}-"
-            + secrets.token_hex(3))
 
 
 def build_warehouse(

@@ -210,7 +210,7 @@ DEMO_ORACLE_TAUX = Table(
     "demo_oracle_taux",
     "Demo truth: each commune's expected facts per year at the 2024 level (λ, burglaries "
     "lowered by the sprees' volume). A month's expected count is λ × seasonality × trend / 12 "
-    "(etl.demo.crime.oracle_expected), plus demo_oracle_series. Empty outside demo builds.",
+    "(etl.analytics.oracle.oracle_expected), plus demo_oracle_series. Empty outside demo builds.",
     DEMO_ORACLE,
     (
         C("code_commune", "VARCHAR", "INSEE commune code", False),

@@ -16,6 +16,7 @@ import pytest
 
 from etl.alerts.gateway import (
     DLR_REASONS,
+    FINAL_DLR,
     Gateway,
     HttpGateway,
     Pacer,
@@ -52,12 +53,6 @@ def sim(tmp_path):
                           min_delay=0.05, max_delay=0.1, enroute_delay=0.01)
     yield gw
     gw.close()
-
-
-def test_the_gateways_follow_the_protocol(sim):
-    assert isinstance(sim, Gateway)
-    assert isinstance(HttpGateway("http://127.0.0.1:9", "u", "p"), Gateway)
-    assert isinstance(SmppGateway("127.0.0.1", 9, "u", "p", "GENDARMERIE"), Gateway)
 
 
 def test_a_repeated_client_reference_is_dropped(sim, tmp_path):
@@ -313,9 +308,12 @@ class _Sequence:
 
 class FakeSmsc(threading.Thread):
     """An SMSC on a socket: binds, answers each submit_sm with an id, then sends a delivery
-    receipt (``deliver_sm``) per part; throttles the first submit when asked."""
+    receipt (``deliver_sm``) per part; throttles the first submit when asked. ``script``:
+    per destination (E.164), the outcomes of its next submits, in turn: ``throttle`` (refused,
+    0x58) or the final state its receipt gives (DELIVRD otherwise)."""
 
-    def __init__(self, throttle_first: bool = False) -> None:
+    def __init__(self, throttle_first: bool = False,
+                 script: dict[str, list[str]] | None = None) -> None:
         super().__init__(daemon=True)
         self.server = socket.socket()
         self.server.bind(("127.0.0.1", 0))
@@ -323,7 +321,13 @@ class FakeSmsc(threading.Thread):
         self.port = self.server.getsockname()[1]
         self.submitted: list = []
         self.throttle_first = throttle_first
+        self.script = {to.lstrip("+"): list(o) for to, o in (script or {}).items()}
         self.seq = _Sequence()
+
+    def _outcome(self, pdu) -> str:
+        to = pdu.destination_addr
+        outcomes = self.script.get(to.decode() if isinstance(to, bytes) else str(to))
+        return outcomes.pop(0) if outcomes else "DELIVRD"
 
     def _read(self, conn):
         head = b""
@@ -353,7 +357,8 @@ class FakeSmsc(threading.Thread):
                 if pdu.command == "bind_transceiver":
                     resp = smpp.make_pdu("bind_transceiver_resp", system_id="fake")
                 elif pdu.command == "submit_sm":
-                    if self.throttle_first and not self.submitted:
+                    outcome = self._outcome(pdu)
+                    if (self.throttle_first and not self.submitted) or outcome == "throttle":
                         self.submitted.append(None)
                         resp = smpp.make_pdu("submit_sm_resp", status=0x58)
                         resp.sequence = pdu.sequence
@@ -368,7 +373,8 @@ class FakeSmsc(threading.Thread):
                         "deliver_sm", esm_class=4, source_addr="33639980001",
                         destination_addr="GENDARMERIE",
                         short_message=(f"id:M{n} sub:001 dlvrd:001 submit date:2612011200 "
-                                       f"done date:2612011201 stat:DELIVRD err:000 text:"
+                                       f"done date:2612011201 stat:{outcome} "
+                                       f"err:{'000' if outcome == 'DELIVRD' else '001'} text:"
                                        ).encode())
                     conn.sendall(receipt.generate())
                     continue
@@ -438,3 +444,129 @@ def test_sms_settings_from_the_environment(monkeypatch, tmp_path):
     with pytest.raises(SettingsError, match="PRESENCE_SMS_RATE"):
         get_settings()
 
+
+# --- the same exchange against the three gateways -----------------------------------------------
+
+#: the operator's script, the same for the three: the first message to BUSY is throttled, the
+#: one to GONE is accepted and then reported undelivered, the others delivered
+OK, LONG, GONE, BUSY, INVALID = ("+33639980001", "+33639980002", "+33639980003",
+                                 "+33639980004", "0639980001")
+SCRIPT = {BUSY: ["throttle"], GONE: ["UNDELIV"]}
+#: (client reference, number, text): a repeat, a message in two parts, a retry, a bad number
+EXCHANGE = [("AL-1:CT-1", OK, "Bonjour"), ("AL-1:CT-1", OK, "Bonjour"),
+            ("AL-1:CT-2", LONG, "a" * 200), ("AL-1:CT-3", GONE, "Bonjour"),
+            ("AL-1:CT-4", BUSY, "Bonjour"), ("AL-1:CT-4", BUSY, "Bonjour"),
+            ("AL-1:CT-5", INVALID, "Bonjour")]
+
+
+class OperatorApi(BaseHTTPRequestHandler):
+    """An HTTP operator following :data:`SCRIPT`: drops a repeated ``client_ref``, refuses a
+    number that is not E.164 (400), throttles (429) when scripted, reports ENROUTE then the final
+    state of each message it accepted."""
+
+    script: dict[str, list[str]] = {}
+    accepted: dict[str, str] = {}
+    pending: list[dict] = []
+
+    def log_message(self, *_args):
+        pass
+
+    def _reply(self, status: int, body) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        ref, to = body["client_ref"], body["to"]
+        if ref in OperatorApi.accepted:
+            return self._reply(200, {"id": OperatorApi.accepted[ref]})
+        if not to.startswith("+"):
+            return self._reply(400, {"error": "numéro invalide"})
+        outcomes = OperatorApi.script.get(to)
+        outcome = outcomes.pop(0) if outcomes else "DELIVRD"
+        if outcome == "throttle":
+            return self._reply(429, {"error": "trop de messages"})
+        gid = OperatorApi.accepted[ref] = f"H-{len(OperatorApi.accepted) + 1}"
+        at = utcnow().isoformat() + "Z"
+        OperatorApi.pending += [{"id": gid, "client_ref": ref, "state": "ENROUTE", "at": at},
+                                {"id": gid, "client_ref": ref, "state": outcome, "at": at}]
+        return self._reply(202, {"id": gid})
+
+    def do_GET(self):  # noqa: N802
+        out, OperatorApi.pending = OperatorApi.pending, []
+        self._reply(200, {"reports": out, "cursor": f"c-{len(OperatorApi.accepted)}"})
+
+
+@pytest.fixture(params=["simulated", "http", "smpp"])
+def operator(request, tmp_path):
+    """(a gateway, how many messages its operator accepted), each operator following
+    :data:`SCRIPT`; the HTTP and SMPP gateways with their sent log, as in production."""
+    if request.param == "simulated":
+        gw = SimulatedGateway(tmp_path / "sms.sqlite", seed=3, failure_rate=0.0,
+                              throttle_rate=0.0, min_delay=0.05, max_delay=0.1,
+                              enroute_delay=0.01)
+        for to, outcomes in SCRIPT.items():
+            gw.inject(to, *outcomes)
+        yield gw, gw.sent_count
+    elif request.param == "http":
+        OperatorApi.script = {to: list(o) for to, o in SCRIPT.items()}
+        OperatorApi.accepted, OperatorApi.pending = {}, []
+        server = ThreadingHTTPServer(("127.0.0.1", 0), OperatorApi)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        gw = HttpGateway(f"http://127.0.0.1:{server.server_address[1]}/sms", "u", "p",
+                         rate_per_second=1000, timeout=5, sent_log=tmp_path / "sent.sqlite")
+        yield gw, lambda: len(OperatorApi.accepted)
+        server.shutdown()
+        server.server_close()
+    else:
+        smsc = FakeSmsc(script=SCRIPT)
+        smsc.start()
+        gw = SmppGateway("127.0.0.1", smsc.port, "u", "p", "GENDARMERIE", timeout=5,
+                         sent_log=tmp_path / "sent.sqlite")
+        yield gw, lambda: len({p.user_message_reference for p in smsc.submitted if p})
+    gw.close()
+
+
+def test_the_three_gateways_give_the_same_answers_to_the_same_exchange(operator):
+    """One exchange, one expected outcome, whichever gateway: what the worker sees (accepted or
+    refused, for now or for good, the message ids, each message's final report and the reason
+    it records) and what the operator got (each message once) must not depend on the gateway."""
+    gw, operator_accepted = operator
+    assert isinstance(gw, Gateway)
+    token: dict[str, str] = {}  # the gateway's ids, by order of appearance: #1, #2…
+
+    def named(gateway_id):
+        return token.setdefault(gateway_id, f"#{len(token) + 1}")
+
+    answers = []
+    for ref, to, text in EXCHANGE:
+        r = gw.send(ref, to, text)
+        answers.append((r.accepted, r.transient, named(r.gateway_id) if r.accepted else None,
+                        bool(r.reason) or r.accepted))
+    assert answers == [(True, False, "#1", True), (True, False, "#1", True),
+                       (True, False, "#2", True), (True, False, "#3", True),
+                       (False, True, None, True), (True, False, "#4", True),
+                       (False, False, None, True)]
+    finals: dict[str, list[tuple[str, str | None]]] = {}
+
+    def collect():
+        for report in gw.reports():
+            assert report.gateway_id in token, report  # no report of a message never sent
+            if report.state in FINAL_DLR:
+                # the reason the worker records: the report's, or the state's own
+                why = (None if report.state == "DELIVRD"
+                       else (report.reason or DLR_REASONS[report.state]).split(" (code")[0])
+                finals.setdefault(token[report.gateway_id], []).append((report.state, why))
+        return len(finals) == 4
+
+    wait_for(collect)
+    assert finals == {"#1": [("DELIVRD", None)], "#2": [("DELIVRD", None)],
+                      "#3": [("UNDELIV", DLR_REASONS["UNDELIV"])], "#4": [("DELIVRD", None)]}
+    delivered = sum(state == "DELIVRD" for [(state, _)] in finals.values())
+    assert (delivered, len(finals) - delivered, operator_accepted()) == (3, 1, 4)
+    time.sleep(0.2)
+    assert [r for r in gw.reports() if r.state in FINAL_DLR] == []  # each report once

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from etl.analytics import oracle
 from etl.demo import crime, files, phones
 from etl.demo.complaints import INFRACTIONS, council_size
 from etl.demo.context import demo_period
@@ -100,17 +101,17 @@ def test_calibration_tables_cover_every_category():
 
 
 def test_seasonality_rows_average_one_and_peak_where_expected():
-    s = crime.season_matrix()
+    s = oracle.season_matrix()
     assert np.allclose(s.mean(axis=1), 1.0)
-    burg = s[crime.CATEGORY_CODES.index("cambriolages_logement")]
-    damage = s[crime.CATEGORY_CODES.index("destructions_degradations")]
+    burg = s[oracle.CATEGORY_CODES.index("cambriolages_logement")]
+    damage = s[oracle.CATEGORY_CODES.index("destructions_degradations")]
     assert burg[[0, 10, 11]].mean() > burg[[3, 4, 5]].mean()  # winter evenings
     assert damage[[6, 7]].mean() > damage[[0, 1]].mean()  # summer
 
 
 def test_trend_is_capped():
-    assert np.all(np.abs(crime.trend_factor(2035) - 1) <= crime.TREND_CAP + 1e-12)
-    assert np.allclose(crime.trend_factor(crime.TARGET_YEAR), 1.0)
+    assert np.all(np.abs(oracle.trend_factor(2035) - 1) <= oracle.TREND_CAP + 1e-12)
+    assert np.allclose(oracle.trend_factor(oracle.TARGET_YEAR), 1.0)
 
 
 def test_complaint_shares():

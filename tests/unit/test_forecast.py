@@ -192,6 +192,7 @@ def test_backtest_needs_history():
 def test_demo_oracle_rebuilds_the_generator_expectation():
     from datetime import date
 
+    from etl.analytics import oracle
     from etl.demo import crime
     from etl.demo.context import Territory, demo_period
 
@@ -212,13 +213,13 @@ def test_demo_oracle_rebuilds_the_generator_expectation():
     crime.draw_facts(territory, period, lam, extra, rec)
     rates, sprees = crime.oracle_frames(territory, period, lam, extra)
     assert sprees["cambriolages_serie"].sum() == 11
-    full = crime.oracle_expected(rates, sprees, codes, period.months, crime.CATEGORY_CODES)
+    full = oracle.oracle_expected(rates, sprees, codes, period.months, crime.CATEGORY_CODES)
     k = crime.CATEGORY_CODES.index("cambriolages_logement")
     full[1, 5, k] -= 4
     full[2, 20, k] -= 7
     np.testing.assert_allclose(full, np.stack(rec.means, axis=1), rtol=1e-12)
     # and only the target categories for the panel, in its order
-    part = crime.oracle_expected(rates, sprees, codes, period.months[:3], TARGET_CATEGORIES)
+    part = oracle.oracle_expected(rates, sprees, codes, period.months[:3], TARGET_CATEGORIES)
     assert part.shape == (3, 3, K)
 
 

@@ -4,25 +4,39 @@ shown masked to the roles that do not send alerts.
 A number is kept when ``phonenumbers`` finds it valid in France or one of its overseas
 départements and collectivities (numbers written nationally, « 06 96 … », are read as the
 overseas region's when they are not French metropolitan ones), or when it lies in the blocks
-ARCEP reserves for fiction (``etl.demo.phones``: the demo's and the tests' numbers, which the
-library rightly reports as never assigned). Anything else is invalid (None).
+ARCEP reserves for fiction (:data:`FICTION_BLOCKS`: the demo's and the tests' numbers, which
+the library rightly reports as never assigned). Anything else is invalid (None).
 
-This module imports nothing of the operational store: the contacts source
-(``etl.sources.contacts``) normalises its files with it.
+The contacts source (``etl.sources.contacts``) normalises its files with it, the alerts
+(``etl.alerts.contacts``) mask and show numbers with it, the demo (``etl.demo.phones``) draws
+its numbers from the fiction blocks declared here.
 """
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
-
-from etl.demo.phones import is_fiction
 
 #: regions whose numbers an élu may have: France, its overseas départements and collectivities
 FRENCH_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC")
 #: read a national number (« 0… ») as these regions' when it is not a metropolitan one
 _NATIONAL_TRIES = ("FR", "RE", "GP", "MQ", "GF", "YT")
 MAX_INPUT = 40
+#: the blocks ARCEP reserves for fiction (« numéros réservés à la fiction »), never assigned to
+#: a subscriber: block -> national prefix of 6 digits (the last 4 digits vary)
+FICTION_BLOCKS: dict[str, str] = {
+    "06": "063998", "01": "019900", "02": "026191", "03": "035348", "04": "046571", "05": "053649",
+}
+#: E.164 form of every fiction number: +33 followed by a block's prefix without its 0
+FICTION_RE = re.compile(r"^\+33(" + "|".join(p[1:] for p in FICTION_BLOCKS.values())
+                        + r")\d{4}$")
+
+
+def is_fiction(e164: str) -> bool:
+    """True for a number (E.164, +33…) inside one of the fiction blocks."""
+    return bool(FICTION_RE.match(e164))
 
 
 def _e164(number: phonenumbers.PhoneNumber) -> str:
