@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from collections.abc import Callable
 
 import pandas as pd
@@ -22,6 +21,7 @@ from werkzeug.exceptions import BadRequest, Forbidden
 
 from dashboard.core import access
 from dashboard.core import warehouse as data
+from dashboard.core.cache import Lru
 from etl.ops import records
 from etl.ops.record_tables import FORM_SOURCES, IDEMPOTENCY_KEY_MAX
 from etl.ops.store import audit, record_tables
@@ -143,23 +143,15 @@ def brigade_for(user: access.User, warehouse: data.Warehouse, commune) -> str | 
 
 # --- reference codes -----------------------------------------------------------------------------
 
-_known: dict[tuple, Known] = {}
-_known_lock = threading.Lock()
+#: one warehouse per process: the newest one's codes are all that is needed
+_known: Lru[Known] = Lru(1)
 
 
 def known(warehouse: data.Warehouse) -> Known:
     """The warehouse's reference codes (``known_codes``), kept while it is the same."""
     with warehouse.connection() as con:
         key = (str(warehouse.path), warehouse.version)
-        with _known_lock:
-            hit = _known.get(key)
-        if hit is not None:
-            return hit
-        codes = known_codes(con)
-    with _known_lock:
-        _known.clear()  # one warehouse per process: keep the newest only
-        _known[key] = codes
-    return codes
+        return _known.get_or_compute(key, lambda: known_codes(con))
 
 
 # --- submitting ----------------------------------------------------------------------------------
