@@ -12,8 +12,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 
 import dash
 import flask
@@ -21,6 +19,7 @@ from werkzeug.exceptions import NotFound
 
 from dashboard.core import access
 from dashboard.core import warehouse as data
+from dashboard.core.cache import Lru
 from dashboard.core.scope import CODE_RE
 
 COUCHES = ("commune", "brigade", "compagnie", "departement")
@@ -59,29 +58,6 @@ def check_access(couche: str, zone: str) -> None:
     access.check_departement(zone)
 
 
-class _Cache:
-    """(layer, warehouse version) → (etag, JSON bytes, gzipped bytes), least recently used
-    evicted."""
-
-    def __init__(self, size: int = CACHE_SIZE) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple, tuple[str, bytes, bytes]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> tuple[str, bytes, bytes] | None:
-        with self.lock:
-            item = self.items.get(key)
-            if item is not None:
-                self.items.move_to_end(key)
-            return item
-
-    def put(self, key: tuple, item: tuple[str, bytes, bytes]) -> None:
-        with self.lock:
-            self.items[key] = item
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
 def encode(collection: dict) -> tuple[str, bytes, bytes]:
     raw = json.dumps(collection, separators=(",", ":")).encode()
     etag = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
@@ -90,7 +66,8 @@ def encode(collection: dict) -> tuple[str, bytes, bytes]:
 
 def init_shapes(server: flask.Flask) -> None:
     """Register the geometry route on the app's Flask server (behind the sign-in guard)."""
-    cache = _Cache()
+    # (layer, warehouse version) → (etag, JSON bytes, gzipped bytes)
+    cache: Lru[tuple[str, bytes, bytes]] = Lru(CACHE_SIZE)
 
     @server.route(ROUTE)
     def geo_shapes(couche: str, niveau: str, zone: str):
@@ -103,11 +80,7 @@ def init_shapes(server: flask.Flask) -> None:
         collection = warehouse.geojson(couche, niveau, departement)
         token = version_token(warehouse.version)
         key = (couche, niveau, zone, token)
-        item = cache.get(key)
-        if item is None:
-            item = encode(collection)
-            cache.put(key, item)
-        etag, raw, packed = item
+        etag, raw, packed = cache.get_or_compute(key, lambda: encode(collection))
         if flask.request.if_none_match.contains(etag):
             response = flask.Response(status=304)
         elif "gzip" in flask.request.headers.get("Accept-Encoding", ""):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ import flask
 import pandas as pd
 
 from dashboard.core import geo
+from dashboard.core.cache import Lru
 from etl.warehouse import parts
 
 log = logging.getLogger(__name__)
@@ -65,11 +65,13 @@ class Warehouse:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._signature: tuple[int, int, int, int] | None = None
         self._in_flight = 0
-        self._geojson: OrderedDict[tuple, dict] = OrderedDict()
+        # (layer) → (main file identity, collection); (sql, params) → (signature, frame): an
+        # entry is trusted only for the file it was read from
+        self._geojson: Lru[tuple[object, dict]] = Lru(GEOJSON_CACHE_SIZE)
         self._main: object = None
         self._search_path = ""
-        self._reference: OrderedDict[tuple, tuple] = OrderedDict()
-        self._reference_lock = threading.Lock()
+        self._reference: Lru[tuple[tuple[int, int, int, int] | None, pd.DataFrame]] = Lru(
+            REFERENCE_CACHE_SIZE)
 
     # --- connection ------------------------------------------------------------------------
     @contextmanager
@@ -150,17 +152,12 @@ class Warehouse:
         one is read again. The caller gets its own copy."""
         key = (sql, tuple(sorted((params or {}).items())))
         current = _signature(self.path)
-        with self._reference_lock:
-            hit = self._reference.get(key)
+        hit = self._reference.get(key)
         if hit is not None and hit[0] == current:
             return hit[1].copy()
         frame, version = self._query_versioned(sql, params)
         if version == current:
-            with self._reference_lock:
-                self._reference[key] = (version, frame)
-                self._reference.move_to_end(key)
-                while len(self._reference) > REFERENCE_CACHE_SIZE:
-                    self._reference.popitem(last=False)
+            self._reference.put(key, (version, frame))
         return frame.copy()
 
     @property
@@ -243,22 +240,17 @@ class Warehouse:
         Callers must not modify the returned dict: it is shared.
         """
         key = (couche, niveau, departement, metropole)
-        with self._cond:
-            cached = self._geojson.get(key)
-            main = self._main
-        if cached is not None:
-            # a hit is only trusted for the main file it was built from
-            if _main_identity(self.path) == main:
-                with self._cond:
-                    self._geojson.move_to_end(key, last=True)
-                return cached
+        hit = self._geojson.get(key)
+        # a hit is only trusted for the main file it was built from
+        if hit is not None and hit[0] == _main_identity(self.path):
+            return hit[1]
         shapes, version = self._shapes(couche, niveau, departement, metropole)
         collection = geo.feature_collection(shapes["code"].tolist(), shapes["wkb"].tolist())
         with self._cond:
-            if self._signature == version:
-                self._geojson[key] = collection
-                while len(self._geojson) > GEOJSON_CACHE_SIZE:
-                    self._geojson.popitem(last=False)
+            # kept only when no reopen came in between: then it was built from ``self._main``
+            built_from_main, main = self._signature == version, self._main
+        if built_from_main:
+            self._geojson.put(key, (main, collection))
         return collection
 
 

@@ -10,8 +10,6 @@ recolours the drawn map (a ``Patch``: no geometry travels) and rewrites the addr
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from urllib.parse import urlencode
 
 import dash
@@ -28,6 +26,7 @@ from dash import (
 )
 
 from dashboard.core import access, components, map_shapes, page_state, report, scaffold
+from dashboard.core.cache import Lru
 from dashboard.core.filters import FilterIds, register_address_sync
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.scope import Period, Scope
@@ -209,8 +208,7 @@ register_address_sync(Ids.filters, extra=((Ids.maille, "value", "maille"),))
 # --- the map -----------------------------------------------------------------------------------
 
 _CACHE_SIZE = 16
-_cache: OrderedDict[tuple, tuple[MapResult, Period]] = OrderedDict()
-_cache_lock = threading.Lock()
+_cache: Lru[MapResult] = Lru(_CACHE_SIZE)
 
 
 def _map(view, indicateur, categorie=None, comparaison=None, theme=None, ssmsi=None,
@@ -225,22 +223,16 @@ def _map(view, indicateur, categorie=None, comparaison=None, theme=None, ssmsi=N
     offered = queries.ssmsi_choices(warehouse) if indicator.source == "ssmsi" else None
     choices = Choices.parse(categorie, comparaison, theme, ssmsi, annee, offered)
     key = (warehouse.version, scope, maille, period, indicator.key, choices)
-    with _cache_lock:
-        shown = _cache.get(key)
-        if shown is not None:
-            _cache.move_to_end(key)
-    if shown is None:
+
+    def compute() -> MapResult:
         read = queries.map_frames(
             warehouse, scope, maille, period, indicator.source,
             reference=choices.reference(period), category=choices.fact_category,
             theme=choices.theme, ssmsi=choices.ssmsi, annee=choices.annee)
-        shown = carte_view.map_result(indicator, choices, period, scope, maille, read.label,
-                                      read.departement, read.units, read.frames)
-        with _cache_lock:
-            _cache[key] = shown
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
-    return shown, period, warehouse
+        return carte_view.map_result(indicator, choices, period, scope, maille, read.label,
+                                     read.departement, read.units, read.frames)
+
+    return _cache.get_or_compute(key, compute), period, warehouse
 
 
 @callback(

@@ -12,13 +12,12 @@ least-recently-used cache, the plans per options in another: a what-if only re-r
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
 
+from dashboard.core.cache import Lru
 from dashboard.core.scope import Scope, ScopeError
 from dashboard.core.warehouse import Warehouse
 from etl.analytics.audit import plan_audit
@@ -43,36 +42,9 @@ NOT_A_PLAN_LEVEL = ("Les recommandations se calculent pour un département, une 
                     "brigade : choisissez-en un dans « Territoire ».")
 
 
-class _Lru:
-    """A small thread-safe least-recently-used cache."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.items.clear()
-
-
-_inputs = _Lru(INPUTS_CACHE)
-_plans = _Lru(PLANS_CACHE)
-_weeks = _Lru(4)
+_inputs: Lru[Inputs] = Lru(INPUTS_CACHE)
+_plans: Lru[Recommendation] = Lru(PLANS_CACHE)
+_weeks: Lru[date] = Lru(4)
 
 
 def clear_caches() -> None:
@@ -111,15 +83,14 @@ def territory(scope: Scope, departement: str | None, brigades: tuple[str, ...]) 
 def default_plan_week(warehouse: Warehouse) -> date:
     """The engine's default week (after the last recorded presence), once per warehouse file."""
     with warehouse.connection() as con:
-        key = warehouse.version
-        week = _weeks.get(key)
-        if week is None:
-            try:
-                week = default_week(con)
-            except NoData as exc:
-                raise ScopeError(str(exc)) from exc
-            _weeks.put(key, week)
-    return week
+        return _weeks.get_or_compute(warehouse.version, lambda: _default_week(con))
+
+
+def _default_week(con) -> date:
+    try:
+        return default_week(con)
+    except NoData as exc:
+        raise ScopeError(str(exc)) from exc
 
 
 def week_text(week: date) -> str:
@@ -174,14 +145,14 @@ def inputs(warehouse: Warehouse, engine, scope: Scope, week: date) -> tuple[Inpu
     applied = plans.applied_plans(engine, list(brigades), week_text(week))
     with warehouse.connection() as con:
         key = (warehouse.version, place, week, _applied_key(applied))
-        found = _inputs.get(key)
-        if found is None:
+
+        def load() -> Inputs:
             try:
-                found = load_inputs(con, place, week, applied)
+                return load_inputs(con, place, week, applied)
             except NoData as exc:
                 raise ScopeError(str(exc)) from exc
-            _inputs.put(key, found)
-    return found, key
+
+        return _inputs.get_or_compute(key, load), key
 
 
 def options_key(options: Options) -> str:
@@ -192,12 +163,8 @@ def recommendation(warehouse: Warehouse, engine, scope: Scope, week: date,
                    options: Options) -> Recommendation:
     """The plans of the territory's brigades for ``options`` (cached per options)."""
     loaded, key = inputs(warehouse, engine, scope, week)
-    plan_key = (key, options_key(options))
-    found = _plans.get(plan_key)
-    if found is None:
-        found = recommend(loaded, options)
-        _plans.put(plan_key, found)
-    return found
+    return _plans.get_or_compute((key, options_key(options)),
+                                 lambda: recommend(loaded, options))
 
 
 # --- the national run ------------------------------------------------------------------------
