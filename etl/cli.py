@@ -261,6 +261,7 @@ def run_alerts_worker(settings, once: bool, interval: float | None) -> int:
 def run_alert_status(settings, id_alerte: str) -> int:
     """`python -m etl alerts status ID`: the alert, its messages and its steps, in French."""
     from etl.alerts import workflow
+    from etl.alerts.labels import STATUT_LABELS
     from etl.ops.store import get_engine
 
     engine = get_engine(settings.ops_url)
@@ -269,7 +270,7 @@ def run_alert_status(settings, id_alerte: str) -> int:
         print(f"Erreur : alerte introuvable : {id_alerte}", file=sys.stderr)
         return 2
     p = workflow.progress(engine, id_alerte)
-    print(f"{alert['id_alerte']} — {workflow.STATUT_LABELS.get(alert['statut'], alert['statut'])}"
+    print(f"{alert['id_alerte']} — {STATUT_LABELS.get(alert['statut'], alert['statut'])}"
           f" — {alert['categorie']}, {len(alert['communes_liste'])} commune(s), "
           f"{alert['parts']} SMS {alert['encoding']} par destinataire")
     print(f"  rédigée par {alert['created_by']} ({alert['author_role']}, "

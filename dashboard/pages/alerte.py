@@ -29,6 +29,7 @@ from dashboard.views import alertes_detail as view
 from dashboard.views.alertes_nouvelle import area_figure
 from dashboard.views.saisie import dom_id
 from etl.alerts import workflow
+from etl.alerts.labels import STATUT_LABELS
 
 PATH = common.ALERT_PATH
 dash.register_page(
@@ -270,7 +271,7 @@ def _act(clicks, reasons, ident, version):
         return html.Div(f"Action impossible : {reason_text}.", className="alert alert-danger",
                         id="fiche-alerte-erreur"), version
     if result.replayed:
-        done = f"Déjà fait : {common.label(common.STATUS_LABELS, result.statut).lower()}."
+        done = f"Déjà fait : {common.label(STATUT_LABELS, result.statut).lower()}."
     return html.Div(done, className="alert alert-success", id="fiche-alerte-ok"), version
 
 

@@ -150,11 +150,6 @@ def work_list(warehouse: Warehouse, engine: Engine, scope: Scope
 
 # --- one consultation --------------------------------------------------------------------------
 
-def stored_record(engine: Engine, record_id: int) -> dict | None:
-    """The store's record (its bookkeeping columns too), or None."""
-    return records.get(engine, SOURCE, record_id)
-
-
 def stored_by_key(engine: Engine, ident: str) -> dict | None:
     """The store's record of consultation ``ident`` (deleted ones too), or None."""
     table = record_tables[SOURCE]

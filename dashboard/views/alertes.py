@@ -16,6 +16,7 @@ from dash import dcc, html
 
 from dashboard.core.components import wire
 from dashboard.core.formatting import MISSING, format_number
+from etl.alerts.labels import STATUT_LABELS
 from etl.roles import ROLES
 from etl.sources.alerts import ALERT_CATEGORIES
 
@@ -31,17 +32,6 @@ ALERT_ID_RE = re.compile(r"AL-[A-Za-z0-9_-]{1,60}")
 TO_VALIDATE = "a_valider"
 ALL = "toutes"
 
-#: the workflow's statuses and the outbox's states in French (``etl.alerts.workflow``'s
-#: STATUT_LABELS and STATE_LABELS, which import SQLAlchemy, out of the views' reach: a unit test
-#: keeps them equal)
-STATUS_LABELS: dict[str, str] = {
-    "a_valider": "À valider", "validee": "Validée (envoi en cours)", "refusee": "Refusée",
-    "envoyee": "Envoyée", "annulee": "Annulée",
-}
-STATE_LABELS: dict[str, str] = {
-    "pending": "En attente", "sending": "En cours d'envoi", "sent": "Transmis à l'opérateur",
-    "delivered": "Remis", "failed": "Échec", "cancelled": "Annulé",
-}
 CATEGORY_LABELS: dict[str, str] = {
     "cambriolages": "Cambriolages", "vols": "Vols (véhicules, matériel)",
     "degradations": "Dégradations", "depots_sauvages": "Dépôts sauvages",
@@ -146,7 +136,7 @@ PREVIEW = 80
 
 def status_options(statuses) -> list[dict]:
     return [{"label": "Tous les statuts", "value": ALL}] + [
-        {"label": label(STATUS_LABELS, s), "value": s} for s in statuses]
+        {"label": label(STATUT_LABELS, s), "value": s} for s in statuses]
 
 
 def parse_status(value, statuses) -> str | None:
@@ -191,7 +181,7 @@ def list_table(alerts: pd.DataFrame, relative=str) -> html.Table:
     rows = []
     for row in alerts.to_dict("records"):
         ident = str(row["id_alerte"])
-        status = label(STATUS_LABELS, row.get("statut"))
+        status = label(STATUT_LABELS, row.get("statut"))
         cells = [
             wire("Th", dcc.Link(ident, href=alert_href(ident, relative)).to_plotly_json(),
                  scope="row"),

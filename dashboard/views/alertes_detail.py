@@ -17,8 +17,6 @@ from dashboard.views.alertes import (
     CATEGORY_LABELS,
     FUNCTION_LABELS,
     ROLE_LABELS,
-    STATE_LABELS,
-    STATUS_LABELS,
     communes_list,
     label,
     missing,
@@ -26,6 +24,7 @@ from dashboard.views.alertes import (
     utc_text,
     when_text,
 )
+from etl.alerts.labels import STATE_LABELS, STATUT_LABELS
 
 PREFIX = "fiche-alerte"
 #: rows of the deliveries table on the page (the export has them all)
@@ -48,7 +47,7 @@ def _pair(term: str, value, ident: str | None = None) -> list:
 
 
 def status_text(row: Mapping) -> str:
-    text = label(STATUS_LABELS, row.get("statut"))
+    text = label(STATUT_LABELS, row.get("statut"))
     if row.get("statut") == "refusee" and not missing(row.get("refused_reason")):
         text += f" — motif : {row['refused_reason']}"
     return text
@@ -209,7 +208,7 @@ def alert_export(row: Mapping, names: Mapping[str, str]) -> pd.DataFrame:
     communes = communes_list(row.get("communes"))
     values = {k: row.get(k) for k in ALERT_EXPORT_COLUMNS if k in row}
     values.update({
-        "statut_texte": label(STATUS_LABELS, row.get("statut")),
+        "statut_texte": label(STATUT_LABELS, row.get("statut")),
         "categorie_texte": label(CATEGORY_LABELS, row.get("categorie")),
         "total": total_sms(row.get("parts"), row.get("recipients")),
         "communes": "|".join(communes),

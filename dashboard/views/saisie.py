@@ -30,13 +30,9 @@ from dash import dcc, html
 
 from dashboard.core import components
 from dashboard.core.formatting import format_number
+from etl.ops.limits import MAX_CODE, MAX_TEXT
 from etl.sources.base import Field, Source
 
-#: the longest free text a form takes: ``etl.ops.records.MAX_TEXT`` (which imports SQLAlchemy,
-#: out of the views' reach; a unit test keeps them equal)
-MAX_TEXT = 2000
-#: the longest identifier typed in a text input (the store's ``code`` columns)
-MAX_CODE = 64
 #: the longest number typed
 MAX_NUMBER = 32
 #: an enum of at most this many values is answered with radio buttons, else a dropdown

@@ -26,6 +26,7 @@ from dash import html
 
 from dashboard.core import components
 from dashboard.views import saisie as form_view
+from etl.ops.limits import IDEMPOTENCY_KEY_MAX
 from etl.sources.trainings import TRAININGS
 
 #: the session's fields (one value for every attendee) and each attendee's
@@ -33,8 +34,6 @@ SESSION_FIELDS = ("theme", "date_session", "code_commune_session", "unite")
 ATTENDEE_FIELDS = ("fonction_participant", "code_commune_participant")
 #: attendees of one session, at most (a bigger event is several sessions)
 MAX_ATTENDEES = 200
-#: the records door's bound on an idempotency key (``etl.ops.record_tables``)
-KEY_MAX = 64
 
 NO_ATTENDEE = "Ajoutez au moins un participant à la session."
 TOO_MANY = (f"{MAX_ATTENDEES} participants au plus par session : enregistrez les suivants dans "
@@ -63,9 +62,9 @@ def attendee_key(form_key: str, index: int) -> str:
     """The idempotency key of attendee ``index`` (0-based) of a form display: the form's key and
     the index (a long key is shortened by its hash, to fit the store's bound)."""
     suffix = f"~p{int(index)}"
-    key = str(form_key)
-    if len(key) + len(suffix) > KEY_MAX:
-        key = hashlib.sha256(key.encode("utf-8")).hexdigest()[:KEY_MAX - len(suffix)]
+    key, room = str(form_key), IDEMPOTENCY_KEY_MAX - len(suffix)
+    if len(key) > room:
+        key = hashlib.sha256(key.encode("utf-8")).hexdigest()[:room]
     return key + suffix
 
 

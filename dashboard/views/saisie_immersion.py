@@ -31,7 +31,6 @@ LIST_COLUMNS = {"id_immersion": "Immersion", "date": "Date", "commune": "Commune
                 "retour": "Retour"}
 NO_IMMERSION = "Aucune immersion enregistrée pour vos communes."
 DUE = "retour à saisir"
-NOT_YET = "après l'immersion"
 
 
 def status_of(value) -> str:

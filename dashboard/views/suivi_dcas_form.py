@@ -34,7 +34,6 @@ FORM = "suivi-dcas"
 #: the follow-up's fields, in the form's order
 NAMES = ("actions_suivi", "statut", "date_suivi", "satisfaction")
 KEY = DCAS.key[0]
-ORIGINS = ("saisie", "importee")
 ORIGIN_LABELS = {"saisie": "saisie", "importee": "importée d'un fichier"}
 #: short French names of the fields, for the history
 FIELD_LABELS = {

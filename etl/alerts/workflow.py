@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from etl import roles
 from etl.alerts import contacts
 from etl.alerts.encoding import MAX_PARTS, analyse
+from etl.alerts.labels import STATE_LABELS
 from etl.alerts.tables import FINAL_STATES, STATES
 from etl.ops.store import (
     AUDIT_DETAIL_MAX,
@@ -92,12 +93,6 @@ DENIED_CANCEL = ("Accès refusé : seul l'auteur d'une alerte peut l'annuler. La
 ALREADY = {"validee": "alerte déjà validée", "envoyee": "alerte déjà envoyée",
            "refusee": "alerte déjà refusée", "annulee": "alerte annulée par son auteur"}
 
-#: statuses and outbox states in French, for the pages
-STATUT_LABELS = {"a_valider": "À valider", "validee": "Validée (envoi en cours)",
-                 "refusee": "Refusée", "envoyee": "Envoyée", "annulee": "Annulée"}
-STATE_LABELS = {"pending": "En attente", "sending": "En cours d'envoi",
-                "sent": "Transmis à l'opérateur", "delivered": "Remis",
-                "failed": "Échec", "cancelled": "Annulé"}
 #: audit actions of an alert's trail → the step's French name
 STEPS = {"alerte_creation": "création", "alerte_validation": "validation",
          "alerte_refus": "refus", "alerte_annulation": "annulation",

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from etl.ops.limits import IDEMPOTENCY_KEY_MAX, MAX_CODE
 from etl.sources.base import SQL_TYPES, Source
 from etl.sources.complaints import COMPLAINTS
 from etl.sources.contacts import CONTACTS_FORM
@@ -38,7 +39,7 @@ from etl.sources.trainings import TRAININGS
 #: SQLAlchemy type of each field kind (the DuckDB one is ``etl.sources.base.SQL_TYPES``); the
 #: string sizes bound what a form may store
 SA_TYPES: dict[str, TypeEngine] = {
-    "text": Text(), "code": String(64), "insee": String(5), "departement": String(3),
+    "text": Text(), "code": String(MAX_CODE), "insee": String(5), "departement": String(3),
     "brigade": String(32), "enum": String(64), "list": String(500), "int": BigInteger(),
     "float": Float(), "date": Date(), "datetime": DateTime(), "month": Date(),
     "bool": Boolean(),
@@ -53,7 +54,6 @@ FORM_SOURCES: dict[str, Source] = {s.name: s for s in (
 
 #: actions of the history
 ACTIONS = ("creation", "correction", "suppression")
-IDEMPOTENCY_KEY_MAX = 64
 
 
 def table_name(source: Source) -> str:

@@ -23,7 +23,8 @@ import pandas as pd
 from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from etl.ops.record_tables import ACTIONS, FORM_SOURCES, IDEMPOTENCY_KEY_MAX, SA_TYPES
+from etl.ops.limits import IDEMPOTENCY_KEY_MAX, MAX_FIELDS, MAX_LIST, MAX_TEXT
+from etl.ops.record_tables import ACTIONS, FORM_SOURCES, SA_TYPES
 from etl.ops.store import (
     AUDIT_DETAIL_MAX,
     AUDIT_FIELD_MAX,
@@ -36,8 +37,6 @@ from etl.ops.store import (
 from etl.sources.base import Source
 from etl.sources.validate import LINE, Known, Rejections, validate
 
-#: bounds of a form's input
-MAX_TEXT, MAX_FIELDS, MAX_LIST = 2000, 64, 50
 UNKNOWN_FIELD = "champ inconnu du formulaire"
 TOO_LONG = f"texte trop long ({MAX_TEXT} caractères au plus)"
 ODD_VALUE = "valeur illisible (texte, nombre, date ou liste attendus)"

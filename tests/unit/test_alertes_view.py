@@ -2,7 +2,7 @@
 characters, parts per recipient and in total, the characters forcing UCS-2), recipients by
 function, the area map and its clicks, the error summary; the list's order and links; the
 alert page's trail, validation statement, progress (in words and as a bar) and exports; the
-contacts' consent and buttons. Labels are kept equal to the workflow's."""
+contacts' consent and buttons. Every status, state and coded value has its French label."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from dashboard.views import alertes as common
 from dashboard.views import alertes_contacts as contacts_view
 from dashboard.views import alertes_detail as detail
 from dashboard.views import alertes_nouvelle as composer
-from etl.alerts import encoding, workflow
-from etl.alerts.tables import STATUTS
+from etl.alerts import encoding
+from etl.alerts.labels import STATE_LABELS, STATUT_LABELS
+from etl.alerts.tables import STATES, STATUTS
 from etl.sources.alerts import ALERT_CATEGORIES
 from etl.sources.contacts import CANAUX_OPT_IN, FONCTIONS_CONTACT
 
@@ -31,10 +32,9 @@ def _text(component) -> str:
 
 # --- labels ------------------------------------------------------------------------------------
 
-def test_labels_match_the_workflow_and_the_sources():
-    assert common.STATUS_LABELS == workflow.STATUT_LABELS
-    assert set(common.STATUS_LABELS) == set(STATUTS)
-    assert common.STATE_LABELS == workflow.STATE_LABELS
+def test_every_status_state_and_coded_value_has_its_label():
+    assert set(STATUT_LABELS) == set(STATUTS)
+    assert set(STATE_LABELS) == set(STATES)
     assert set(common.CATEGORY_LABELS) == set(ALERT_CATEGORIES)
     assert set(common.FUNCTION_LABELS) == set(FONCTIONS_CONTACT)
     assert set(common.CHANNEL_LABELS) == set(CANAUX_OPT_IN)

@@ -14,6 +14,7 @@ from dash import html
 from dashboard.views import saisie as view
 from dashboard.views import saisie_diagnostic as diagnostic_view
 from etl.ops import records
+from etl.ops.limits import MAX_TEXT
 from etl.ops.record_tables import FORM_SOURCES
 from etl.sources.complaints import COMPLAINTS
 from etl.sources.dcas import DCAS
@@ -52,8 +53,13 @@ def _text(node) -> str:
     return json.dumps(node, ensure_ascii=False)
 
 
-def test_the_text_bound_is_the_records_one():
-    assert view.MAX_TEXT == records.MAX_TEXT
+def test_a_text_input_says_and_keeps_the_records_bound():
+    """The bound the records door enforces (``etl.ops.limits``), said in the label and kept by
+    the input."""
+    nodes = _rendered([view.field_input("essai", DCAS, "actions_suivi")])
+    assert "2\u202f000 caractères au plus" in _text(nodes)
+    [area] = [n for n in nodes if n["type"] == "Textarea"]
+    assert area["props"]["maxLength"] == MAX_TEXT == records.MAX_TEXT
 
 
 def test_dom_ids_are_what_dash_writes():
