@@ -188,3 +188,32 @@ def may_review_alert(holder, alert_departement: str | None) -> bool:
         return False
     return reach(holder.role) is Reach.NATIONAL or (
         alert_departement is not None and alert_departement == holder.departement)
+
+
+# --- the README's table ----------------------------------------------------------------------
+
+ROLES_TABLE_HEADER = ("| Capability | What it allows | " + " | ".join(f"`{code}`" for code in ROLES)
+                      + " |")
+#: what each capability allows, for the README
+DESCRIPTIONS: dict[Capability, str] = {
+    Capability.READ_TERRITORY: "dashboards, maps, profiles and their exports, in its reach",
+    Capability.FOLLOW_DCAS: "the DCAS work list (« Suivi DCAS »)",
+    Capability.ENTER_RECORDS: "the input forms (« Saisie ») and the DCAS follow-up",
+    Capability.READ_PLANS: "the recommendations page",
+    Capability.APPLY_PLANS: "« Appliquer ce plan »",
+    Capability.COMPOSE_ALERTS: "write an SMS alert (sent once validated)",
+    Capability.VALIDATE_ALERTS: "validate or refuse another's alert (its département)",
+    Capability.SEE_PHONE_NUMBERS: "the élus' numbers in clear; opt a contact out",
+    Capability.MANAGE_ACCOUNTS: "accounts (`python -m dashboard users`)",
+}
+
+
+def roles_markdown() -> str:
+    """The README's table of roles: reach, then one row per capability (a test compares)."""
+    rows = [ROLES_TABLE_HEADER, "|---|---|" + "---|" * len(ROLES),
+            "| reach | the territory it sees | " + " | ".join(
+                r.reach.value for r in ROLES.values()) + " |"]
+    for capability in Capability:
+        rows.append(f"| `{capability.value}` | {DESCRIPTIONS[capability]} | " + " | ".join(
+            "yes" if r.can(capability) else "" for r in ROLES.values()) + " |")
+    return "\n".join(rows)

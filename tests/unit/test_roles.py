@@ -109,3 +109,9 @@ def test_the_grep_catches_what_it_forbids():
         assert any(p.search(line) for p in FORBIDDEN), line
     for line in ['if user.by_brigade:', 'level == "brigade"', 'kind in ("insee", "brigade")']:
         assert not any(p.search(line) for p in FORBIDDEN), line
+
+
+def test_the_readme_table_is_the_declared_one():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert roles.roles_markdown() in readme, "README's roles table is stale: paste " \
+        "etl.roles.roles_markdown()"
