@@ -20,9 +20,9 @@ from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import Forbidden
 
 from dashboard.core import access, components, map_shapes, scaffold
-from dashboard.core import alertes as rules
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _alertes as rules
 from dashboard.queries import alertes as queries
 from dashboard.views import alertes as common
 from dashboard.views import alertes_detail as view

@@ -12,9 +12,9 @@ from dash import Input, Output, callback, clientside_callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.core import access, components, scaffold
-from dashboard.core import alertes as rules
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _alertes as rules
 from dashboard.views import alertes as view
 from etl.alerts import workflow
 from etl.alerts.tables import STATUTS

@@ -16,10 +16,11 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import access, components, saisie
-from dashboard.core import alertes as rules
+from dashboard.core import access, components
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _alertes as rules
+from dashboard.pages import _saisie as saisie
 from dashboard.queries import alertes as queries
 from dashboard.views import alertes as common
 from dashboard.views import alertes_contacts as view

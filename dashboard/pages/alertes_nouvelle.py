@@ -20,10 +20,11 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import access, components, map_shapes, saisie, scaffold
-from dashboard.core import alertes as rules
+from dashboard.core import access, components, map_shapes, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _alertes as rules
+from dashboard.pages import _saisie as saisie
 from dashboard.views import alertes as common
 from dashboard.views import alertes_nouvelle as view
 from etl.alerts import area, encoding, workflow

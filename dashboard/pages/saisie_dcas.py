@@ -1,6 +1,6 @@
 """Page « Saisie » — a DCAS consultation: what an élu expects from the gendarmerie (themes,
 priority, preferred time slots) and the follow-up decided, recorded through the forms' one door
-(``dashboard.core.saisie``). The form is built from the source's declaration
+(``dashboard.pages._saisie``). The form is built from the source's declaration
 (``etl/sources/dcas.py``); its brigade is the user's (a brigade) or the commune's (a
 commandant), never a value from the browser.
 
@@ -15,9 +15,10 @@ from datetime import date
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard.core import saisie, scaffold
+from dashboard.core import scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
 from etl.roles import Capability
 from etl.sources.dcas import DCAS

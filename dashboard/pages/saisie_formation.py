@@ -1,5 +1,5 @@
 """Page « Formation » — a training or awareness session for élus and its attendees (function
-and commune of each), recorded through the forms' one door (``dashboard.core.saisie``) as the
+and commune of each), recorded through the forms' one door (``dashboard.pages._saisie``) as the
 rows of the ``trainings`` source: one per attendee, the session's columns repeated.
 
 The session's inputs come from the source's declaration (the forms' builder); the attendees are
@@ -22,9 +22,10 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import BadRequest
 
-from dashboard.core import access, saisie, scaffold
+from dashboard.core import access, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
 from dashboard.views import saisie_formation as formation
 from etl.ops import records

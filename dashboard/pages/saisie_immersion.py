@@ -3,7 +3,7 @@
 a planned one's day has come, « Saisir le retour » (note 1-5, comment, duration): the record
 becomes ``realisee`` through a correction checked against the version shown (its history keeps
 the planned version). A past immersion may also be entered directly with its feedback (statut
-``realisee``). Every record goes through the forms' one door (``dashboard.core.saisie``), checked
+``realisee``). Every record goes through the forms' one door (``dashboard.pages._saisie``), checked
 by the ``immersions`` source's declaration (a planned one has no feedback yet, a done one is
 not in the future: French reasons by their inputs).
 
@@ -19,9 +19,10 @@ import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import access, saisie, scaffold
+from dashboard.core import access, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
 from dashboard.views import saisie_immersion as immersion
 from etl.ops import records

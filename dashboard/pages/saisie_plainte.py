@@ -16,9 +16,10 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import components, saisie, scaffold
+from dashboard.core import components, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
 from etl.roles import Capability
 from etl.sources.complaints import COMPLAINTS

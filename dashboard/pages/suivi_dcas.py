@@ -28,9 +28,10 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import access, components, page_state, saisie, scaffold
+from dashboard.core import access, components, page_state, scaffold
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.scope import ScopeError
+from dashboard.pages import _saisie as saisie
 from dashboard.queries import suivi_dcas as queries
 from dashboard.views import saisie as saisie_view
 from dashboard.views import suivi_dcas as view

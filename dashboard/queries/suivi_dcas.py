@@ -2,7 +2,7 @@
 territory's communes, read from the operational store directly (a record entered by a form is
 listed at once) and, for the consultations the store does not hold yet, from the warehouse
 (files and demo data: « importées »); one consultation and its history. (The follow-up is
-written through the forms' door, ``dashboard.core.saisie``.)
+written through the forms' door, ``dashboard.pages._saisie``.)
 
 The store is read with SQLAlchemy Core (``select``, values as bound parameters); the warehouse
 with parameterised DuckDB SQL through :func:`scoping.scoped`. Like the applied plans of the

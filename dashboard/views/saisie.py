@@ -2,7 +2,7 @@
 (``etl/sources/<source>.py``), so a field added to a source appears in its form and its file
 format together.
 
-Pure: no Flask, no store, no warehouse (the pages and ``dashboard.core.saisie`` do that).
+Pure: no Flask, no store, no warehouse (the pages and ``dashboard.pages._saisie`` do that).
 
 Ids. Each input carries the pattern-matching id :func:`field_id` (``{"type": "<form>-champ",
 "name": <field>}``): a page reads all its values with one ``State(field_id(form, ALL),

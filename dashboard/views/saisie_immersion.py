@@ -1,7 +1,7 @@
 """« Saisie d'une immersion »: the order of the user's immersion list (planned ones first, the
 ones whose feedback is due marked), the values of the page's two forms, the list's table.
 
-Pure: no Flask, no store (the page reads the records through ``dashboard.core.saisie``). An
+Pure: no Flask, no store (the page reads the records through ``dashboard.pages._saisie``). An
 immersion is scheduled (``statut`` ``planifiee``, its date may be in the future), then, once its
 day has come, its feedback (note, comment, duration) makes it ``realisee`` (a correction of the
 record: its history keeps the planned version). A past immersion may also be entered directly

@@ -485,8 +485,8 @@ def _counts_status(app, client, message) -> int:
 
 
 def test_who_reads_and_who_reviews_an_alert():
-    from dashboard.core import alertes as rules
     from dashboard.core.access import User
+    from dashboard.pages import _alertes as rules
 
     row = {"departement": "35", "unite_auteur": "B35047", "created_by": "bta35"}
     assert rules.may_read(User("bta35", "brigade", "35", "B35047"), row)

@@ -21,9 +21,10 @@ import dash
 import pandas as pd
 from werkzeug.exceptions import Forbidden
 
-from dashboard.core import access, components, saisie, scaffold
+from dashboard.core import access, components, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _saisie as saisie
 from etl.alerts import contacts, workflow
 from etl.roles import REFUSALS, Capability, may_review_alert
 from etl.settings import get_settings
