@@ -12,6 +12,7 @@ import shapely
 from etl.reference import geometry as geo
 from etl.reference import organisation as org
 from etl.reference.datafrance import DataFrance
+from etl.reference.names import full_names
 
 Progress = Callable[[str], None]
 
@@ -53,7 +54,7 @@ def read_communes(df: DataFrance, terr: dict[str, pd.DataFrame]) -> tuple[pd.Dat
     out = pd.DataFrame({
         "id": com["id"],
         "code": com["code"],
-        "nom": com["nom"],
+        "nom": full_names(com["nom"], com["type_nom"]),
         "departement": com["departement_id"].map(dep["code"]),
         "region": com["departement_id"].map(dep["region"]),
         "epci": com["epci_id"].map(epci),

