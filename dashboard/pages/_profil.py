@@ -25,8 +25,8 @@ from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.reference import data_months
 from dashboard.core.scope import Period, Scope, ScopeError
 from dashboard.queries.profils import ProfileReader
-from dashboard.views.profil_tables import may_see_phones
 from dashboard.views.profils import SECTIONS, Profile, Section
+from etl.roles import Capability
 
 REFUSED = {"commune": "Cette commune est inconnue ou n'est pas dans votre périmètre.",
            "brigade": "Cette brigade est inconnue ou n'est pas dans votre périmètre."}
@@ -197,8 +197,10 @@ def _profile(view: dict | None, kind: str) -> Profile:
     user, scope, period, warehouse = scaffold.checked_view(view, fallback=True)
     if scope.level != kind:  # another page's territory, forged into this page's callback
         raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
-    reader = ProfileReader(warehouse, scope, period, with_phone=may_see_phones(user))
-    return Profile(reader, scope, period, user, prefix=dash.get_relative_path("/"))
+    # the roles that send alerts read the élus' numbers (never the préfets' or the analysts')
+    phones = user.can(Capability.SEE_PHONE_NUMBERS)
+    reader = ProfileReader(warehouse, scope, period, with_phone=phones)
+    return Profile(reader, scope, period, phones, prefix=dash.get_relative_path("/"))
 
 
 def register_callbacks(ids: ProfileIds, kind: str) -> None:

@@ -35,7 +35,7 @@ from dashboard.queries import carte as queries
 from dashboard.views import carte as carte_view
 from dashboard.views import map_indicators as indicators
 from dashboard.views.carte import MapResult
-from dashboard.views.figures import empty_figure
+from dashboard.views.charts import empty_figure
 from dashboard.views.map_indicators import (
     ANNEE,
     CATEGORIE,

@@ -12,7 +12,7 @@ from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.queries import organisation as queries
 from dashboard.views import organisation as view
 from dashboard.views import organisation_indicators as indicators
-from dashboard.views.figures import empty_figure
+from dashboard.views.charts import empty_figure
 
 dash.register_page(
     __name__,

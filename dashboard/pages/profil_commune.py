@@ -8,12 +8,11 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard.core.formatting import format_number
+from dashboard.core.formatting import format_horaires, format_number
 from dashboard.core.page_state import first
 from dashboard.core.scope import Period, Scope
 from dashboard.pages import _profil as profile
 from dashboard.queries import profils as queries
-from dashboard.views.profil_tables import format_horaires
 
 TITLE = "Fiche commune"
 IDS = profile.register_page(__name__, "commune", "/commune", TITLE,

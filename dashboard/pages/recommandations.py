@@ -22,7 +22,7 @@ from dashboard.queries import recommandations as queries
 from dashboard.views import recommandations as view
 from dashboard.views import recommandations_audit as audit_view
 from dashboard.views import recommandations_figures as figures
-from dashboard.views.figures import empty_figure
+from dashboard.views.charts import empty_figure
 from etl.roles import Capability
 
 dash.register_page(

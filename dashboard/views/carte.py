@@ -13,9 +13,8 @@ import pandas as pd
 from dash import Patch
 
 from dashboard.core import report
-from dashboard.core.formatting import MINUS, MISSING, THOUSANDS, format_number
 from dashboard.core.scope import Period, Scope
-from dashboard.views.figures import SEPARATORS, wrap
+from dashboard.views.charts import SEPARATORS, wrap
 from dashboard.views.map_indicators import (
     BRIGADE,
     COMMUNE,
@@ -29,38 +28,12 @@ from dashboard.views.map_indicators import (
     Choices,
     Geometry,
     MapIndicator,
+    format_value,
     geometry_for,
     pick_maille,
 )
 from dashboard.views.map_values import Values, values_of
 from dashboard.views.measures import rank_text, ranks
-
-# --- formatting ------------------------------------------------------------------------------
-
-def format_value(value: object, indicator: MapIndicator) -> str:
-    """The value as the hover and the table show it."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return MISSING
-    v = float(value)  # type: ignore[arg-type]
-    d = indicator.decimals
-    if indicator.kind == "change":
-        magnitude = round(abs(v), d)
-        sign = "" if magnitude == 0 else ("+" if v > 0 else MINUS)
-        return f"{sign}{format_number(magnitude, d)}{THOUSANDS}%"
-    if indicator.kind == "percent":
-        return f"{format_number(v, d)}{THOUSANDS}%"
-    if indicator.kind == "score":
-        return f"{format_number(v, d)} / 100"
-    if indicator.kind == "hours":
-        return f"{format_number(v, d)}{THOUSANDS}h"
-    if indicator.kind == "minutes":
-        total = round(v)
-        if total < 60:
-            return f"{total}{THOUSANDS}min"
-        hours, minutes = divmod(total, 60)
-        return f"{hours}{THOUSANDS}h{minutes:02d}"
-    return format_number(v, d)
-
 
 # --- the map ---------------------------------------------------------------------------------
 

@@ -1,12 +1,15 @@
-"""The « Carte » page's catalogue: map units offered per territory, indicators, their colour
-scales and their settings (``Choices``, checked against what is offered)."""
+"""The indicators' catalogue of the « Carte » page, which the profiles and the DCAS follow-up
+read too: map units offered per territory, indicators, their colour scales, their values as
+text, the DCAS themes' labels and the settings (``Choices``, checked against what is offered)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboard.core.formatting import MINUS, MISSING, THOUSANDS, duration_text, format_number
 from dashboard.core.scope import Period, Scope
 from etl.sources.categories import CATEGORIES
 from etl.sources.dcas import THEMES
@@ -183,6 +186,27 @@ def pick_indicator(key: str | None) -> MapIndicator:
 
 def indicator_options() -> list[dict[str, str]]:
     return [{"label": f"{i.group} — {i.label}", "value": i.key} for i in INDICATORS]
+
+
+def format_value(value: object, indicator: MapIndicator) -> str:
+    """The value as the hover, the table and the profiles' cards show it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return MISSING
+    v = float(value)  # type: ignore[arg-type]
+    d = indicator.decimals
+    if indicator.kind == "change":
+        magnitude = round(abs(v), d)
+        sign = "" if magnitude == 0 else ("+" if v > 0 else MINUS)
+        return f"{sign}{format_number(magnitude, d)}{THOUSANDS}%"
+    if indicator.kind == "percent":
+        return f"{format_number(v, d)}{THOUSANDS}%"
+    if indicator.kind == "score":
+        return f"{format_number(v, d)} / 100"
+    if indicator.kind == "hours":
+        return f"{format_number(v, d)}{THOUSANDS}h"
+    if indicator.kind == "minutes":
+        return duration_text(v)
+    return format_number(v, d)
 
 
 ALL_CATEGORIES = "ensemble"

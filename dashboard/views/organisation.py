@@ -3,14 +3,15 @@ key figures, from the frames of :mod:`dashboard.queries.organisation` (pure)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.core.kpi import Kpi, build_kpis
-from dashboard.views import figures
 from dashboard.views import organisation_indicators as indicators
+from dashboard.views.charts import BLUES, SEPARATORS, empty_figure, wrap
 from dashboard.views.organisation_indicators import DEPARTEMENT, NATIONAL, Indicator
 
 NO_DEPARTEMENT = "L'entrepôt ne contient aucun département."
@@ -22,6 +23,43 @@ NO_SHAPE = "Les contours de ces unités ne sont pas disponibles : voir le tablea
 def unknown_departement(code: str) -> str:
     shown = code if len(code) <= 12 else code[:12] + "…"  # it comes from the URL: keep it short
     return f"Département inconnu : « {shown} ». Choisissez-en un dans la liste."
+
+
+def choropleth_figure(geojson: dict | str, codes: Sequence[str], names: Sequence[str],
+                      values: Sequence[float | None], value_texts: Sequence[str],
+                      indicator_label: str, *, decimals: int = 0,
+                      metropolitan: bool = True) -> go.Figure:
+    """Units coloured by one indicator, with hover « name — value »; ``geojson`` is the
+    shapes, or the URL Plotly fetches them from.
+
+    ``metropolitan`` picks a Lambert-like conic projection centred on France; overseas
+    départements, near the equator, are drawn in Mercator.
+    """
+    trace = go.Choropleth(
+        geojson=geojson,
+        locations=list(codes),
+        z=list(values),
+        customdata=[[n, t] for n, t in zip(names, value_texts, strict=True)],
+        hovertemplate="<b>%{customdata[0]}</b><br>" + indicator_label
+        + " : %{customdata[1]}<extra></extra>",
+        colorscale=BLUES,
+        marker={"line": {"color": "white", "width": 0.6}},
+        # full French numbers on the scale, not Plotly's SI "30k"
+        colorbar={"title": {"text": wrap(indicator_label), "side": "right"}, "thickness": 14,
+                  "tickformat": f",.{decimals}f"},
+    )
+    figure = go.Figure(trace)
+    projection = (
+        # no rotation: with one, fitbounds leaves the shapes as a dot (plotly.js 4.1)
+        {"type": "conic conformal", "parallels": [44, 49]}
+        if metropolitan else {"type": "mercator"}
+    )
+    figure.update_geos(fitbounds="locations", visible=False, projection=projection,
+                       bgcolor="rgba(0,0,0,0)")
+    figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=560,
+                         separators=SEPARATORS, paper_bgcolor="rgba(0,0,0,0)",
+                         hoverlabel={"bgcolor": "white"})
+    return figure
 
 
 @dataclass(frozen=True)
@@ -65,10 +103,10 @@ class MapView:
         """The map; its shapes inline, or by ``shapes_url`` (the file of
         :attr:`shapes_layer`, which the browser then keeps across pages and visits)."""
         if self.message or self.map_message:
-            return figures.empty_figure(self.message or self.map_message or "")
+            return empty_figure(self.message or self.map_message or "")
         drawn = self.frame[self.frame["code"].isin({f["id"] for f in self.geojson["features"]})]
         key = self.indicator.key
-        return figures.choropleth_figure(
+        return choropleth_figure(
             shapes_url or self.geojson,
             codes=drawn["code"].tolist(),
             names=(drawn["code"] + " — " + drawn["nom"]).tolist()

@@ -11,21 +11,24 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dashboard.core.formatting import THOUSANDS, format_number, format_percent, safe_ratio
+from dashboard.core.formatting import (
+    LABELS,
+    THOUSANDS,
+    date_text,
+    format_number,
+    format_percent,
+    label,
+    safe_ratio,
+)
 from dashboard.core.kpi import Kpi
 from dashboard.core.scope import Period, Scope
-from dashboard.views import carte as carte_view
 from dashboard.views import map_indicators as indicators_view
 from dashboard.views import map_values as values_view
 from dashboard.views import measures
-from dashboard.views.profil_tables import (
-    LABELS,
+from dashboard.views.profil_figures import (
     alerts_table,
     by_category,
-    date_text,
     dcas_themes,
-    label,
-    may_see_phones,
     monthly_trend,
     presence_figure,
     presence_table,
@@ -55,10 +58,13 @@ class Profile:
     """Everything the profile of one territory shows (``commune:<code>`` or
     ``brigade:<id>``), from the frames of a reader
     (:class:`dashboard.queries.profils.ProfileReader`, each query run once);
-    side by side (DuckDB works outside Python's lock, so two cores serve two queries)."""
+    side by side (DuckDB works outside Python's lock, so two cores serve two queries).
+    ``phones``: the élus' numbers are shown (the page asks the user's role for
+    ``Capability.SEE_PHONE_NUMBERS``)."""
 
-    def __init__(self, reader, scope: Scope, period: Period, user, prefix: str = "/") -> None:
-        self.reader, self.scope, self.period, self.user = reader, scope, period, user
+    def __init__(self, reader, scope: Scope, period: Period, phones: bool = False,
+                 prefix: str = "/") -> None:
+        self.reader, self.scope, self.period, self.phones = reader, scope, period, phones
         self.prefix = prefix  # the app's path prefix, for links
         self._results: dict[str, object] = {}
 
@@ -127,7 +133,7 @@ class Profile:
         else:
             cyber_detail = "aucun autodiagnostic"
         fact_detail = (f"{format_number(None if rate is None else rate * 1000, 1)} pour 1 000 "
-                       f"habitants ; {carte_view.format_value(change, _CHANGE)} sur un an")
+                       f"habitants ; {indicators_view.format_value(change, _CHANGE)} sur un an")
         return [
             Kpi("faits", "Faits enregistrés", format_number(faits), fact_detail),
             Kpi("plaintes", "Plaintes d'élus", format_number(len(self.complaints)),
@@ -141,7 +147,7 @@ class Profile:
             Kpi("cyber", "Score cyber" + (" moyen" if self.brigade else ""),
                 format_number(last["score"].mean() if len(last) else None), cyber_detail),
             Kpi("presence", "Heures de présence", f"{format_number(hours)}{THOUSANDS}h",
-                "écart à l'attendu : " + carte_view.format_value(gap_value, _CHANGE)),
+                "écart à l'attendu : " + indicators_view.format_value(gap_value, _CHANGE)),
         ]
 
     # --- sections -------------------------------------------------------------------------------
@@ -323,7 +329,7 @@ class Profile:
                        "Aucune immersion sur la période.", {"duree": 1})
 
     def _contacts(self) -> Section:
-        phones = may_see_phones(self.user)
+        phones = self.phones
         rows = self._get("contacts")
         table = pd.DataFrame({
             "commune": rows["commune"],

@@ -9,7 +9,7 @@ import pandas as pd
 
 from dashboard.core.formatting import MISSING, THOUSANDS, format_number
 from dashboard.core.kpi import Kpi
-from dashboard.views.figures import SEPARATORS, wrap
+from dashboard.views.charts import SEPARATORS, wrap
 from dashboard.views.recommandations import hours, signed_hours
 from etl.analytics.recommend import Recommendation
 

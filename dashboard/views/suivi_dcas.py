@@ -13,10 +13,9 @@ import pandas as pd
 from dash import html
 
 from dashboard.core.components import wire
-from dashboard.core.formatting import MISSING, format_number, format_percent, safe_ratio
+from dashboard.core.formatting import LABELS, MISSING, format_number, format_percent, safe_ratio
 from dashboard.core.kpi import Kpi
 from dashboard.views.map_indicators import THEME_LABELS, theme_label
-from dashboard.views.profil_tables import LABELS
 
 #: an open expectation older than this (days since the consultation) is overdue
 OVERDUE_DAYS = 30

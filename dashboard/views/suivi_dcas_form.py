@@ -12,9 +12,8 @@ from datetime import date
 import pandas as pd
 from dash import html
 
-from dashboard.core.formatting import MISSING, format_number
+from dashboard.core.formatting import LABELS, MISSING, format_number
 from dashboard.views import saisie
-from dashboard.views.profil_tables import LABELS
 from dashboard.views.suivi_dcas import (
     OVERDUE_DAYS,
     OVERDUE_LABEL,

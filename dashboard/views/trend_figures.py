@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.core.formatting import format_number
-from dashboard.views.figures import BLUES, SEPARATORS
+from dashboard.views.charts import BLUES, SEPARATORS
 
 SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
                 "oct.", "nov.", "déc.")

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from dashboard.core.scope import MONTHS_FR, Period, add_months, month_start
-from dashboard.views.vue_ensemble import relative_change
+from dashboard.views.measures import relative_change
 
 #: thresholds of the unusual-month flags (see :func:`poisson_scores`)
 Z_THRESHOLD = 3.0

@@ -216,9 +216,9 @@ def test_choices_ignore_forged_values():
 
 
 def test_value_texts():
-    assert cv.format_value(12.34, mi.BY_KEY["faits_evolution"]) == "+12,3\u202f%"
-    assert cv.format_value(-2.0, mi.BY_KEY["ecart_presence"]) == "\u22122,0\u202f%"
-    assert cv.format_value(0.01, mi.BY_KEY["faits_evolution"]) == "0,0\u202f%"
-    assert cv.format_value(95, mi.BY_KEY["delai_alerte"]) == "1\u202fh35"
-    assert cv.format_value(80, mi.BY_KEY["score_cyber"]) == "80 / 100"
-    assert cv.format_value(float("nan"), mi.BY_KEY["faits_taux"]) == "—"
+    assert mi.format_value(12.34, mi.BY_KEY["faits_evolution"]) == "+12,3\u202f%"
+    assert mi.format_value(-2.0, mi.BY_KEY["ecart_presence"]) == "\u22122,0\u202f%"
+    assert mi.format_value(0.01, mi.BY_KEY["faits_evolution"]) == "0,0\u202f%"
+    assert mi.format_value(95, mi.BY_KEY["delai_alerte"]) == "1\u202fh35"
+    assert mi.format_value(80, mi.BY_KEY["score_cyber"]) == "80 / 100"
+    assert mi.format_value(float("nan"), mi.BY_KEY["faits_taux"]) == "—"

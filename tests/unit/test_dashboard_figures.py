@@ -1,8 +1,9 @@
-"""Figures of the organisation page."""
+"""The chart toolbox (dashboard.views.charts) and the organisation page's map."""
 
 import plotly.graph_objects as go
 
-from dashboard.views.figures import choropleth_figure, empty_figure, wrap
+from dashboard.views.charts import empty_figure, wrap
+from dashboard.views.organisation import choropleth_figure
 
 GEOJSON = {"type": "FeatureCollection", "features": []}
 

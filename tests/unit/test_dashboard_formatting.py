@@ -1,5 +1,6 @@
-"""French number formatting of the dashboard."""
+"""French formatting of the dashboard: numbers, percentages, town hall hours, months."""
 
+import datetime as dt
 import math
 
 import pandas as pd
@@ -9,8 +10,10 @@ from dashboard.core.formatting import (
     MINUS,
     MISSING,
     THOUSANDS,
+    format_horaires,
     format_number,
     format_percent,
+    month_label,
     safe_ratio,
 )
 
@@ -55,3 +58,18 @@ def test_safe_ratio():
     assert safe_ratio(1, 0) is None
     assert safe_ratio(None, 4) is None
     assert safe_ratio(3, math.nan) is None
+
+
+def test_town_hall_hours_in_french():
+    text = ('[["lundi","vendredi",[["08:30:00","12:00:00"],["14:00:00","17:30:00"]]],'
+            '["samedi","samedi",[["09:00:00","12:00:00"]]]]')
+    assert format_horaires(text) == (
+        "lundi au vendredi : 8\u202fh30 – 12\u202fh00, 14\u202fh00 – 17\u202fh30 ; "
+        "samedi : 9\u202fh00 – 12\u202fh00")
+    assert format_horaires("sur rendez-vous") == "sur rendez-vous"
+    assert format_horaires(None) == ""
+
+
+def test_month_labels_are_french():
+    assert month_label(dt.date(2026, 2, 1)) == "févr. 2026"
+    assert month_label(pd.Timestamp("2025-08-01")) == "août 2025"

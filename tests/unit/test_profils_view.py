@@ -1,5 +1,5 @@
-"""Pure functions of the profile pages: opening hours, months, trends, categories, SSMSI rows
-(« non diffusé »), DCAS themes, presence table, alerts, who sees phone numbers."""
+"""Pure functions of the profile pages: trends, categories, SSMSI rows (« non diffusé »), DCAS
+themes, presence table, alerts, phone numbers shown only when the page says so."""
 
 import datetime as dt
 import math
@@ -8,25 +8,12 @@ import pandas as pd
 import pytest
 
 from dashboard.core.access import User
-from dashboard.core.scope import Period
-from dashboard.views import profil_tables as pv
+from dashboard.core.scope import Period, Scope
+from dashboard.views import profil_figures as pv
+from dashboard.views.profils import Profile
+from etl.roles import Capability
 
 PERIOD = Period(dt.date(2026, 1, 1), dt.date(2026, 3, 1))
-
-
-def test_town_hall_hours_in_french():
-    text = ('[["lundi","vendredi",[["08:30:00","12:00:00"],["14:00:00","17:30:00"]]],'
-            '["samedi","samedi",[["09:00:00","12:00:00"]]]]')
-    assert pv.format_horaires(text) == (
-        "lundi au vendredi : 8\u202fh30 – 12\u202fh00, 14\u202fh00 – 17\u202fh30 ; "
-        "samedi : 9\u202fh00 – 12\u202fh00")
-    assert pv.format_horaires("sur rendez-vous") == "sur rendez-vous"
-    assert pv.format_horaires(None) == ""
-
-
-def test_month_labels_are_french():
-    assert pv.month_label(dt.date(2026, 2, 1)) == "févr. 2026"
-    assert pv.month_label(pd.Timestamp("2025-08-01")) == "août 2025"
 
 
 def _facts():
@@ -96,13 +83,30 @@ def test_alerts_table_delivery_rate():
     assert table.loc[0, "statut"] == "Envoyée"
 
 
+class _Reader:
+    def __init__(self, **frames):
+        self.frames = frames
+
+    def get(self, name):
+        return self.frames[name]
+
+
 def test_phone_numbers_only_for_brigades_commanders_and_admins():
-    assert pv.may_see_phones(User("b", "brigade", "35", "B35047"))
-    assert pv.may_see_phones(User("c", "commandant", "35"))
-    assert pv.may_see_phones(User("a", "admin"))
-    assert not pv.may_see_phones(User("p", "prefet", "35"))
-    assert not pv.may_see_phones(User("n", "analyste"))
-    assert not pv.may_see_phones(None)
+    # the page's rule (dashboard/pages/_profil.py), then what the view does with it
+    see = Capability.SEE_PHONE_NUMBERS
+    assert all(User(*a).can(see) for a in [("b", "brigade", "35", "B35047"),
+                                            ("c", "commandant", "35"), ("a", "admin")])
+    assert not any(User(*a).can(see) for a in [("p", "prefet", "35"), ("n", "analyste")])
+    contacts = pd.DataFrame({"commune": ["Rennes"], "fonction": ["maire"], "opt_in": [True],
+                             "date_opt_in": [pd.Timestamp("2026-01-05")],
+                             "telephone": ["+33 6 00 00 00 00"]})
+    reader = _Reader(contacts=contacts)
+    shown = Profile(reader, Scope("commune", "35238"), PERIOD, phones=True).section("contacts")
+    hidden = Profile(reader, Scope("commune", "35238"), PERIOD).section("contacts")
+    assert shown.columns["telephone"] == "Téléphone" and shown.note is None
+    assert shown.frame.loc[0, "telephone"] == "+33 6 00 00 00 00"
+    assert "telephone" not in hidden.columns and "ne sont visibles que" in hidden.note
+    assert (hidden.frame["telephone"] == "").all()
 
 
 def test_linked_table_is_cut_and_says_so():

@@ -1,118 +1,16 @@
-"""The profile pages' tables and charts: French labels of coded values, dates and durations,
-and display frames and figures built from the profile's query results (pure)."""
-
+"""The profile pages' display frames (monthly trend, categories, SSMSI rows, alerts, DCAS
+themes, presence hours) and their charts, built from the profile's query results (pure)."""
 
 from __future__ import annotations
 
-import json
-from datetime import date
-
 import pandas as pd
 
-from dashboard.core.formatting import MISSING, THOUSANDS
+from dashboard.core.formatting import LABELS, date_text, duration_text, label, month_label
 from dashboard.core.scope import Period, add_months
 from dashboard.views import map_indicators as indicators_view
 from dashboard.views import measures
-from dashboard.views.figures import SEPARATORS
-from etl.roles import Capability, can
+from dashboard.views.charts import SEPARATORS
 from etl.sources.categories import CATEGORIES, PER_DWELLING
-
-LABELS: dict[str, dict[str, str]] = {
-    "statut_dcas": {"a_traiter": "À traiter", "en_cours": "En cours", "realisee": "Réalisée",
-                    "close": "Close"},
-    "statut_plainte": {"enregistree": "Enregistrée", "transmise_parquet": "Transmise au parquet",
-                       "classee_sans_suite": "Classée sans suite", "poursuites": "Poursuites",
-                       "jugee": "Jugée"},
-    "infraction": {"menaces": "Menaces", "outrage": "Outrage", "injures": "Injures",
-                   "injures_diffamation_en_ligne": "Injures ou diffamation en ligne",
-                   "violences": "Violences", "degradations": "Dégradations",
-                   "harcelement": "Harcèlement", "autre": "Autre"},
-    "fonction": {"maire": "Maire", "adjoint": "Adjoint", "conseiller_municipal":
-                 "Conseiller municipal", "autre_elu": "Autre élu", "secretaire_mairie":
-                 "Secrétaire de mairie", "agent_municipal": "Agent municipal", "autre": "Autre"},
-    "lieu": {"mairie": "Mairie", "brigade": "Brigade", "domicile": "Domicile",
-             "autre_lieu": "Autre lieu"},
-    "canal": {"entretien_mairie": "Entretien en mairie", "telephone": "Téléphone",
-              "visioconference": "Visioconférence", "reunion_publique": "Réunion publique",
-              "application_gendelus": "Application Gend'Élus"},
-    "priorite": {"haute": "Haute", "moyenne": "Moyenne", "basse": "Basse"},
-    "formation": {"incivilites": "Gestion des incivilités", "cyber_immunite":
-                  "Cybersécurité (IMMUNITÉ)", "vif": "Violences intrafamiliales",
-                  "environnement": "Atteintes à l'environnement", "atteintes_elus":
-                  "Atteintes aux élus", "gestion_crise": "Gestion de crise"},
-    "alerte": {"cambriolages": "Cambriolages", "vols": "Vols", "degradations": "Dégradations",
-               "depots_sauvages": "Dépôts sauvages", "rodeos": "Rodéos",
-               "escroqueries": "Escroqueries", "demarchage_frauduleux":
-               "Démarchage frauduleux", "disparition": "Disparition", "autre": "Autre"},
-    "statut_alerte": {"brouillon": "Brouillon", "validee": "Validée", "envoyee": "Envoyée",
-                      "annulee": "Annulée"},
-    "couleur": {"vert": "Vert", "jaune": "Jaune", "orange": "Orange", "rouge": "Rouge"},
-    "creneau": {"jour": "Jour (7 h – 19 h)", "soiree": "Soirée (19 h – 23 h)",
-                "nuit": "Nuit (23 h – 7 h)"},
-}
-
-
-def label(kind: str, value: object) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return LABELS[kind].get(str(value), str(value).replace("_", " "))
-
-
-def may_see_phones(user) -> bool:
-    """The roles that send alerts read the élus' numbers (never on maps, never the préfets'
-    or the analysts' roles): ``Capability.SEE_PHONE_NUMBERS``."""
-    return user is not None and can(user.role, Capability.SEE_PHONE_NUMBERS)
-
-
-# --- pure helpers --------------------------------------------------------------------------------
-
-MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
-                "oct.", "nov.", "déc.")
-
-
-def month_label(d: date | pd.Timestamp) -> str:
-    """« nov. 2025 »: short French month names for chart axes and tables (Plotly's own date
-    axis would print English month names)."""
-    return f"{MONTHS_SHORT[d.month - 1]} {d.year}"
-
-
-def _hour(text: str) -> str:
-    hours, minutes = text.split(":")[:2]
-    return f"{int(hours)}{THOUSANDS}h{minutes}"
-
-
-def format_horaires(text: str | None) -> str:
-    """Town hall hours as published (``[["lundi","vendredi",[["08:30:00","12:00:00"]]]]``) in
-    French: « lundi au vendredi : 8 h30 – 12 h00 »; unreadable text is returned as is."""
-    if not text or not str(text).strip():
-        return ""
-    try:
-        days = json.loads(text)
-        parts = []
-        for first, last, slots in days:
-            span = first if first == last else f"{first} au {last}"
-            hours = ", ".join(f"{_hour(a)} – {_hour(b)}" for a, b in slots)
-            parts.append(f"{span} : {hours}")
-        return " ; ".join(parts)
-    except (ValueError, TypeError, AttributeError):
-        return str(text).strip()
-
-
-def date_text(value: object, with_time: bool = False) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    ts = pd.Timestamp(value)
-    return ts.strftime("%d/%m/%Y %H:%M") if with_time else ts.strftime("%d/%m/%Y")
-
-
-def duration_text(minutes: object) -> str:
-    if minutes is None or pd.isna(minutes):
-        return MISSING
-    total = round(float(minutes))
-    if total < 60:
-        return f"{total}{THOUSANDS}min"
-    hours, mins = divmod(total, 60)
-    return f"{hours}{THOUSANDS}h{mins:02d}"
 
 
 def monthly_trend(facts: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -260,7 +158,3 @@ def themes_figure(themes: pd.DataFrame) -> dict:
                    height=max(200, 32 * len(themes) + 60),
                    xaxis={"gridcolor": "#e9ecef", "rangemode": "tozero"},
                    yaxis={"type": "category", "automargin": True})
-
-
-# --- sections ------------------------------------------------------------------------------------
-
