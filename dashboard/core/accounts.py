@@ -153,15 +153,6 @@ def verify(engine: Engine, login: str, password: str) -> User | None:
     return User(row.login, row.role, row.departement, row.brigade_id)
 
 
-def load_user(engine: Engine, login: str) -> User | None:
-    """Re-read at every request: a disabled account is out at once."""
-    with engine.connect() as con:
-        row = con.execute(select(users).where(users.c.login == login)).first()
-    if row is None or not row.active:
-        return None
-    return User(row.login, row.role, row.departement, row.brigade_id)
-
-
 # --- sessions --------------------------------------------------------------------------------
 
 #: last_seen is written at most this often per session (not on every request)

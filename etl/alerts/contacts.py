@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import duckdb
 import pandas as pd
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from etl.ops import records
 from etl.ops.records import ScopeCheck
@@ -231,12 +231,3 @@ def _from_published(engine: Engine, id_contact: str):
             return contact(engine, con, id_contact)
     except FileNotFoundError:
         return contact(engine, None, id_contact)
-
-
-def pending_to(engine: Engine, id_contact: str) -> int:
-    """Messages still waiting for ``id_contact`` (pending or being sent)."""
-    o = alert_outbox
-    with engine.connect() as con:
-        return len(con.execute(select(o.c.id).where(and_(
-            o.c.id_contact == str(id_contact),
-            or_(o.c.state == "pending", o.c.state == "sending")))).all())

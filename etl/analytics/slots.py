@@ -18,13 +18,3 @@ SLOT_LABELS: dict[str, str] = {
     "weekend_soiree": "Week-end, soirée (19h-23h)",
     "weekend_nuit": "Week-end, nuit (23h-7h)",
 }
-#: hours of the week each slot covers (5 weekdays or 2 weekend days × the slot's length)
-SLOT_HOURS: dict[str, float] = {
-    "semaine_jour": 60.0, "semaine_soiree": 20.0, "semaine_nuit": 40.0,
-    "weekend_jour": 24.0, "weekend_soiree": 8.0, "weekend_nuit": 16.0,
-}
-
-
-def slot_of(creneau: str, weekend: bool) -> str:
-    """The plan slot of a recorded presence slot (``jour``, ``soiree``, ``nuit``) on a day."""
-    return ("weekend_" if weekend else "semaine_") + creneau
