@@ -8,7 +8,8 @@ row of the same ``id_contact`` — even before the next refresh publishes it —
 recorded in the store counts at the next validation, and the messages still waiting for that
 contact are cancelled in the same request (:func:`opt_out`).
 
-Numbers are shown only to :data:`SENDER_ROLES`; the others see them masked (:func:`mask`).
+Numbers are shown only to the roles with ``etl.roles.Capability.SEE_PHONE_NUMBERS``; the
+others see them masked (:func:`mask`).
 """
 
 from __future__ import annotations
@@ -35,11 +36,9 @@ from etl.sources.phones import display, mask, normalise_phone
 from etl.sources.validate import Known
 from etl.warehouse.tables import ident
 
-__all__ = ["SENDER_ROLES", "RECIPIENT_COLUMNS", "normalise_phone", "mask", "display",
+__all__ = ["RECIPIENT_COLUMNS", "normalise_phone", "mask", "display",
            "recipients", "opt_out", "cancel_pending", "contact"]
 
-#: roles that may see the élus' numbers (those that send alerts)
-SENDER_ROLES = ("brigade", "commandant", "admin")
 RECIPIENT_COLUMNS = ["id_contact", "code_commune", "fonction", "telephone", "origine"]
 SAISIE, IMPORTE = "saisie", "importé"
 OPTED_OUT = "désinscrit"
