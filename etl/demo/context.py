@@ -43,9 +43,6 @@ class Period:
         counts = years.value_counts()
         return sorted(int(y) for y, n in counts.items() if n == 12)
 
-    def year_fraction(self, year: int) -> float:
-        return float((self.months.year == year).sum()) / 12
-
 
 def demo_period(today: date, years: int) -> Period:
     last = pd.Period(today, freq="M") - 1
