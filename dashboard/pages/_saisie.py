@@ -1,6 +1,7 @@
 """Server side of the input forms, shared by every form page: who may write (brigades,
 commandants, administrators; préfets and analysts read), for which communes, and the one way a
-page submits or corrects a record (``etl.ops.records``, the validated door).
+page submits, corrects or follows up a record (``etl.ops.records``, the validated door). The
+page side of the forms is ``_formulaire`` (the form pages' factory).
 
 Everything is decided from the session, never from what the browser sends: a record for a
 commune outside the user's communes is a 403 with an ``acces_refuse`` audit record (written by
@@ -15,7 +16,6 @@ import secrets
 from collections.abc import Callable
 
 import pandas as pd
-from dash import Input, Output, clientside_callback
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, Forbidden
 
@@ -219,6 +219,27 @@ def correct_form(source_name: str, record_id, changes: dict,
         raise Forbidden(str(exc)) from exc
 
 
+def save_changes(source_name: str, shown_id, version, changes: dict, current: dict | None,
+                 imported: dict, form_key) -> records.Result:
+    """Changes to a record as a page showed it (a follow-up):
+
+    - the stored record ``shown_id``, at ``version``: its correction (:func:`correct_form`), if
+      ``current`` (the stored record of its key now) is still it: else STALE, or NOT_FOUND
+      when there is none;
+    - a row the warehouse imported from a file (``shown_id`` None): its adoption, a new stored
+      record of ``imported`` (the row with the changes, its id kept), once per ``form_key``
+      (:func:`submit_form`: the same display sent again replays it; adopted meanwhile by
+      another display: STALE)."""
+    if shown_id is None:
+        result = submit_form(source_name, imported, form_key)
+        taken = result.errors.get(FORM_SOURCES[source_name].key[0]) == records.KEY_TAKEN
+        return records.Result(False, errors={"*": records.STALE}) if taken else result
+    if current is None or current["id"] != shown_id:
+        return records.Result(False, errors={
+            "*": records.NOT_FOUND if current is None else records.STALE})
+    return correct_form(source_name, shown_id, changes, version)
+
+
 # --- reading back --------------------------------------------------------------------------------
 
 def _commune_field(source_name: str) -> str:
@@ -262,27 +283,3 @@ def history(source_name: str, record_id: int) -> list[dict]:
 
 def stored(source_name: str, record_id: int) -> dict | None:
     return records.get(access.ops_engine(), source_name, record_id)
-
-
-# --- the page side -------------------------------------------------------------------------------
-
-def register_result_focus(result_id: str, focus_store: str) -> None:
-    """Moves the keyboard focus to what a submission shows in ``result_id`` (its error
-    summary or its confirmation, both ``tabindex=-1``), as RGAA expects; ``focus_store``: a
-    ``dcc.Store`` of the page, this callback's formal output."""
-    if '"' in result_id or "\\" in result_id:
-        raise ValueError(f"unexpected id: {result_id!r}")
-    clientside_callback(
-        """
-        function (children) {
-            window.setTimeout(function () {
-                const target = document.querySelector('[id="RESULT"] [tabindex="-1"]');
-                if (target) { target.focus(); }
-            }, 0);
-            return window.dash_clientside.no_update;
-        }
-        """.replace("RESULT", result_id),
-        Output(focus_store, "data"),
-        Input(result_id, "children"),
-        prevent_initial_call=True,
-    )

@@ -20,6 +20,7 @@ from dashboard.core import access, components
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.pages import _alertes as rules
+from dashboard.pages import _formulaire as formulaire
 from dashboard.pages import _saisie as saisie
 from dashboard.queries import alertes as queries
 from dashboard.views import alertes as common
@@ -169,6 +170,6 @@ def _opt_out(clicks, shown, removed):
     return view.opted_out_message(ident), (removed if isinstance(removed, int) else 0) + 1
 
 
-saisie.register_result_focus(Ids.result, Ids.focus)
+formulaire.register_result_focus(Ids.result, Ids.focus)
 
 rules.register_departement_address(Ids.address, Ids.departement)

@@ -24,6 +24,7 @@ from dashboard.core import access, components, map_shapes, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.pages import _alertes as rules
+from dashboard.pages import _formulaire as formulaire
 from dashboard.pages import _saisie as saisie
 from dashboard.views import alertes as common
 from dashboard.views import alertes_nouvelle as view
@@ -352,7 +353,7 @@ def _submit(_clicks, selected, category, facts, message, key, departement):
         *[None] * len(view.FIELDS), saisie.new_form_key())
 
 
-saisie.register_result_focus(Ids.result, Ids.focus)
+formulaire.register_result_focus(Ids.result, Ids.focus)
 
 # a national administrator's département is in the address: the page is drawn again for it
 rules.register_departement_address(Ids.address, Ids.choose)

@@ -3,49 +3,32 @@
 a planned one's day has come, « Saisir le retour » (note 1-5, comment, duration): the record
 becomes ``realisee`` through a correction checked against the version shown (its history keeps
 the planned version). A past immersion may also be entered directly with its feedback (statut
-``realisee``). Every record goes through the forms' one door (``dashboard.pages._saisie``), checked
-by the ``immersions`` source's declaration (a planned one has no feedback yet, a done one is
-not in the future: French reasons by their inputs).
-
-Roles: brigades (their communes), commandants (their département) and administrators; préfets
-and analysts read the page's message only, and their callbacks are refused (403, audited).
+``realisee``). Every record goes through the forms' one door (``dashboard.pages._saisie``),
+checked by the ``immersions`` source's declaration (a planned one has no feedback yet, a done one
+is not in the future: French reasons by their inputs). The rest is every form page's
+(``_formulaire.FormPage``: roles, ids, the new immersion's submission).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import access, scaffold
+from dashboard.core import access
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _formulaire as formulaire
 from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
 from dashboard.views import saisie_immersion as immersion
 from etl.ops import records
-from etl.roles import Capability
 from etl.sources.immersions import IMMERSIONS, PLANIFIEE
 
-PATH = "/saisie/immersion"
-dash.register_page(
-    __name__,
-    path=PATH,
-    name="Immersion",
-    title="Saisie d'une immersion d'élu — Présents pour les élus",
-    description="Planifier l'immersion d'un élu dans une unité de gendarmerie, puis saisir son "
-                "retour ; ou saisir directement une immersion passée.",
-    order=10,
-    nav=False,
-    capability=Capability.ENTER_RECORDS,
-)
-
-NEW, FEEDBACK = immersion.NEW_FORM, immersion.FEEDBACK_FORM
-NEW_NAMES, FEEDBACK_NAMES = list(immersion.NEW_FIELDS), list(immersion.FEEDBACK_FIELDS)
-TITLE = "Saisie d'une immersion d'élu"
-PAGE = "saisie_immersion"
+SOURCE = IMMERSIONS.name
+FEEDBACK = immersion.FEEDBACK_FORM
+FEEDBACK_NAMES = list(immersion.FEEDBACK_FIELDS)
 #: immersions listed, at most (the newest records)
 LIST_MAX = 200
 NOT_DUE = ("Le retour d'une immersion se saisit à partir du jour de l'immersion : celle-ci "
@@ -55,10 +38,6 @@ NONE_CHOSEN = "Choisissez d'abord une immersion planifiée dans la liste (« Sai
 
 
 class Ids:
-    submit = "immersion-enregistrer"
-    result = "immersion-resultat"
-    key = "immersion-cle"
-    focus = "immersion-focus"
     list = immersion.LIST_ID
     feedback = "immersion-retour-bloc"
     feedback_title = "immersion-retour-titre"
@@ -75,48 +54,22 @@ def _defaults(user) -> dict:
 
 
 def _listing(user, warehouse):
-    """The user's immersions (their communes), planned ones first, and the commune names."""
+    """The user's immersions (their communes), planned ones first."""
     communes = saisie.writable_communes(user, warehouse)
     names = dict(zip(communes["code"], communes["nom"], strict=True))
-    frame = saisie.stored_records("immersions", user, warehouse, limit=LIST_MAX)
+    frame = saisie.stored_records(SOURCE, user, warehouse, limit=LIST_MAX)
     rows = immersion.ordered(frame.to_dict("records"), date.today())
-    return immersion.immersion_table(rows, names, date.today()), names
+    return immersion.immersion_table(rows, names, date.today())
 
 
-def layout(**_query) -> html.Div:
-    user, refused = scaffold.gate(__name__, TITLE)
-    head = [html.H1(TITLE, className="h3 mb-2"), view.subnav(PATH, dash.get_relative_path)]
-    if refused is not None:
-        return html.Div([*head, refused])
-    choices, problems, listing = [], [], None
-    if user is not None:
-        try:
-            warehouse = data.get_warehouse()
-            choices = view.commune_choices(saisie.writable_communes(user, warehouse))
-            listing, _names = _listing(user, warehouse)
-        except READ_ERRORS as exc:
-            problems.append(failure(exc, PAGE))
-    return html.Div([
-        *head,
-        html.P("Planifiez l'immersion d'un élu (la date peut être à venir), puis, le jour venu, "
-               "saisissez son retour depuis la liste. Une immersion passée peut aussi être "
-               "saisie directement avec son retour (statut « Réalisée »).",
-               className="text-body-secondary"),
-        *[view.read_only(p) for p in problems],
-        html.Div(id=Ids.result),
+def _sections(user, warehouse) -> list:
+    """The list of the user's immersions, and the feedback form of the one chosen there."""
+    listing = None if warehouse is None else _listing(user, warehouse)
+    return [
         html.Section([
-            html.H2("Nouvelle immersion", id="immersion-formulaire-titre", className="h5"),
-            *view.form_fields(NEW, IMMERSIONS, NEW_NAMES,
-                              {"code_commune": choices, "statut": immersion.STATUS_CHOICES},
-                              _defaults(user)),
-            html.Button("Enregistrer", id=Ids.submit, type="button",
-                        className="btn btn-primary"),
-        ], className="card card-body saisie-formulaire mb-3",
-            **{"aria-labelledby": "immersion-formulaire-titre"}),
-        html.Section([
-            html.H2("Vos immersions", id="immersion-liste-titre", className="h5"),
+            html.H2("Vos immersions", id=f"{Ids.list}-titre", className="h5"),
             html.Div(listing, id=Ids.list, **{"aria-live": "polite"}),
-        ], className="mb-3", **{"aria-labelledby": "immersion-liste-titre"}),
+        ], className="mb-3", **{"aria-labelledby": f"{Ids.list}-titre"}),
         html.Section([
             html.H2(id=Ids.feedback_title, className="h5"),
             *view.form_fields(FEEDBACK, IMMERSIONS, FEEDBACK_NAMES),
@@ -124,50 +77,41 @@ def layout(**_query) -> html.Div:
                         className="btn btn-primary"),
         ], id=Ids.feedback, hidden=True, className="card card-body saisie-formulaire mb-3",
             **{"aria-labelledby": Ids.feedback_title}),
-        dcc.Store(id=Ids.key, data=saisie.new_form_key()),
         dcc.Store(id=Ids.chosen),
-        dcc.Store(id=Ids.focus),
-    ])
+    ]
 
 
-# --- a new immersion ---------------------------------------------------------------------------
-
-@callback(Output(Ids.result, "children"),
-          *[Output(view.error_id(NEW, n), "children") for n in NEW_NAMES],
-          Output(Ids.key, "data"),
-          Output(Ids.list, "children"),
-          Input(Ids.submit, "n_clicks"),
-          State(view.field_id(NEW, ALL), "value"), State(Ids.key, "data"),
-          prevent_initial_call=True, running=[(Output(Ids.submit, "disabled"), True, False)])
-def _submit(_clicks, _values, key):
-    """Records the new immersion, planned or done (once per form display)."""
-    user = saisie.require_writer()
-    entered = view.values_from(ctx.states_list[0])
-    try:
-        result = saisie.submit_form("immersions", immersion.new_values(entered), key)
-        if not result.ok:
-            return (view.error_summary(NEW, result.errors, IMMERSIONS, NEW_NAMES),
-                    *view.field_errors(NEW, result.errors, NEW_NAMES), no_update, no_update)
-        listing, _names = _listing(user, data.get_warehouse())
-    except READ_ERRORS as exc:
-        return (view.read_only(failure(exc, PAGE)), *[None] * len(NEW_NAMES), no_update,
-                no_update)
-    record = saisie.stored("immersions", result.record_id) or {}
+def _said(result) -> str:
+    """Planned, or done with its feedback (a past immersion entered directly)."""
+    if result.replayed:
+        return "Immersion déjà enregistrée"
+    record = saisie.stored(SOURCE, result.record_id) or {}
     planned = immersion.status_of(record.get("statut")) == PLANIFIEE
-    what = ("Immersion déjà enregistrée" if result.replayed else
-            "Immersion planifiée" if planned else "Immersion enregistrée avec son retour")
-    return (view.confirmation(result.ident, result.record_id, what), *[None] * len(NEW_NAMES),
-            saisie.new_form_key(), listing)
+    return "Immersion planifiée" if planned else "Immersion enregistrée avec son retour"
 
 
-# --- its feedback ------------------------------------------------------------------------------
+PAGE = formulaire.register_page(
+    __name__, immersion.NEW_FORM, IMMERSIONS, path="/saisie/immersion", name="Immersion",
+    order=10, title="Saisie d'une immersion d'élu", heading="Nouvelle immersion",
+    description="Planifier l'immersion d'un élu dans une unité de gendarmerie, puis saisir son "
+                "retour ; ou saisir directement une immersion passée.",
+    intro="Planifiez l'immersion d'un élu (la date peut être à venir), puis, le jour venu, "
+          "saisissez son retour depuis la liste. Une immersion passée peut aussi être saisie "
+          "directement avec son retour (statut « Réalisée »).",
+    names=immersion.NEW_FIELDS, choices={"statut": immersion.STATUS_CHOICES},
+    defaults=_defaults, sections=_sections, outputs=[(Ids.list, "children")],
+    after=lambda user, warehouse, _result: ([], (_listing(user, warehouse),)), said=_said)
+layout = PAGE.layout
+
+
+# --- the feedback of a planned immersion -------------------------------------------------------
 
 def _record_in_scope(user, record_id) -> dict | None:
     """The stored immersion ``record_id`` (None: unknown or deleted), if the user may write
     for its commune; else 403, audited."""
     if not isinstance(record_id, int) or isinstance(record_id, bool):
         return None
-    record = saisie.stored("immersions", record_id)
+    record = saisie.stored(SOURCE, record_id)
     if record is None or record["deleted"]:
         return None
     if not saisie.scope_check_for(user, data.get_warehouse())(record):
@@ -205,7 +149,7 @@ def _choose(_clicks):
             *[None] * len(FEEDBACK_NAMES))
 
 
-@callback(Output(Ids.result, "children", allow_duplicate=True),
+@callback(Output(PAGE.ids.result, "children", allow_duplicate=True),
           *[Output(view.error_id(FEEDBACK, n), "children") for n in FEEDBACK_NAMES],
           Output(Ids.list, "children", allow_duplicate=True),
           Output(Ids.feedback, "hidden", allow_duplicate=True),
@@ -230,16 +174,13 @@ def _feedback(_clicks, _values, chosen):
         if problem:
             return (view.error_summary(FEEDBACK, {"*": problem}, IMMERSIONS, FEEDBACK_NAMES),
                     *[None] * len(FEEDBACK_NAMES), *keep)
-        result = saisie.correct_form("immersions", record_id, immersion.feedback_changes(entered),
+        result = saisie.correct_form(SOURCE, record_id, immersion.feedback_changes(entered),
                                      version)
         if not result.ok:
             return (view.error_summary(FEEDBACK, result.errors, IMMERSIONS, FEEDBACK_NAMES),
                     *view.field_errors(FEEDBACK, result.errors, FEEDBACK_NAMES), *keep)
-        listing, _names = _listing(user, data.get_warehouse())
+        listing = _listing(user, data.get_warehouse())
     except READ_ERRORS as exc:
-        return (view.read_only(failure(exc, PAGE)), *[None] * len(FEEDBACK_NAMES), *keep)
+        return (view.read_only(failure(exc, PAGE.page)), *[None] * len(FEEDBACK_NAMES), *keep)
     return (immersion.feedback_confirmation(result.ident, result.record_id, result.version),
             *[None] * len(FEEDBACK_NAMES), listing, True, None)
-
-
-saisie.register_result_focus(Ids.result, Ids.focus)

@@ -1,100 +1,36 @@
 """Page « Plainte d'un élu » — a complaint taken from an élu at the town hall or elsewhere
 (the fields of the ``complaints`` source), and below it the user's recent complaints, whose
 status changes over time: each change is a new version of the record with its history (who,
-when, before/after), checked against the version shown (``records.correct``).
-
-Roles: brigades (their communes), commandants (their département) and administrators; préfets
-and analysts read the page's message only, and their callbacks are refused (403, audited).
+when, before/after), checked against the version shown (``records.correct``). The rest is every
+form page's (``_formulaire.FormPage``: roles, ids, submission).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import dash
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.core import components, scaffold
+from dashboard.core import components
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _formulaire as formulaire
 from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
-from etl.roles import Capability
 from etl.sources.complaints import COMPLAINTS
 
-PATH = "/saisie/plainte"
-dash.register_page(
-    __name__,
-    path=PATH,
-    name="Plainte d'un élu",
-    title="Plainte d'un élu — Présents pour les élus",
-    description="Enregistrer la plainte d'un élu et suivre son statut.",
-    order=8,
-    nav=False,
-    capability=Capability.ENTER_RECORDS,
-)
-
-FORM = "plainte"
-#: the fields the form shows: all the source's, in its order, but the brigade (the session's)
-NAMES = [n for n in view.shown_fields(COMPLAINTS) if n != "brigade_id"]
-TITLE = "Plainte d'un élu"
-PAGE = "saisie_plainte"
+SOURCE = COMPLAINTS.name
 RECENT = 20
 STATUSES = COMPLAINTS.field("statut").enum or ()
 
 
 class Ids:
-    submit = "plainte-enregistrer"
-    result = "plainte-resultat"
-    key = "plainte-cle"
-    focus = "plainte-focus"
     recent = "plainte-liste"
     message = "plainte-statut-message"
     status = "plainte-statut"  # pattern: {"type", "index": record id, "version"}
     update = "plainte-statut-maj"
-
-
-def layout(**_query) -> html.Div:
-    user, refused = scaffold.gate(__name__, TITLE)
-    head = [html.H1(TITLE, className="h3 mb-2"), view.subnav(PATH, dash.get_relative_path)]
-    if refused is not None:
-        return html.Div([*head, refused])
-    choices, problems, recent = [], [], None
-    if user is not None:
-        try:
-            warehouse = data.get_warehouse()
-            communes = saisie.writable_communes(user, warehouse)
-            choices = view.commune_choices(communes[communes["brigade_id"].notna()])
-            recent = _recent(user, warehouse)
-        except READ_ERRORS as exc:
-            problems.append(failure(exc, PAGE))
-    now = datetime.now().strftime("%Y-%m-%dT%H:%M")
-    return html.Div([
-        *head,
-        html.P("Plainte pour une atteinte à un élu (menaces, outrages, violences…), prise en "
-               "mairie, à la brigade ou ailleurs. Son identifiant est attribué à "
-               "l'enregistrement.", className="text-body-secondary"),
-        *[view.read_only(p) for p in problems],
-        html.Div(id=Ids.result),
-        html.Section([
-            html.H2("Nouvelle plainte", id="plainte-formulaire-titre", className="h5"),
-            *view.form_fields(FORM, COMPLAINTS, NAMES, {"code_commune": choices},
-                              {"date_depot": now, "statut": "enregistree"}),
-            html.Button("Enregistrer", id=Ids.submit, type="button",
-                        className="btn btn-primary"),
-        ], className="card card-body saisie-formulaire mb-3",
-            **{"aria-labelledby": "plainte-formulaire-titre"}),
-        html.Section([
-            html.H2("Plaintes récentes et leur statut", id="plainte-liste-titre",
-                    className="h5"),
-            html.Div(id=Ids.message, **{"aria-live": "polite"}),
-            html.Div(recent, id=Ids.recent, className="table-responsive"),
-        ], **{"aria-labelledby": "plainte-liste-titre"}),
-        dcc.Store(id=Ids.key, data=saisie.new_form_key()),
-        dcc.Store(id=Ids.focus),
-    ])
 
 
 # --- the recent complaints -----------------------------------------------------------------------
@@ -118,7 +54,7 @@ def _change(entry: dict) -> str:
 
 
 def _history(record_id: int, version: int) -> html.Details:
-    entries = saisie.history("complaints", record_id)
+    entries = saisie.history(SOURCE, record_id)
     return html.Details([
         html.Summary(f"Version {version}"),
         html.Ol([html.Li(f"{_when(e['at'])} — {e['login']} : {_change(e)}") for e in entries],
@@ -128,7 +64,7 @@ def _history(record_id: int, version: int) -> html.Details:
 
 def _recent(user, warehouse) -> html.Div:
     """The user's recent complaints (his communes), each with its status control."""
-    frame = saisie.stored_records("complaints", user, warehouse, limit=RECENT)
+    frame = saisie.stored_records(SOURCE, user, warehouse, limit=RECENT)
     if frame.empty:
         return components.empty_state("Aucune plainte saisie pour vos communes.")
     names = saisie.writable_communes(user, warehouse).set_index("code")["nom"]
@@ -161,34 +97,27 @@ def _recent(user, warehouse) -> html.Div:
                       id="plainte-liste-donnees")
 
 
-# --- callbacks -----------------------------------------------------------------------------------
+def _sections(user, warehouse) -> list:
+    recent = None if warehouse is None else _recent(user, warehouse)
+    return [html.Section([
+        html.H2("Plaintes récentes et leur statut", id=f"{Ids.recent}-titre", className="h5"),
+        html.Div(id=Ids.message, **{"aria-live": "polite"}),
+        html.Div(recent, id=Ids.recent, className="table-responsive"),
+    ], **{"aria-labelledby": f"{Ids.recent}-titre"})]
 
-@callback(Output(Ids.result, "children"),
-          *[Output(view.error_id(FORM, n), "children") for n in NAMES],
-          Output(Ids.key, "data"),
-          Output(Ids.recent, "children", allow_duplicate=True),
-          Input(Ids.submit, "n_clicks"),
-          State(view.field_id(FORM, ALL), "value"), State(Ids.key, "data"),
-          prevent_initial_call=True, running=[(Output(Ids.submit, "disabled"), True, False)])
-def _submit(_clicks, _values, key):
-    """Records the complaint (once per form display); its errors next to their inputs."""
-    user = saisie.require_writer()
-    entered = view.values_from(ctx.states_list[0])
-    values = {n: entered.get(n) for n in NAMES}
-    try:
-        warehouse = data.get_warehouse()
-        values["brigade_id"] = saisie.brigade_for(user, warehouse, values["code_commune"])
-        result = saisie.submit_form("complaints", values, key)
-        if not result.ok:
-            return (view.error_summary(FORM, result.errors, COMPLAINTS, NAMES),
-                    *view.field_errors(FORM, result.errors, NAMES), no_update, no_update)
-        recent = _recent(user, warehouse)
-    except READ_ERRORS as exc:
-        return (view.read_only(failure(exc, PAGE)), *[None] * len(NAMES), no_update,
-                no_update)
-    what = "Plainte déjà enregistrée" if result.replayed else "Plainte enregistrée"
-    return (view.confirmation(result.ident, result.record_id, what), *[None] * len(NAMES),
-            saisie.new_form_key(), recent)
+
+PAGE = formulaire.register_page(
+    __name__, "plainte", COMPLAINTS, path="/saisie/plainte", name="Plainte d'un élu", order=8,
+    description="Enregistrer la plainte d'un élu et suivre son statut.",
+    title="Plainte d'un élu", heading="Nouvelle plainte",
+    intro="Plainte pour une atteinte à un élu (menaces, outrages, violences…), prise en mairie, "
+          "à la brigade ou ailleurs. Son identifiant est attribué à l'enregistrement.",
+    defaults=lambda _user: {"date_depot": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+                            "statut": "enregistree"},
+    sections=_sections, outputs=[(Ids.recent, "children")],
+    after=lambda user, warehouse, _result: ([], (_recent(user, warehouse),)),
+    said=formulaire.saying("Plainte enregistrée", "Plainte déjà enregistrée"))
+layout = PAGE.layout
 
 
 @callback(Output(Ids.message, "children"),
@@ -207,10 +136,10 @@ def _change_status(clicks, _statuses):
                    if isinstance(s, dict) and s.get("id") == {
                        "type": Ids.status, "index": record_id, "version": version}), None)
     try:
-        result = saisie.correct_form("complaints", record_id, {"statut": status}, version)
+        result = saisie.correct_form(SOURCE, record_id, {"statut": status}, version)
         recent = _recent(user, data.get_warehouse())
     except READ_ERRORS as exc:
-        return view.read_only(failure(exc, PAGE)), no_update
+        return view.read_only(failure(exc, PAGE.page)), no_update
     if not result.ok:
         reasons = "; ".join(result.errors.values())
         return (html.Div(f"Statut non enregistré : {reasons}", role="alert",
@@ -218,6 +147,3 @@ def _change_status(clicks, _statuses):
     return (html.Div(f"Plainte {result.ident} : statut « {view.value_label(str(status))} » "
                      f"enregistré (version {result.version}).", role="status",
                      className="alert alert-success"), recent)
-
-
-saisie.register_result_focus(Ids.result, Ids.focus)

@@ -31,6 +31,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.core import access, components, page_state, scaffold
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.scope import ScopeError
+from dashboard.pages import _formulaire as formulaire
 from dashboard.pages import _saisie as saisie
 from dashboard.queries import suivi_dcas as queries
 from dashboard.views import saisie as saisie_view
@@ -284,8 +285,9 @@ def _show(choice, shown):
 
 
 def _save(clicks, shown, state, entered):
-    """Records the follow-up: a correction of the stored record at the version the form showed,
-    or the adoption of an imported consultation (the store takes a copy with the follow-up)."""
+    """Records the follow-up through the forms' door (``_saisie.save_changes``): a correction of
+    the stored record at the version the form showed, or the adoption of an imported
+    consultation (the store takes a copy with the follow-up)."""
     _user, scope, warehouse = _checked(shown)
     user = saisie.require_writer()  # préfets read: 403, audited
     if not isinstance(clicks, list) or not any(clicks):
@@ -293,36 +295,29 @@ def _save(clicks, shown, state, entered):
     ident, record_id, version, key = form.parse_form_state(state)
     changes = form.follow_up_changes(*entered)
     found = _consultation(user, scope, warehouse, ident)
-    if found is None or (record_id is not None and found[2] is None):
-        return _answer(records.Result(False, errors={"*": records.NOT_FOUND}), None)
+    if found is None:
+        return _not_saved({"*": records.NOT_FOUND})
     _origin, values, record = found
     if not saisie.scope_check_for(user, warehouse)(values):
         access.refuse(user, f"suivi de la consultation DCAS {access.shown(ident)} hors de "
                             "votre périmètre d'écriture")
-    if record is not None and record["id"] != record_id:
-        # adopted meanwhile: by this very form display (a second click), or by someone else
-        mine = (record_id is None and record["idempotency_key"] == key
-                and record["created_by"] == user.login)
-        return _answer(records.Result(True, record["id"], ident, record["version"],
-                                      replayed=True) if mine else
-                       records.Result(False, errors={"*": records.STALE}), ident, adopted=True)
-    if record is not None:
-        result = saisie.correct_form(queries.SOURCE, record["id"], changes, version)
-    else:
-        result = saisie.submit_form(queries.SOURCE, form.adopted(values, changes), key)
-        if result.errors.get(queries.KEY) == records.KEY_TAKEN:  # adopted meanwhile
-            result = records.Result(False, errors={"*": records.STALE})
-    return _answer(result, ident, adopted=record is None)
+    result = saisie.save_changes(queries.SOURCE, record_id, version, changes, record,
+                                 form.adopted(values, changes), key)
+    return _answer(result, ident, adopted=record_id is None)
 
 
-def _answer(result: records.Result, ident, adopted: bool = False):
-    summary, *errors = form.errors_out(result.errors)
+def _not_saved(reasons) -> tuple:
+    summary, *errors = form.errors_out(reasons)
+    return (*KEEP, dash.no_update, dash.no_update, None, summary, *errors, dash.no_update)
+
+
+def _answer(result: records.Result, ident, adopted: bool):
     if not result.ok:
-        return (*KEEP, dash.no_update, dash.no_update, None, summary, *errors, dash.no_update)
+        return _not_saved(result.errors)
     state = form.form_state(ident, result.record_id, result.version, saisie.new_form_key())
     message = html.Div(form.saved_message(ident, result.version, adopted),
                        className="alert alert-success mb-2", id=f"{Ids.message}-ok")
-    return (*KEEP, state, _history(result.record_id), message, None, *errors,
+    return (*KEEP, state, _history(result.record_id), message, None, *NO_ERRORS,
             uuid.uuid4().hex)
 
 
@@ -340,7 +335,7 @@ def _follow_up(choice, clicks, shown, state, *entered):
 
 
 # a refused follow-up takes the keyboard focus to its error summary (RGAA)
-saisie.register_result_focus(Ids.summary, Ids.focus)
+formulaire.register_result_focus(Ids.summary, Ids.focus)
 
 # A new territory is a new address: Dash's page router renders the page for it.
 clientside_callback(

@@ -64,11 +64,6 @@ def ordered(records: list[dict], today: date) -> list[dict]:
     return planned + done
 
 
-def new_values(values: dict) -> dict:
-    """The record of a new immersion: the new-immersion form's fields only."""
-    return {name: values.get(name) for name in NEW_FIELDS}
-
-
 def feedback_changes(values: dict) -> dict:
     """The correction that records the feedback of a planned immersion: it becomes done."""
     return {name: values.get(name) for name in FEEDBACK_FIELDS} | {"statut": REALISEE}

@@ -35,9 +35,7 @@ def test_feedback_is_due_for_a_planned_immersion_from_its_day():
     assert not v.feedback_due({"statut": "planifiee", "date_immersion": None}, TODAY)
 
 
-def test_each_form_sends_its_fields_only():
-    sent = {n: "x" for n in (*v.NEW_FIELDS, "id_immersion", "autre")}
-    assert list(v.new_values(sent)) == list(v.NEW_FIELDS)
+def test_the_feedback_sends_its_fields_only_and_makes_the_immersion_done():
     assert v.feedback_changes({"note": 4, "commentaire": "Bien", "statut": "planifiee",
                                "date_immersion": "2030-01-01"}) == {
         "note": 4, "commentaire": "Bien", "duree_heures": None, "statut": "realisee"}
