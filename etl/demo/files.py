@@ -50,10 +50,6 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def month_text(months: pd.PeriodIndex) -> list[str]:
-    return [p.strftime("%Y-%m") for p in months]
-
-
 def decimal_text(values, digits: int) -> pd.Series:
     """Non-negative numbers as French decimal text ('4,125'), None for NaN: much faster than
     letting ``to_csv`` format a million floats one by one."""

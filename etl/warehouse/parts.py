@@ -87,13 +87,6 @@ def source_parts() -> list[str]:
     return list(SOURCES)
 
 
-def part_of(table_name: str) -> str:
-    for part, tables in part_tables().items():
-        if any(t.name == table_name for t in tables):
-            return part
-    raise KeyError(table_name)
-
-
 # --- the manifest -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -222,36 +215,6 @@ def previous_load_runs(published: Path) -> pd.DataFrame | None:
             return con.sql("SELECT * FROM load_runs").df()
     except (duckdb.Error, FileNotFoundError):
         return None
-
-
-def copy_as_one_file(published: Path, dest: Path) -> Path:
-    """The published warehouse copied into one ordinary read-write DuckDB file ``dest`` (for
-    an analyst's experiment, or a test that changes a warehouse in place)."""
-    dest.unlink(missing_ok=True)
-    with connect(published) as src_con:
-        have = {r[0] for r in src_con.execute(
-            "SELECT DISTINCT table_name FROM information_schema.tables").fetchall()}
-    con = duckdb.connect(str(dest))
-    try:
-        manifest = read_manifest(published)
-        if manifest is None:
-            con.execute("ATTACH ? AS src (READ_ONLY)", [str(published)])
-            sources = {t.name: "src" for t in schema.TABLES}
-        else:
-            for part in manifest.files:
-                con.execute(f"ATTACH ? AS {catalog(part)} (READ_ONLY)",
-                            [str(manifest.path(published, part))])
-            sources = {t.name: catalog(p) for p, ts in part_tables().items() for t in ts}
-        for t in schema.TABLES:
-            con.execute(t.ddl())
-            if t.name in have:
-                # identifiers from the declared schema, checked by ident()
-                con.execute(f"INSERT INTO main.{ident(t.name)} BY NAME "  # noqa: S608
-                            f"SELECT * FROM {sources[t.name]}.main.{ident(t.name)}")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    return dest
 
 
 # --- writers ----------------------------------------------------------------------------------
