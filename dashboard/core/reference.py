@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboard.core.scope import add_months, month_start
 from dashboard.core.warehouse import plain
+from etl import clock
 
 
 def fact_months(warehouse) -> tuple[date | None, date | None]:
@@ -27,7 +28,7 @@ def data_months(warehouse, today: date | None = None) -> tuple[date, date, bool]
     the three years up to last month."""
     first_month, last_month = fact_months(warehouse)
     if last_month is None:
-        last_month = add_months(month_start(today or date.today()), -1)
+        last_month = add_months(month_start(today or clock.today()), -1)
         return add_months(last_month, -35), last_month, False
     return first_month or last_month, last_month, True
 

@@ -9,7 +9,6 @@ gets a 403).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -26,6 +25,7 @@ from dashboard.core.reference import data_months
 from dashboard.core.scope import Period, Scope, ScopeError
 from dashboard.queries.profils import ProfileReader
 from dashboard.views.profils import SECTIONS, Profile, Section
+from etl import clock
 from etl.roles import Capability
 
 REFUSED = {"commune": "Cette commune est inconnue ou n'est pas dans votre périmètre.",
@@ -81,7 +81,7 @@ def page(ids: ProfileIds, kind: str, title: str, code: str | None, debut, fin,
     """The profile page of ``kind:code``; ``header(warehouse, code, period)`` draws the
     identity card once access is granted."""
     user = access.current_user()
-    today = dt.date.today().replace(day=1)
+    today = clock.today().replace(day=1)
     period = Period.parse(None, None, today)
     skeleton = [
         filter_bar(ids.filters, [], Scope(), period, today.replace(year=today.year - 3), today,

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from etl import clock
 from etl.demo import alerts, complaints, crime, engagement, files, presence
 from etl.demo.context import Period, Territory, demo_period, load_territory
 from etl.sources.registry import SOURCES
@@ -123,7 +124,7 @@ def generate_demo(con, out_dir: Path, seed: int, years: int = 3,
     registry's; a source with no file in the period is left out); the oracle side files
     (:data:`ORACLE_TABLES`) are written beside them, not returned."""
     check_writers()
-    today = today or date.today()
+    today = today or clock.today()
     period = demo_period(today, years)
     out_dir = Path(out_dir)
     files.reset_dir(out_dir)

@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from etl import clock
 from etl.ops.limits import IDEMPOTENCY_KEY_MAX, MAX_FIELDS, MAX_LIST, MAX_TEXT
 from etl.ops.record_tables import ACTIONS, FORM_SOURCES, SA_TYPES
 from etl.ops.store import (
@@ -191,7 +192,7 @@ def make_id(source: Source, record_id: int, values: dict) -> str:
         return f"{prefix}-{number}"
     first = next((values[f.name] for f in source.fields
                   if f.kind in ("date", "datetime") and values.get(f.name)), None)
-    year = (first or date.today()).year
+    year = (first or clock.today()).year
     return f"{prefix}-{year}-{number}"
 
 
@@ -270,7 +271,7 @@ def submit(engine: Engine, source_name: str, values: dict, login: str, scope_che
     generated = not (cells.get(id_field) or "").strip()
     if generated:
         cells[id_field] = "~" + key[:IDEMPOTENCY_KEY_MAX - 1]  # until the record has its id
-    clean, errors = check(source, cells, _known(known), today or date.today())
+    clean, errors = check(source, cells, _known(known), today or clock.today())
     if errors:
         return _failed(errors)
     if not scope_check(clean):
@@ -377,7 +378,7 @@ def correct(engine: Engine, source_name: str, record_id: int, changes: dict, log
     if errors:
         return _failed(errors)
     merged = {name: _as_text(value)[0] for name, value in before.items()} | cells
-    clean, errors = check(source, merged, _known(known), today or date.today())
+    clean, errors = check(source, merged, _known(known), today or clock.today())
     if errors:
         return _failed(errors)
     if clean == before:  # nothing to change

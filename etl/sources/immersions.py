@@ -8,10 +8,9 @@ empty ``statut`` means ``realisee`` (readers use ``coalesce(statut, 'realisee')`
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 
+from etl import clock
 from etl.sources.base import Field as F
 from etl.sources.base import Source
 from etl.sources.complaints import FONCTIONS_ELU
@@ -27,7 +26,7 @@ FEEDBACK_TOO_EARLY = ("retour saisi pour une immersion planifiée : il se saisit
 def _planned_or_done(frame: pd.DataFrame, known) -> list[tuple[pd.Series, str, str]]:
     """A future date only for a planned immersion; its feedback (note, comment) only once it
     is done. An empty status is a done immersion."""
-    today = getattr(known, "today", None) or date.today()
+    today = getattr(known, "today", None) or clock.today()
     tomorrow = pd.Timestamp(today) + pd.Timedelta(days=1)
     planned = frame["statut"].eq(PLANIFIEE).fillna(False).astype(bool)
     when = pd.to_datetime(frame["date_immersion"])

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl import clock
 from etl.reference.datafrance import sha256_of
 from etl.sources.base import Source
 from etl.sources.journal import LOAD_RUNS, QUARANTINE
@@ -87,7 +88,7 @@ def load_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, run_id
             raise FileRejected("colonnes présentes plusieurs fois : " + ", ".join(twice))
         report.read = len(raw) + len({r[0] for r in rejections.rows})
         _validate_and_upsert(con, source, raw, mapping, path, run_id, known, synthetic,
-                             today or date.today(), rejections, report)
+                             today or clock.today(), rejections, report)
     except FileRejected as exc:
         report.rejected_file = str(exc)
     _finish(con, source, report, rejections, run_id, started, synthetic)
@@ -106,7 +107,7 @@ def load_records(con: duckdb.DuckDBPyConnection, source: Source, raw: pd.DataFra
     rejections = Rejections()
     report.read = len(raw)
     _validate_and_upsert(con, source, raw, {}, Path(label), run_id, known, False,
-                         today or date.today(), rejections, report)
+                         today or clock.today(), rejections, report)
     _finish(con, source, report, rejections, run_id, started, False)
     return report
 
