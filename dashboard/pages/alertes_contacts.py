@@ -9,8 +9,6 @@ waiting for it cancelled). A contact or a commune outside the scope is a 403 (au
 
 from __future__ import annotations
 
-from datetime import date
-
 import dash
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
@@ -26,6 +24,7 @@ from dashboard.queries import alertes as queries
 from dashboard.views import alertes as common
 from dashboard.views import alertes_contacts as view
 from dashboard.views import saisie as forms
+from etl import clock
 
 PATH = common.CONTACTS_PATH
 dash.register_page(
@@ -69,7 +68,7 @@ def _form(communes) -> html.Section:
     return html.Section([
         html.H2("Ajouter un contact", id="contact-formulaire-titre", className="h5"),
         html.Div(id=Ids.result),
-        *view.form_fields(choices, date.today().isoformat()),
+        *view.form_fields(choices, clock.today().isoformat()),
         html.Button("Enregistrer le contact", id=Ids.submit, type="button",
                     className="btn btn-primary"),
         dcc.Store(id=Ids.key, data=saisie.new_form_key()), dcc.Store(id=Ids.focus),

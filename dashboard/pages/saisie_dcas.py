@@ -7,14 +7,13 @@ commandant), never a value from the browser. The rest is every form page's
 
 from __future__ import annotations
 
-from datetime import date
-
 from dashboard.pages import _formulaire as formulaire
+from etl import clock
 from etl.sources.dcas import DCAS
 
 
 def _defaults(_user) -> dict:
-    return {"statut": "a_traiter", "date_consultation": date.today().isoformat()}
+    return {"statut": "a_traiter", "date_consultation": clock.today().isoformat()}
 
 
 PAGE = formulaire.register_page(

@@ -6,8 +6,6 @@ every form page's (``_formulaire.FormPage``: roles, ids, submission).
 
 from __future__ import annotations
 
-from datetime import date
-
 from dash import Input, Output, callback, html
 from dash.exceptions import PreventUpdate
 
@@ -16,6 +14,7 @@ from dashboard.pages import _formulaire as formulaire
 from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
 from dashboard.views import saisie_diagnostic as diagnostic_view
+from etl import clock
 from etl.sources.diagnostics import DIAGNOSTICS, QUESTIONS
 
 SOURCE = DIAGNOSTICS.name
@@ -54,7 +53,7 @@ PAGE = formulaire.register_page(
                 "immédiat, des conseils et l'historique de la commune.",
     intro="Répondez aux 9 questions avec l'élu ou l'agent chargé de l'informatique de la "
           "mairie : le score (sur 100) et les conseils s'affichent à l'enregistrement.",
-    defaults=lambda _user: {"date_diagnostic": date.today().isoformat()},
+    defaults=lambda _user: {"date_diagnostic": clock.today().isoformat()},
     sections=_sections, outputs=[(HISTORY, "children")], after=_scored,
     said=formulaire.saying("Diagnostic enregistré", "Diagnostic déjà enregistré"))
 layout = PAGE.layout

@@ -13,8 +13,6 @@ every form page's (``_formulaire.FormPage``: roles, ids, the layout's frame).
 
 from __future__ import annotations
 
-from datetime import date
-
 from dash import ALL, Input, Output, State, callback, ctx, html
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import BadRequest
@@ -26,6 +24,7 @@ from dashboard.pages import _formulaire as formulaire
 from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
 from dashboard.views import saisie_formation as formation
+from etl import clock
 from etl.ops import records
 from etl.ops.records import check
 from etl.sources.trainings import TRAININGS
@@ -91,7 +90,7 @@ def _checked_rows(user, rows: list[dict], key: str) -> dict[int, dict[str, str]]
     warehouse = data.get_warehouse()
     known = saisie.known(warehouse)
     in_scope = saisie.scope_check_for(user, warehouse)
-    today = date.today()
+    today = clock.today()
     errors: dict[int, dict[str, str]] = {}
     for i, row in enumerate(rows):
         saisie.check_request(user, SOURCE, row)
@@ -150,7 +149,7 @@ PAGE = formulaire.register_page(
     intro="Une session, puis ses participants (fonction et commune de chacun). Les identifiants "
           "de la session et des participations sont attribués à l'enregistrement.",
     names=formation.SESSION_FIELDS, inside=_attendees, buttons=[("Ajouter un participant", ADD)],
-    defaults=lambda user: {"date_session": date.today().isoformat(), "unite": default_unit(user)},
+    defaults=lambda user: {"date_session": clock.today().isoformat(), "unite": default_unit(user)},
     outputs=[(formation.ROWS_ID, "children")], states=[ATTENDEE_STATE], store=_store)
 layout = PAGE.layout
 

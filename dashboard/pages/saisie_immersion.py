@@ -11,8 +11,6 @@ is not in the future: French reasons by their inputs). The rest is every form pa
 
 from __future__ import annotations
 
-from datetime import date
-
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -23,6 +21,7 @@ from dashboard.pages import _formulaire as formulaire
 from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
 from dashboard.views import saisie_immersion as immersion
+from etl import clock
 from etl.ops import records
 from etl.sources.immersions import IMMERSIONS, PLANIFIEE
 
@@ -58,8 +57,8 @@ def _listing(user, warehouse):
     communes = saisie.writable_communes(user, warehouse)
     names = dict(zip(communes["code"], communes["nom"], strict=True))
     frame = saisie.stored_records(SOURCE, user, warehouse, limit=LIST_MAX)
-    rows = immersion.ordered(frame.to_dict("records"), date.today())
-    return immersion.immersion_table(rows, names, date.today())
+    rows = immersion.ordered(frame.to_dict("records"), clock.today())
+    return immersion.immersion_table(rows, names, clock.today())
 
 
 def _sections(user, warehouse) -> list:
@@ -135,7 +134,7 @@ def _choose(_clicks):
     if not isinstance(trigger, dict) or not ctx.triggered[0].get("value"):
         raise PreventUpdate  # the list drawn again, not a click
     record = _record_in_scope(user, trigger.get("index"))
-    if record is None or not immersion.feedback_due(record, date.today()):
+    if record is None or not immersion.feedback_due(record, clock.today()):
         raise PreventUpdate
     try:
         names = dict(zip(*[saisie.writable_communes(user, data.get_warehouse())[c]
@@ -170,7 +169,7 @@ def _feedback(_clicks, _values, chosen):
         record = _record_in_scope(user, record_id)
         problem = (NONE_CHOSEN if record is None else
                    ALREADY_DONE if immersion.status_of(record.get("statut")) != PLANIFIEE else
-                   NOT_DUE if not immersion.feedback_due(record, date.today()) else None)
+                   NOT_DUE if not immersion.feedback_due(record, clock.today()) else None)
         if problem:
             return (view.error_summary(FEEDBACK, {"*": problem}, IMMERSIONS, FEEDBACK_NAMES),
                     *[None] * len(FEEDBACK_NAMES), *keep)

@@ -7,8 +7,6 @@ form page's (``_formulaire.FormPage``: roles, ids, submission).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
@@ -19,6 +17,7 @@ from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.pages import _formulaire as formulaire
 from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
+from etl import clock
 from etl.sources.complaints import COMPLAINTS
 
 SOURCE = COMPLAINTS.name
@@ -112,7 +111,7 @@ PAGE = formulaire.register_page(
     title="Plainte d'un élu", heading="Nouvelle plainte",
     intro="Plainte pour une atteinte à un élu (menaces, outrages, violences…), prise en mairie, "
           "à la brigade ou ailleurs. Son identifiant est attribué à l'enregistrement.",
-    defaults=lambda _user: {"date_depot": datetime.now().strftime("%Y-%m-%dT%H:%M"),
+    defaults=lambda _user: {"date_depot": clock.now().strftime("%Y-%m-%dT%H:%M"),
                             "statut": "enregistree"},
     sections=_sections, outputs=[(Ids.recent, "children")],
     after=lambda user, warehouse, _result: ([], (_recent(user, warehouse),)),

@@ -21,7 +21,6 @@ it from then on.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import dash
 import dash_bootstrap_components as dbc
@@ -37,6 +36,7 @@ from dashboard.queries import suivi_dcas as queries
 from dashboard.views import saisie as saisie_view
 from dashboard.views import suivi_dcas as view
 from dashboard.views import suivi_dcas_form as form
+from etl import clock
 from etl.ops import records
 from etl.roles import Capability
 
@@ -197,7 +197,7 @@ def _listed(shown, statut, priorite, theme, overdue):
     _user, scope, warehouse = _checked(shown)
     filters = view.parse_filters(statut, priorite, theme, overdue)
     frame, communes = queries.work_list(warehouse, access.ops_engine(), scope)
-    return view.filtered(view.prepared(frame, communes, date.today()), filters), scope
+    return view.filtered(view.prepared(frame, communes, clock.today()), filters), scope
 
 
 @callback(Output(Ids.count, "children"), Output(Ids.kpis, "children"),
@@ -220,7 +220,7 @@ def _update(shown, statut, priorite, theme, overdue, _saved):
 def _export(shown, statut, priorite, theme, overdue):
     frame, scope = _listed(shown, statut, priorite, theme, overdue)
     return (view.export_frame(frame), view.EXPORT_COLUMNS,
-            view.export_filename(scope.to_param(), date.today()))
+            view.export_filename(scope.to_param(), clock.today()))
 
 
 scaffold.register_csv_export(PAGE, Ids.download, Ids.export, State(Ids.view, "data"),
@@ -279,8 +279,8 @@ def _show(choice, shown):
                             record["version"] if record else None, saisie.new_form_key())
     history = _history(record["id"]) if record else components.empty_state(
         form.IMPORTED_HISTORY)
-    return (False, form.details(values, commune, origin, date.today()),
-            *form.form_values(values, date.today()), state, history, None, None, *NO_ERRORS,
+    return (False, form.details(values, commune, origin, clock.today()),
+            *form.form_values(values, clock.today()), state, history, None, None, *NO_ERRORS,
             dash.no_update)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
 
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -30,6 +29,7 @@ from dash import dcc, html
 
 from dashboard.core import components
 from dashboard.core.formatting import format_number
+from etl import clock
 from etl.ops.limits import MAX_CODE, MAX_TEXT
 from etl.sources.base import Field, Source
 
@@ -195,7 +195,7 @@ def _control(form: str, f: Field, value, choices):
         return components.dropdown(
             id=ident, options=[{"label": label, "value": v} for v, label in _options(f, choices)],
             value=value, clearable=not f.required, searchable=True, placeholder="Choisir…")
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     if f.kind == "date":
         return dbc.Input(id=ident, type="date", value=value, required=f.required,
                          max=today if f.not_future else None)

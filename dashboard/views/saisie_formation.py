@@ -26,6 +26,7 @@ from dash import html
 
 from dashboard.core import components
 from dashboard.views import saisie as form_view
+from etl import clock
 from etl.ops.limits import IDEMPOTENCY_KEY_MAX
 from etl.sources.trainings import TRAININGS
 
@@ -55,7 +56,7 @@ def session_year(value, today: date | None = None) -> int:
     for year in (text[:4], text[-4:]):
         if len(year) == 4 and year.isdigit() and 1900 <= int(year) <= 2999:
             return int(year)
-    return (today or date.today()).year
+    return (today or clock.today()).year
 
 
 def attendee_key(form_key: str, index: int) -> str:

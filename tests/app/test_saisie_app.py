@@ -5,19 +5,20 @@ brigade's commune is a 403, audited), read-only roles refused."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import dash
 import pytest
 from sqlalchemy import func, select
 
+from etl import clock
 from etl.ops.store import audit_log, get_engine, record_history, record_tables
 from tests.support.dash_callbacks import callback_body, client_for, find, operational_app, page
 from tests.support.dash_callbacks import text as as_text
 
 ACCOUNTS = {"bta35": ("brigade", "35", "B35047"), "cdt35": ("commandant", "35", None),
             "prefet35": ("prefet", "35", None)}
-TODAY = date.today()
+TODAY = clock.today()
 YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
 FUTURE = (TODAY + timedelta(days=10)).isoformat()
 #: a consultation at Bruz (35047, brigade B35047's)

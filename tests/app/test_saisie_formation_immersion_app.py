@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from dashboard.views import saisie_formation as formation
 from dashboard.views.saisie import dom_id, error_id, field_id
+from etl import clock
 from etl.ops import records
 from etl.ops.store import audit_log, record_tables
 from etl.sources.immersions import FEEDBACK_TOO_EARLY, FUTURE_DONE
@@ -27,7 +28,7 @@ ACCOUNTS = {"brigade35": ("brigade", "35", "B35047"), "brigade_sa": ("brigade", 
             "cdt35": ("commandant", "35", None), "prefet35": ("prefet", "35", None),
             "analyste": ("analyste", None, None)}
 KNOWN = Known(communes={"35047", "35066", "35253", "35142", "35238"})
-TODAY = date.today()
+TODAY = clock.today()
 PAST = (TODAY - timedelta(days=20)).isoformat()
 FUTURE = (TODAY + timedelta(days=20)).isoformat()
 SESSION = {"theme": "cyber_immunite", "date_session": PAST, "code_commune_session": "35047",

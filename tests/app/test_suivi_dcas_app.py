@@ -10,12 +10,13 @@ import csv
 import io
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from dashboard.views.saisie import dom_id, error_id, field_id
+from etl import clock
 from etl.ops import records
 from etl.ops.store import audit_log, record_tables
 from etl.sources.validate import Known
@@ -38,7 +39,7 @@ FORM = [("suivi-dcas-suivi", "hidden"), ("suivi-dcas-details", "children"),
         ("suivi-dcas-message", "children"), ("suivi-dcas-bilan", "children"),
         *[(ERRORS[n], "children") for n in NAMES], ("suivi-dcas-enregistrements", "data")]
 SAVE = {"index": "suivi", "type": "suivi-dcas-enregistrer"}
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture(scope="module")

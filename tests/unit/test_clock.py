@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_no_server_date_outside_the_clock():
     """« Today » is France's everywhere: no ``date.today()`` / naive ``datetime.now()``."""
-    found = [f"{p.relative_to(ROOT)}:{n}" for folder in ("etl",)
+    found = [f"{p.relative_to(ROOT)}:{n}" for folder in ("etl", "dashboard")
              for p in sorted((ROOT / folder).rglob("*.py")) if p.name != "clock.py"
              for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
              if re.search(r"\bdate\.today\(\)|\bdatetime\.now\(\)", line)]

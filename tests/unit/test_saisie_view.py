@@ -13,6 +13,7 @@ from dash import html
 
 from dashboard.views import saisie as view
 from dashboard.views import saisie_diagnostic as diagnostic_view
+from etl import clock
 from etl.ops import records
 from etl.ops.limits import MAX_TEXT
 from etl.ops.record_tables import FORM_SOURCES
@@ -111,7 +112,7 @@ def test_inputs_follow_the_kind():
     by_name = {n["props"]["id"]["name"]: n for n in nodes
                if isinstance(n["props"].get("id"), dict)}
     assert by_name["date_consultation"]["props"]["type"] == "date"
-    assert by_name["date_consultation"]["props"]["max"] == date.today().isoformat()
+    assert by_name["date_consultation"]["props"]["max"] == clock.today().isoformat()
     # numbers: typed as text with a numeric keyboard (an out-of-range <input type=number> would
     # reach the server as no value at all), the bounds said in the label
     assert by_name["satisfaction"]["props"]["type"] == "text"
