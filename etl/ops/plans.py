@@ -110,3 +110,22 @@ def applied_plans(engine: Engine, brigade_ids: list[str], before_week: str) -> d
             out[brigade_id] = pd.DataFrame(json.loads(plan))[["code_commune", "creneau",
                                                               "heures"]]
     return out
+
+
+def last_decision(engine: Engine, brigade_id: str) -> dict | None:
+    """The plan applied last to a brigade (its latest week, that week's latest decision):
+    ``id, decided_at, login, semaine, run_id, total_hours`` and ``plan`` (a frame of
+    ``code_commune, creneau, heures, visites`` rows); None when none was applied."""
+    q = (select(plan_decisions.c.id, plan_decisions.c.decided_at, plan_decisions.c.login,
+                plan_decisions.c.semaine, plan_decisions.c.run_id, plan_decisions.c.total_hours,
+                plan_decisions.c.plan)
+         .where(plan_decisions.c.brigade_id == brigade_id)
+         .order_by(desc(plan_decisions.c.semaine), desc(plan_decisions.c.id)).limit(1))
+    with engine.connect() as con:
+        row = con.execute(q).mappings().first()
+    if row is None:
+        return None
+    out = dict(row)
+    out["plan"] = pd.DataFrame(json.loads(out["plan"]),
+                               columns=["code_commune", "creneau", "heures", "visites"])
+    return out
