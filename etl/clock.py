@@ -25,3 +25,10 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in France."""
     return now().date()
+
+
+def local(moment: datetime) -> datetime:
+    """A time as the stores keep it (UTC, naive; or aware) in France's time, naive: what the
+    interface says (« décidé le 07/12/2026 à 00:31 », not 23:31 the day before)."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return aware.astimezone(LOCAL_TZ).replace(tzinfo=None)

@@ -11,6 +11,8 @@ from numbers import Real
 
 import pandas as pd
 
+from etl import clock
+
 #: French typography groups thousands with a narrow no-break space (as Intl.NumberFormat 'fr-FR')
 THOUSANDS = "\u202f"
 MISSING = "—"
@@ -96,6 +98,14 @@ def date_text(value: object, with_time: bool = False) -> str:
         return ""
     ts = pd.Timestamp(value)
     return ts.strftime("%d/%m/%Y %H:%M") if with_time else ts.strftime("%d/%m/%Y")
+
+
+def paris_time_text(utc: object) -> str:
+    """A stored UTC time (naive, as the warehouse and the operational store keep them) in
+    France's time, « 07/12/2026 00:31 » (:func:`etl.clock.local`); "" when missing."""
+    if utc is None or utc == "" or pd.isna(utc):
+        return ""
+    return clock.local(pd.Timestamp(utc).to_pydatetime()).strftime("%d/%m/%Y %H:%M")
 
 
 def duration_text(minutes: object) -> str:

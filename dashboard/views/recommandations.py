@@ -13,7 +13,7 @@ import pandas as pd
 from dash import html
 
 from dashboard.core import report
-from dashboard.core.formatting import MISSING, THOUSANDS, format_number
+from dashboard.core.formatting import MISSING, THOUSANDS, format_number, paris_time_text
 from etl.analytics.allocation import AllocationParameters
 from etl.analytics.need import CATEGORY_NAMES, SEVERITY, NeedWeights
 from etl.analytics.recommend import CAPACITY_PCT_RANGE, Options, Recommendation
@@ -330,16 +330,35 @@ def table_rows(choice) -> int:
 
 # --- decisions -------------------------------------------------------------------------------
 
-DECISION_COLUMNS = {"id": "N°", "quand": "Décidé le (UTC)", "login": "Par",
-                    "brigade_id": "Brigade", "semaine": "Semaine", "run_id": "Exécution",
-                    "total_hours": "Heures"}
+DECISION_COLUMNS = {"id": "N°", "quand": "Décidé le (heure de Paris)", "login": "Par",
+                    "brigade": "Brigade", "semaine_planifiee": "Semaine planifiée",
+                    "origine": "Plan", "total_hours": "Heures par semaine"}
+#: where an applied plan came from (a decision keeps the run it refers to, or « calcul-… »
+#: when it was computed on the page without a national run)
+ON_THE_SPOT = "calcul-"
 
 
-def decision_frame(decisions: pd.DataFrame) -> pd.DataFrame:
+def iso_week_label(text: str) -> str:
+    """« 2026-W44 » as « Semaine 44 de 2026 (du 26/10 au 01/11/2026) » (as it is: unreadable)."""
+    try:
+        year, week = str(text).split("-W")
+        return week_label(date.fromisocalendar(int(year), int(week), 1))
+    except ValueError:
+        return str(text)
+
+
+def decision_frame(decisions: pd.DataFrame, brigade_names: Mapping[str, str]) -> pd.DataFrame:
+    """The decisions as the page lists them: when in France's time, who, which brigade (its
+    name), which week, and whether the plan came from the national run or was computed on the
+    page (never the run's internal id)."""
     frame = decisions.copy()
-    frame["quand"] = [pd.Timestamp(t).strftime("%d/%m/%Y %H:%M") if t is not None else MISSING
-                      for t in frame["decided_at"]]
+    frame["quand"] = [paris_time_text(t) or MISSING for t in frame["decided_at"]]
     frame["id"] = frame["id"].astype(str)
+    frame["brigade"] = [f"{brigade_names[b]} ({b})" if b in brigade_names else str(b)
+                        for b in frame["brigade_id"]]
+    frame["semaine_planifiee"] = frame["semaine"].map(iso_week_label)
+    frame["origine"] = ["calculé sur la page" if str(r).startswith(ON_THE_SPOT)
+                        else "calcul national de la semaine" for r in frame["run_id"]]
     return frame
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 from dash import html
 
 from dashboard.core import components
-from dashboard.core.formatting import MISSING, THOUSANDS, format_number
-from dashboard.views.recommandations import method_label
+from dashboard.core.formatting import MISSING, THOUSANDS, format_number, paris_time_text
+from dashboard.views.recommandations import iso_week_label, method_label
 from etl.analytics.replay import RULE_LABELS
 
 NO_RUN = ("Aucune exécution nationale enregistrée dans l'entrepôt (« python -m etl recommend "
@@ -218,11 +218,11 @@ def backtest_section(communes: pd.DataFrame, run, forecast_source: str) -> list:
         id="reco-replis")
     if run is None:
         return [components.empty_state(NO_RUN, tone="info"), lines]
-    created = pd.Timestamp(run.run["cree_le"]).strftime("%d/%m/%Y %H:%M")
-    head = html.P(f"Exécution nationale {run.run['run_id']} du {created} (UTC), semaine "
-                  f"{run.run['semaine']}" + (" ; prévision lue dans l'entrepôt."
-                                             if forecast_source == "entrepot" else "."),
-                  className="small")
+    # when and for which week, in France's time: the run's id is the build's business
+    head = html.P(f"Calcul national du {paris_time_text(run.run['cree_le'])} (heure de Paris), "
+                  f"{iso_week_label(run.run['semaine']).lower()}"
+                  + (" ; prévision lue dans l'entrepôt." if forecast_source == "entrepot"
+                     else "."), className="small", id="reco-retro-calcul")
     table = run.backtest.assign(methode_libelle=run.backtest["methode"].map(method_label))
     return [head, components.data_table(
         table, BACKTEST_COLUMNS, "Rétro-évaluation glissante sur 12 mois, toutes catégories",

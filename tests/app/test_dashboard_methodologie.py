@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from dashboard.app import create_app
+from etl import clock
 from etl.settings import get_settings
-from etl.warehouse import schema
-from tests.support.dash_callbacks import find, page
+from etl.warehouse import parts, schema
+from tests.support.dash_callbacks import find, page, text
 from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
 
 
@@ -53,7 +52,11 @@ def test_methodology_page(tmp_path, monkeypatch):
         find(tree, "methodologie-sources"))
     assert (source, label, loads, failures, loaded, rejected, nature) == (
         "build", "Construction de l'entrepôt", "1", "0", "0", "0", "réelle")
-    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d UTC", last), last
+    # said in France's time (the warehouse keeps UTC)
+    with parts.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        [(end,)] = con.execute("SELECT max(fin) FROM load_runs WHERE statut = 'succes'").fetchall()
+    assert last == clock.local(end).strftime("%d/%m/%Y %H:%M"), last
+    assert "Dernier chargement réussi (heure de Paris)" in text(find(tree, "methodologie-sources"))
 
     assert _rows(find(tree, "methodologie-parametres")) == [
         ["source_organisation", "modele"], ["habitants_par_gendarme", "800"]]

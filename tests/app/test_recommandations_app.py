@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import func, select
 
+from dashboard.core.formatting import paris_time_text
 from dashboard.views.recommandations import ALL_FIELDS, DEFAULT_VALUES
 from etl.ops.store import audit_log, get_engine, plan_decisions
 from tests.support.dash_callbacks import (
@@ -137,7 +138,9 @@ def test_the_address_may_name_a_brigade_and_a_national_role_must_choose(app):
                                            "semaine": "2026-W44"}))
     assert "Saint-Aubin" not in text(out["reco-tableau"])
     tree = page(client_for(app, "analyste"), "/recommandations")
-    assert find(tree, "reco-vue")["data"] is None
+    # no plan yet: none of the plan's ids, so that its callback does not fire on missing inputs
+    # (the browser said « A nonexistent object was used in an Input… reco-recalculer »)
+    assert find(tree, "reco-vue") is None and find(tree, "reco-recalculer") is None
     assert "Les recommandations se calculent pour un département" in text(tree)
 
 
@@ -252,7 +255,10 @@ def test_the_audit_and_the_national_run_are_shown(app):
     assert ("fait au moins aussi bien que chaque règle simple" in audit
             or "mieux que le plan hebdomadaire" in audit)
     backtest = text(out["reco-retro"])
-    assert "Exécution nationale run-test" in backtest and "Déviance de Poisson" in backtest
+    # the national run said by its time in Paris (06:00 UTC) and its week, not its id
+    assert ("Calcul national du 02/11/2026 07:00 (heure de Paris), semaine 44 de 2026 (du "
+            "26/10 au 01/11/2026)" in backtest and "Déviance de Poisson" in backtest)
+    assert "run-test" not in backtest
     assert ("Brigade Saint-Aubin-du-Cormier : prévision de repli : moyenne des 4 derniers mois"
             in backtest)
     assert "prévision de repli" in text(out["reco-tableau"])
@@ -294,9 +300,18 @@ def test_apply_records_the_decision_and_the_next_week_starts_from_it(app):
     current = re.search(r"\(([\d\u202f,]+)\u202fh de présence enregistrée\)",
                         nxt["reco-etat"]["children"])
     assert abs(float(current.group(1).replace("\u202f", "").replace(",", ".")) - applied) < 0.1
-    # and the page lists the decisions
+    # and the page lists the decisions: when in Paris time, who, which brigade and week, never
+    # the run's internal id
     tree = page(client, "/recommandations", "?perimetre=departement:35")
-    assert f"{ids[0]}" in text(find(tree, "reco-decisions"))
+    listed = text(find(tree, "reco-decisions"))
+    assert f"{ids[0]}" in listed and "cdt35" in listed and NATIONAL_RUN_ID not in listed
+    assert "Semaine 44 de 2026 (du 26/10 au 01/11/2026)" in listed
+    assert "Saint-Aubin-du-Cormier (B35253)" in listed and "heure de Paris" in listed
+    assert "calcul national de la semaine" in listed
+    with _engine(app).connect() as con:
+        decided = con.execute(select(plan_decisions.c.decided_at).where(
+            plan_decisions.c.id == ids[0])).scalar_one()
+    assert paris_time_text(decided) in listed
 
 
 def test_apply_forged_by_read_only_roles_is_refused_and_audited(app):

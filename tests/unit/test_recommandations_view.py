@@ -1,11 +1,14 @@
-"""What the « Recommandations » page says of the plan against the simple rules (pure)."""
+"""What the « Recommandations » page says of the plan against the simple rules, and of the
+decisions applied (pure)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import SimpleNamespace
 
 import pandas as pd
 
+from dashboard.views import recommandations as view
 from dashboard.views import recommandations_audit as audit_view
 
 
@@ -60,3 +63,22 @@ def test_when_the_plan_holds_its_own_the_page_says_that_too():
         "ces mesures.")
     assert "alert-secondary" in audit_view.headline(run, None).className
     assert audit_view.headline(None, "35") is None
+
+
+def test_decisions_say_when_in_paris_who_which_brigade_and_week_never_the_run_id():
+    decisions = pd.DataFrame({
+        "id": [7, 6], "decided_at": [datetime(2026, 12, 7, 23, 31), datetime(2026, 7, 1, 8)],
+        "login": ["cdt35", "cdt35"], "brigade_id": ["B35047", "B35999"],
+        "semaine": ["2026-W50", "2026-W27"], "run_id": ["20261207T0600-123", "calcul-2026-W27"],
+        "total_hours": [120.0, 80.5]})
+    frame = view.decision_frame(decisions, {"B35047": "Bruz"})
+    shown = frame[list(view.DECISION_COLUMNS)]
+    assert shown.to_dict("records")[0] == {
+        "id": "7", "quand": "08/12/2026 00:31", "login": "cdt35", "brigade": "Bruz (B35047)",
+        "semaine_planifiee": "Semaine 50 de 2026 (du 07/12 au 13/12/2026)",
+        "origine": "calcul national de la semaine", "total_hours": 120.0}
+    assert shown["quand"].tolist()[1] == "01/07/2026 10:00"  # summer time
+    assert shown["brigade"].tolist()[1] == "B35999"  # a brigade no longer in the reference
+    assert shown["origine"].tolist()[1] == "calculé sur la page"
+    assert "run_id" not in view.DECISION_COLUMNS and "UTC" not in str(view.DECISION_COLUMNS)
+    assert view.iso_week_label("2026-W99") == "2026-W99"
