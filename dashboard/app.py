@@ -9,13 +9,12 @@ import dash
 import dash_bootstrap_components as dbc
 import duckdb
 import flask
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 from flask_wtf.csrf import generate_csrf
 
-from dashboard.core import access, auth, map_shapes, reference
+from dashboard.core import access, auth, map_shapes, reference, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.provenance import provenance_label
-from etl.roles import Capability
 from etl.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -88,7 +87,7 @@ def _versioned_asset_url(app: dash.Dash, path: str) -> str:
     return f"{url}?m={file.stat().st_mtime:.0f}" if file.exists() else url
 
 
-def _user_menu() -> html.Div | None:
+def _user_menu() -> html.Form | None:
     user = access.current_user() if flask.has_request_context() else None
     if user is None:
         return None
@@ -98,37 +97,61 @@ def _user_menu() -> html.Div | None:
     return html.Form(
         [
             html.Span(f"{user.login} ({scope})", title=access.ROLES[user.role],
-                      className="navbar-text me-2 small text-nowrap"),
+                      className="navbar-text me-2 small text-break"),
             dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
             html.Button("Se déconnecter", type="submit",
                         className="btn btn-sm btn-outline-light text-nowrap"),
         ],
-        action="/deconnexion", method="POST", className="d-flex align-items-center ms-3",
+        action="/deconnexion", method="POST",
+        className="d-flex flex-wrap align-items-center gap-2 ms-lg-3 py-2 py-lg-0",
     )
+
+
+class MenuIds:
+    toggler = "menu-bouton"
+    collapse = "menu"
+
+
+#: below Bootstrap's ``lg`` width (992 px) the menu folds behind its « Menu » button
+MENU_EXPAND = "lg"
+# The button opens and closes the menu; a new page (a link of the menu, Back) closes it. The
+# button says whether the menu is open (aria-expanded), as WAI-ARIA's disclosure pattern asks.
+TOGGLE_MENU = """
+function (clicks, pathname, open) {
+    const triggered = (window.dash_clientside.callback_context.triggered || [])
+        .map((t) => t.prop_id);
+    const shown = triggered.includes("MENU_BUTTON.n_clicks") ? !open : false;
+    return [shown, shown ? "true" : "false"];
+}
+""".replace("MENU_BUTTON", MenuIds.toggler)
 
 
 def _navbar() -> dbc.Navbar:
     user = access.current_user() if flask.has_request_context() else None
-    links = [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-        for page in dash.page_registry.values()
-        if page.get("nav", True)  # a unit's profile page is reached from maps and tables
-        # a page whose capability the role lacks is left out of its menu (and refused)
-        and (user is None or user.can(page.get("capability", Capability.READ_TERRITORY)))
-    ]
+    # a page the role may not open (its capability, its reach) is left out of its menu
+    pages = scaffold.menu(user)
+    links = [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
+             for page in pages]
+    home = pages[0]["relative_path"] if pages else dash.get_relative_path("/")
     return dbc.Navbar(
         dbc.Container(
             [
                 # the full title is the page's <title>; the bar keeps room for the menu
-                dbc.NavbarBrand("Présents pour les élus", href=dash.get_relative_path("/"),
-                                className="fw-semibold"),
-                dbc.Nav(links, navbar=True, className="ms-auto"),
-                _user_menu(),
+                dbc.NavbarBrand("Présents pour les élus", href=home, className="fw-semibold"),
+                # dbc.NavbarToggler's label is English (« Toggle navigation ») and cannot be set
+                html.Button(html.Span(className="navbar-toggler-icon"), id=MenuIds.toggler,
+                            type="button", className="navbar-toggler", n_clicks=0,
+                            title="Menu", **{"aria-label": "Menu",
+                                             "aria-controls": MenuIds.collapse,
+                                             "aria-expanded": "false"}),
+                dbc.Collapse([dbc.Nav(links, navbar=True, className="ms-auto"), _user_menu()],
+                             id=MenuIds.collapse, is_open=False, navbar=True),
             ],
             fluid=True,
         ),
         color="primary",
         dark=True,
+        expand=MENU_EXPAND,
         className="mb-3",
     )
 
@@ -216,4 +239,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     auth.init_auth(app.server, settings, app)
     map_shapes.init_shapes(app.server)
     app.layout = _shell
+    app.clientside_callback(
+        TOGGLE_MENU,
+        Output(MenuIds.collapse, "is_open"), Output(MenuIds.toggler, "aria-expanded"),
+        Input(MenuIds.toggler, "n_clicks"), Input("_pages_location", "pathname"),
+        State(MenuIds.collapse, "is_open"), prevent_initial_call=True)
     return app

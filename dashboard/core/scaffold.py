@@ -26,7 +26,7 @@ from dashboard.core.export import to_csv_bytes
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.reference import data_months
 from dashboard.core.scope import Period, Scope, ScopeError
-from etl.roles import REFUSALS, Capability
+from etl.roles import REFUSALS, Capability, Reach
 
 REFUSED_TITLE = "Accès refusé"
 
@@ -44,6 +44,31 @@ def capability_of(module: str) -> Capability:
     """The capability a page declared to ``dash.register_page(..., capability=...)`` (by
     default: reading its territory's data)."""
     return dash.page_registry.get(module, {}).get("capability", Capability.READ_TERRITORY)
+
+
+def reaches_of(module: str) -> frozenset[Reach]:
+    """The reaches a page serves, as it declared them to ``dash.register_page(..., reach=...)``
+    (by default every reach): a page that shows no less than a whole département declares
+    ``reach=WHOLE_DEPARTEMENTS``, which a brigade never sees."""
+    return frozenset(dash.page_registry.get(module, {}).get("reach", Reach))
+
+
+#: the reaches that see whole départements (a brigade sees its brigade and its communes only)
+WHOLE_DEPARTEMENTS = (Reach.NATIONAL, Reach.DEPARTEMENT)
+
+
+def opens(user: access.User, module: str) -> bool:
+    """Whether ``user`` may open the page ``module``: its role has the capability the page
+    declared and its reach is one the page serves. Menus show only such pages."""
+    return user.can(capability_of(module)) and user.reach in reaches_of(module)
+
+
+def menu(user: access.User | None) -> list[dict]:
+    """The registered pages of the menu (``nav``, by default True: a profile is reached from
+    maps and tables) that ``user`` may open, in the registry's order; every one before sign-in
+    (Dash's start-up check)."""
+    return [page for module, page in dash.page_registry.items() if page.get("nav", True)
+            and (user is None or opens(user, module))]
 
 
 def gate(module: str, what: str) -> tuple[access.User | None, html.Section | None]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from dashboard.core import access, scaffold
+
 dash.register_page(
     __name__,
     path="/404",
@@ -16,7 +18,7 @@ dash.register_page(
 
 
 def layout(**_query) -> html.Div:
-    pages = [page for page in dash.page_registry.values() if page.get("nav", True)]
+    pages = scaffold.menu(access.current_user())  # those of the user's menu
     return html.Div(
         [
             html.H1("Page introuvable", className="h3 mb-2"),

@@ -21,6 +21,8 @@ dash.register_page(
     title="Organisation territoriale — Présents pour les élus",
     description="Communes, population, brigades et compagnies de la gendarmerie, par territoire.",
     order=0,
+    # whole départements at least: out of a brigade's menu (its layout says where its figures are)
+    reach=scaffold.WHOLE_DEPARTEMENTS,
 )
 
 
