@@ -9,7 +9,9 @@ recorded in the store counts at the next validation, and the messages still wait
 contact are cancelled in the same request (:func:`opt_out`).
 
 Numbers are shown only to the roles with ``etl.roles.Capability.SEE_PHONE_NUMBERS``; the
-others see them masked (:func:`mask`).
+others see them masked (:func:`mask`). An alert goes by SMS: a contact whose number cannot
+receive one (a landline loaded before the rule refused them, ``etl.sources.phones.receives_sms``)
+is never a recipient.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from etl.ops.store import (
     utcnow,
 )
 from etl.sources.contacts import CONTACTS
-from etl.sources.phones import display, mask, normalise_phone
+from etl.sources.phones import display, mask, normalise_phone, receives_sms
 from etl.sources.validate import Known
 from etl.warehouse.tables import ident
 
@@ -86,16 +88,19 @@ def _store_rows(engine: Engine, communes: list[str], ids: list[str]) -> pd.DataF
     return pd.DataFrame(list(rows.values()), columns=[*_CONTACT_FIELDS, "deleted"])
 
 
-def recipients(engine: Engine, con: duckdb.DuckDBPyConnection, communes: list[str]
+def recipients(engine: Engine, con: duckdb.DuckDBPyConnection | None, communes: list[str]
                ) -> pd.DataFrame:
     """The contacts with opt-in in ``communes`` [id_contact, code_commune, fonction,
     telephone, origine], by commune, function and id: the store's records over the
     warehouse's rows of the same id (a record deleted in the store counts as no contact).
-    One message per number: a number listed twice (an élu of two communes) is kept once."""
+    One message per number: a number listed twice (an élu of two communes) is kept once; a
+    number no SMS reaches (a landline) is left out. ``con``: the published warehouse (None:
+    the store's contacts alone, for a caller without one)."""
     communes = sorted({str(c) for c in communes})
     if not communes:
         return pd.DataFrame(columns=RECIPIENT_COLUMNS)
-    imported = _warehouse_rows(con, communes)
+    imported = (_warehouse_rows(con, communes) if con is not None
+                else pd.DataFrame(columns=_CONTACT_FIELDS))
     entered = _store_rows(engine, communes, imported["id_contact"].dropna().astype(str).tolist())
     overridden = set(entered["id_contact"])
     imported = imported[~imported["id_contact"].isin(overridden)].assign(origine=IMPORTE)
@@ -107,7 +112,7 @@ def recipients(engine: Engine, con: duckdb.DuckDBPyConnection, communes: list[st
     both = pd.concat(frames, ignore_index=True)
     both = both[both["opt_in"].fillna(False).astype(bool)]
     both["telephone"] = both["telephone"].map(normalise_phone)
-    both = both[both["telephone"].notna()]
+    both = both[both["telephone"].map(receives_sms).astype(bool)]
     both = both.sort_values(["code_commune", "fonction", "id_contact"], kind="stable")
     both = both.drop_duplicates("telephone", keep="first")
     return both[RECIPIENT_COLUMNS].reset_index(drop=True).astype(object)

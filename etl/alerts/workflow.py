@@ -7,13 +7,16 @@
    dated and not in the future. Creations are limited per user and per département within a
    sliding hour (:class:`RateLimit`, ``PRESENCE_ALERTS_PER_*_HOUR``), counted in the same
    serialised transaction that stores the alert; an idempotency key per form display makes a
-   resubmitted form return the first alert.
+   resubmitted form return the first alert. An alert nobody would receive (no contact with
+   opt-in and a mobile number in its communes) is refused, audited (``alerte_sans_destinataire``).
 2. :func:`validate` — a commandant of the alert's département or an administrator, never its
    author: the recipients are computed then (contacts with opt-in in the communes,
    :func:`etl.alerts.contacts.recipients`) and one outbox row per recipient, with its unique key
    ``<id_alerte>:<id_contact>``, is written in the SAME transaction as the status change, before
    anything is sent. A second validation (a double click, two commandants at once) finds the
-   status changed and writes nothing (``replayed``). :func:`refuse` (with a reason) and
+   status changed and writes nothing (``replayed``). If nobody would receive it any more (the
+   élus opted out since its creation), the validation is refused with that reason, audited,
+   and the alert waits (to be refused or cancelled). :func:`refuse` (with a reason) and
    :func:`cancel` (its author, before validation) close an alert that was never sent.
 3. The worker (``etl.alerts.worker``) sends the outbox, follows the delivery reports and marks
    the alert ``envoyee`` once every message is final.
@@ -29,15 +32,14 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pandas as pd
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from etl import roles
+from etl import clock, roles
 from etl.alerts import contacts
 from etl.alerts.encoding import MAX_PARTS, analyse
 from etl.alerts.labels import STATE_LABELS
@@ -55,7 +57,7 @@ from etl.roles import Capability
 from etl.sources.alerts import ALERT_CATEGORIES
 from etl.sources.validate import DEP_RE, INSEE_RE
 
-LOCAL_TZ = ZoneInfo("Europe/Paris")
+LOCAL_TZ = clock.LOCAL_TZ
 # who may write an alert, and who may validate one: etl.roles (COMPOSE_ALERTS, VALIDATE_ALERTS)
 MAX_COMMUNES = 2000
 MAX_MESSAGE = 2 * MAX_PARTS * 160  # characters read at most (far beyond MAX_PARTS parts)
@@ -80,6 +82,10 @@ BAD_DEPARTEMENT = "département de l'alerte inconnu"
 NOT_FOUND = "alerte introuvable"
 NO_REASON = "motif du refus obligatoire"
 LONG_REASON = f"motif trop long ({MAX_REASON} caractères au plus)"
+NO_RECIPIENT = ("aucun destinataire : aucun élu de ces communes n'a accepté les alertes SMS "
+                "avec un numéro de mobile ; choisissez d'autres communes")
+NO_RECIPIENT_NOW = ("aucun destinataire à ce jour : les élus de ces communes se sont désinscrits "
+                    "depuis sa rédaction ; refusez l'alerte ou demandez à son auteur de l'annuler")
 DENIED_SCOPE = ("Accès refusé : vous ne pouvez cibler que les communes de votre périmètre. "
                 "La tentative est enregistrée.")
 DENIED_ROLE = ("Accès refusé : votre rôle ne permet pas de rédiger d'alerte SMS. La tentative "
@@ -97,7 +103,7 @@ ALREADY = {"validee": "alerte déjà validée", "envoyee": "alerte déjà envoy�
 STEPS = {"alerte_creation": "création", "alerte_validation": "validation",
          "alerte_refus": "refus", "alerte_annulation": "annulation",
          "alerte_envoi_termine": "envoi terminé", "alerte_limite_atteinte": "limite atteinte",
-         "acces_refuse": "accès refusé"}
+         "alerte_sans_destinataire": "validation impossible", "acces_refuse": "accès refusé"}
 
 #: one editable template per category, GSM-7 only (no ’ « » ê â ô œ …), one SMS each
 TEMPLATES: dict[str, str] = {
@@ -153,15 +159,13 @@ class AlertResult:
 
 def local_now() -> datetime:
     """Now, in France (naive), the clock of ``faits_le``."""
-    return datetime.now(LOCAL_TZ).replace(tzinfo=None)
+    return clock.now()
 
 
 def to_local(utc: datetime | None) -> datetime | None:
     """A UTC time of the store in France's local time (naive)."""
     if utc is None:
         return None
-    from datetime import UTC
-
     return utc.replace(tzinfo=UTC).astimezone(LOCAL_TZ).replace(tzinfo=None)
 
 
@@ -317,8 +321,9 @@ def create(engine: Engine, *, login: str, role: str, departement: str, unite: st
            con: duckdb.DuckDBPyConnection | None = None) -> AlertResult:
     """A new alert ``a_valider`` (see the module's text). ``allowed_communes``: the communes
     the user may target (his scope). ``faits_le``: a datetime, a date or a text
-    (AAAA-MM-JJ HH:MM, local time). ``con``: the published warehouse, to record how many
-    recipients the alert had when written (optional)."""
+    (AAAA-MM-JJ HH:MM, local time). ``con``: the published warehouse, where the imported
+    contacts are read to count the recipients (None: the store's contacts alone); with none,
+    the alert is refused (:data:`NO_RECIPIENT`, audited)."""
     login = str(login)[:AUDIT_FIELD_MAX]
     key = idempotency_key
     if not isinstance(key, str) or not 0 < len(key) <= KEY_MAX:
@@ -352,12 +357,17 @@ def create(engine: Engine, *, login: str, role: str, departement: str, unite: st
         errors["*"] = BAD_UNIT
     if not isinstance(departement, str) or not re.fullmatch(DEP_RE, departement):
         errors["*"] = BAD_DEPARTEMENT
+    expected = 0
+    if codes is not None and "communes" not in errors:
+        expected = len(contacts.recipients(engine, con, codes))
+        if expected == 0:
+            errors["communes"] = NO_RECIPIENT
+            audit(engine, "alerte_sans_destinataire", login,
+                  f"création refusée ({_shown(departement, 10)}) : aucun destinataire dans "
+                  f"{len(codes)} commune(s) : " + ", ".join(codes[:50]), address)
     if errors:
         return AlertResult(False, errors=errors)
     count = analyse(text_)
-    expected = 0
-    if con is not None:
-        expected = len(contacts.recipients(engine, con, codes))
     now = utcnow()
     refusal = None
     try:
@@ -466,6 +476,11 @@ def validate(engine: Engine, con: duckdb.DuckDBPyConnection, id_alerte: str, *, 
     frame = contacts.recipients(engine, con, row["communes_liste"])
     now = utcnow()
     ident = row["id_alerte"]
+    if frame.empty:  # the élus opted out since it was written: nothing to send, say so
+        audit(engine, "alerte_sans_destinataire", login, f"{ident} : validation refusée : "
+              f"aucun destinataire dans ses {len(row['communes_liste'])} commune(s)", address)
+        return AlertResult(False, ident, errors={"*": NO_RECIPIENT_NOW}, statut=row["statut"],
+                           recipients=0)
     try:
         with engine.connect() as c:
             c = c.execution_options(sqlite_immediate=True)

@@ -5,8 +5,8 @@ brigade) and time (one to six days); their burglaries are added to the monthly f
 is written once the spree is noticed (usually at its third burglary): the delay from that
 burglary to the alert is log-normal, median about 1 h 35 and two thirds under 2 h, with a tail
 of longer ones. Recipients are the opted-in contacts of the targeted communes; the gateway's
-delivery reports are mostly DELIVRD, with about 4 % UNDELIV, EXPIRED or REJECTD (3 % for
-mobiles, more for landlines, which receive the SMS as a voice message).
+delivery reports are mostly DELIVRD, with about 4 % UNDELIV, EXPIRED or REJECTD. Every contact
+has a mobile number (an SMS reaches no landline), fictional (:mod:`etl.demo.phones`).
 """
 
 from __future__ import annotations
@@ -28,11 +28,9 @@ DELAY_MEDIAN_MIN, DELAY_SIGMA = 95.0, 0.6
 #: the commander's validation before the gateway takes it: log-normal median (minutes), sigma
 VALIDATION_MEDIAN_MIN, VALIDATION_SIGMA = 6.0, 0.8
 OPT_IN_RATE = 0.9
-#: final DLR state probabilities for a mobile and for a landline
-DLR_MOBILE = {"DELIVRD": 0.968, "UNDELIV": 0.015, "EXPIRED": 0.01, "REJECTD": 0.005,
-              "UNKNOWN": 0.002}
-DLR_LANDLINE = {"DELIVRD": 0.955, "UNDELIV": 0.025, "EXPIRED": 0.012, "REJECTD": 0.006,
-                "UNKNOWN": 0.002}
+#: final DLR state probabilities of a message (to a mobile: the contacts have no other)
+DLR_STATES = {"DELIVRD": 0.96, "UNDELIV": 0.02, "EXPIRED": 0.011, "REJECTD": 0.006,
+              "UNKNOWN": 0.003}
 
 OTHER_CATEGORIES = {
     # category: (weight, month weights Jan…Dec or None, message)
@@ -143,13 +141,7 @@ def contacts(territory: Territory, period: Period, rng: np.random.Generator) -> 
             records.append((f"CT-{code}-3", code, dep, "secretaire_mairie"))
     frame = pd.DataFrame(records, columns=["id_contact", "code_commune", "dep", "fonction"])
     n = len(frame)
-    wants_mobile = np.where(frame["fonction"].eq("adjoint"), True,
-                            np.where(frame["fonction"].eq("maire"), rng.random(n) < 0.5, False))
-    # numbers are handed out in a random order so that mobiles are not all in one region
-    order = rng.permutation(n)
-    numbers = np.empty(n, dtype=object)
-    numbers[order] = phones.allocate(frame["dep"].to_numpy()[order].tolist(),
-                                     wants_mobile[order], rng)
+    numbers = phones.allocate(frame["dep"].tolist(), rng)
     styles = rng.choice(3, size=n, p=[0.7, 0.2, 0.1])
     opted = rng.random(n) < OPT_IN_RATE
     span = (period.end.normalize() - OPERATION_START).days
@@ -165,7 +157,6 @@ def contacts(territory: Territory, period: Period, rng: np.random.Generator) -> 
         "opt_in": np.where(opted, "oui", "non"),
         "date_opt_in": np.where(opted, dates.strftime("%Y-%m-%d"), ""),
         "_e164": numbers,
-        "_mobile": [num.startswith("+336") for num in numbers],
     })
 
 
@@ -242,10 +233,10 @@ def _alert_rows(territory: Territory, period: Period, records: list, contact_fra
                 rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     codes = territory.communes["code"].to_numpy()
     opted = contact_frame[contact_frame["opt_in"] == "oui"]
-    by_commune: dict[str, list[tuple[str, str, bool]]] = {}
-    for cid, code, day, mobile in opted[["id_contact", "code_commune", "date_opt_in",
-                                         "_mobile"]].itertuples(index=False):
-        by_commune.setdefault(code, []).append((cid, day, bool(mobile)))
+    by_commune: dict[str, list[tuple[str, str]]] = {}
+    for cid, code, day in opted[["id_contact", "code_commune", "date_opt_in"]].itertuples(
+            index=False):
+        by_commune.setdefault(code, []).append((cid, day))
     n = len(records)
     faits = pd.DatetimeIndex([r[0] for r in records])
     delays = np.clip(rng.lognormal(np.log(DELAY_MEDIAN_MIN), DELAY_SIGMA, n), 15, 12 * 60)
@@ -256,12 +247,12 @@ def _alert_rows(territory: Territory, period: Period, records: list, contact_fra
     cree_day = cree.strftime("%Y-%m-%d")
     seq = pd.Series(faits.year).groupby(faits.year).cumcount().to_numpy() + 1
     recent = period.end - pd.Timedelta(days=2)
-    alert_rows, msg_alert, msg_contact, msg_mobile, msg_jitter = [], [], [], [], []
+    alert_rows, msg_alert, msg_contact, msg_jitter = [], [], [], []
     for i, (when, author, cat, message, targets) in enumerate(records):
         alert_id = f"AL-{when.year}-{seq[i]:05d}"
         target_codes = [codes[r] for r in targets]
-        recipients = [(cid, mobile) for code in target_codes
-                      for cid, agreed, mobile in by_commune.get(code, []) if agreed <= cree_day[i]]
+        recipients = [cid for code in target_codes
+                      for cid, agreed in by_commune.get(code, []) if agreed <= cree_day[i]]
         u = rng.random()
         if len(recipients) == 0 or u < 0.035:
             statut = "annulee"
@@ -273,10 +264,9 @@ def _alert_rows(territory: Territory, period: Period, records: list, contact_fra
                            len(recipients), statut))
         if statut == "envoyee":
             jitter = np.sort(rng.uniform(0, 3 + len(recipients), len(recipients)))
-            for (cid, mobile), j in zip(recipients, jitter, strict=True):
+            for cid, j in zip(recipients, jitter, strict=True):
                 msg_alert.append(i)
                 msg_contact.append(cid)
-                msg_mobile.append(mobile)
                 msg_jitter.append(j)
     alerts_frame = pd.DataFrame(alert_rows, columns=[
         "id_alerte", "unite_auteur", "categorie", "message", "communes_ciblees",
@@ -285,22 +275,18 @@ def _alert_rows(territory: Territory, period: Period, records: list, contact_fra
     alerts_frame.insert(2, "faits_le", faits.strftime("%Y-%m-%d %H:%M"))
     return alerts_frame, _deliveries(rng, alerts_frame["id_alerte"].to_numpy(), sent,
                                      np.asarray(msg_alert, dtype=int), msg_contact,
-                                     np.asarray(msg_mobile, dtype=bool),
                                      np.asarray(msg_jitter, dtype=float))
 
 
 def _deliveries(rng: np.random.Generator, alert_ids: np.ndarray, sent: pd.DatetimeIndex,
-                alert: np.ndarray, contact: list[str], mobile: np.ndarray, jitter: np.ndarray
-                ) -> pd.DataFrame:
+                alert: np.ndarray, contact: list[str], jitter: np.ndarray) -> pd.DataFrame:
     """One DLR per message: its final state, seconds to minutes after submission (EXPIRED
     comes at the end of the validity period, half an hour to four hours later)."""
     m = len(alert)
-    states = np.array(list(DLR_MOBILE), dtype=object)
+    states = np.array(list(DLR_STATES), dtype=object)
     u = rng.random(m)
-    cum_mobile = np.cumsum(list(DLR_MOBILE.values()))
-    cum_land = np.cumsum([DLR_LANDLINE[k] for k in DLR_MOBILE])
-    state = states[np.minimum(np.where(mobile, np.searchsorted(cum_mobile, u),
-                                       np.searchsorted(cum_land, u)), len(states) - 1)]
+    cumulated = np.cumsum(list(DLR_STATES.values()))
+    state = states[np.minimum(np.searchsorted(cumulated, u), len(states) - 1)]
     soumis = (sent[alert] + pd.to_timedelta(jitter, unit="s")).floor("s")
     wait = np.where(state == "EXPIRED", rng.uniform(30 * 60, 4 * 3600, m),
                     np.where(state == "DELIVRD", np.clip(rng.lognormal(np.log(7), 0.9, m), 1,

@@ -1,17 +1,16 @@
 """Fictional phone numbers: only the ranges ARCEP reserves for fiction, never a real subscriber's.
 
 ARCEP sets aside, for films, series and demos, blocks of numbers that will never be assigned
-(ARCEP, « numéros réservés à la fiction »). The demo uses only these six blocks of 10,000 numbers:
+(ARCEP, « numéros réservés à la fiction »; declared in :data:`etl.sources.phones.FICTION_BLOCKS`):
+one mobile block, 06 39 98 00 00 to 06 39 98 99 99 (+33 6 39 98 xx xx), and one landline block
+per region (01 99 00, 02 61 91, 03 53 48, 04 65 71, 05 36 49).
 
-- mobile: 06 39 98 00 00 to 06 39 98 99 99 (+33 6 39 98 xx xx)
-- Île-de-France (01): 01 99 00 xx xx
-- north-west (02): 02 61 91 xx xx
-- north-east (03): 03 53 48 xx xx
-- south-east (04): 04 65 71 xx xx
-- south-west (05): 05 36 49 xx xx
-
-Each block holds 10,000 numbers, so 60,000 in all: more contacts than that cannot get a distinct
-number (the generator raises rather than invent a number outside these ranges).
+The élus' contacts receive the alerts by SMS, which reaches mobiles only: every demo contact
+gets a number of the mobile block. It holds 10,000 numbers for about 42,000 contacts, so a
+number is distinct among the contacts of one département and may serve again in another
+(an alert targets the communes of one département: no alert finds one number twice, and no
+landline is ever drawn). A département with more than 10,000 contacts cannot get distinct
+numbers: the generator raises rather than invent a number outside the fiction ranges.
 """
 
 from __future__ import annotations
@@ -19,36 +18,27 @@ from __future__ import annotations
 import numpy as np
 
 # the blocks are declared with the phone numbers' rules (etl.sources.phones), which accept them
-from etl.sources.phones import FICTION_BLOCKS
+from etl.sources.phones import FICTION_BLOCKS, FICTION_MOBILE_BLOCKS
 from etl.sources.phones import is_fiction as is_fiction
 
-#: landline zone of each metropolitan département (01 Île-de-France, 02 north-west,
-#: 03 north-east, 04 south-east, 05 south-west), overseas as their real prefixes' zone
-_ZONES = {
-    "01": "75 77 78 91 92 93 94 95",
-    "02": "14 18 22 27 28 29 35 36 37 41 44 45 49 50 53 56 61 72 76 85 974 976",
-    "03": "02 08 10 21 25 39 51 52 54 55 57 58 59 60 62 67 68 70 71 80 88 89 90",
-    "04": "01 03 04 05 06 07 11 13 15 26 2A 2B 30 34 38 42 43 48 63 66 69 73 74 83 84",
-    "05": "09 12 16 17 19 23 24 31 32 33 40 46 47 64 65 79 81 82 86 87 971 972 973",
-}
-DEPARTEMENT_ZONE = {d: z for z, deps in _ZONES.items() for d in deps.split()}
+#: the national prefix of the mobile fiction block, without its 0 (« 63998 »)
+_MOBILE_PREFIX = FICTION_BLOCKS[FICTION_MOBILE_BLOCKS[0]][1:]
+BLOCK_SIZE = 10_000
 
 
-def allocate(departements: list[str], want_mobile: np.ndarray, rng: np.random.Generator
-             ) -> list[str]:
-    """One distinct fiction number per contact, in E.164: a mobile when wanted and still
-    available, else a landline of the contact's zone, else of any zone with numbers left."""
-    pools = {b: list(rng.permutation(10_000)) for b in FICTION_BLOCKS}
-    order = list(FICTION_BLOCKS)
+def allocate(departements: list[str], rng: np.random.Generator) -> list[str]:
+    """One fiction mobile number per contact (the contact's département in ``departements``),
+    in E.164, distinct within each département."""
+    pools: dict[str, list[int]] = {}
     out = []
-    for dep, mobile in zip(departements, want_mobile, strict=True):
-        zone = DEPARTEMENT_ZONE.get(dep, "04")
-        choices = (["06", zone] if mobile else [zone, "06"]) + order
-        block = next((b for b in choices if pools[b]), None)
-        if block is None:
-            raise ValueError("plus de numéros fictifs disponibles (60 000 au plus)")
-        suffix = pools[block].pop()
-        out.append(f"+33{FICTION_BLOCKS[block][1:]}{suffix:04d}")
+    for dep in departements:
+        pool = pools.get(dep)
+        if pool is None:
+            pool = pools[dep] = rng.permutation(BLOCK_SIZE).tolist()
+        if not pool:
+            raise ValueError(f"plus de numéros mobiles fictifs disponibles dans le département "
+                             f"{dep} (10 000 au plus)")
+        out.append(f"+33{_MOBILE_PREFIX}{pool.pop():04d}")
     return out
 
 

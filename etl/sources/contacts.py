@@ -4,7 +4,9 @@ channel. No names are kept.
 A file of contacts is loaded as any source; a contact is also a form source (the operational
 store's ``saisie_contacts``, ``etl.ops.records``), which is how an opt-out is recorded at once
 (``etl.alerts.contacts.opt_out``). Numbers are parsed with ``phonenumbers`` and stored in
-E.164 (``etl.sources.phones``).
+E.164 (``etl.sources.phones``); the alerts go by SMS, so a number must be a mobile's: a
+landline, a premium-rate or any other number that cannot receive an SMS is refused with its
+reason (quarantined in a file, a field error in the form).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pandas as pd
 
 from etl.sources.base import Field as F
 from etl.sources.base import Source
-from etl.sources.phones import normalise_phone
+from etl.sources.phones import normalise_phone, sms_refusal
 
 FONCTIONS_CONTACT = ("maire", "adjoint", "conseiller_municipal", "secretaire_mairie")
 #: how the élu agreed to receive SMS alerts
@@ -32,10 +34,14 @@ def _phone(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _phone_check(frame, _known):
-    """The number is a valid French one, in E.164."""
-    bad = frame["telephone"].notna() & ~frame["telephone"].map(
-        lambda v: isinstance(v, str) and normalise_phone(v) == v)
-    return [(bad, "telephone", BAD_PHONE)]
+    """The number is a valid French one, in E.164, and a mobile's (an SMS reaches it)."""
+    valid = frame["telephone"].map(lambda v: isinstance(v, str) and normalise_phone(v) == v)
+    bad = frame["telephone"].notna() & ~valid
+    refusals = frame["telephone"].where(valid).map(
+        lambda v: sms_refusal(v) if isinstance(v, str) else None)
+    return [(bad, "telephone", BAD_PHONE)] + [
+        (refusals == reason, "telephone", reason)
+        for reason in sorted(refusals.dropna().unique())]
 
 
 CONTACTS = Source(
@@ -47,8 +53,8 @@ CONTACTS = Source(
         F("id_contact", "code", "Contact id", label="Identifiant du contact"),
         F("code_commune", "insee", "Commune", label="Commune"),
         F("fonction", "enum", "Function", enum=FONCTIONS_CONTACT, label="Fonction de l'élu"),
-        F("telephone", "text", "Mobile or landline, stored in E.164 (+33…)",
-          label="Numéro de téléphone (mobile de préférence)"),
+        F("telephone", "text", "Mobile number (an SMS reaches it; a landline is refused), "
+          "stored in E.164 (+33…)", label="Numéro de téléphone mobile"),
         F("opt_in", "bool", "Agreed to receive SMS alerts",
           label="Accepte de recevoir les alertes SMS"),
         F("date_opt_in", "date", "Date of the agreement", required=False, not_future=True,

@@ -102,6 +102,18 @@ def worker(engine, gateway, **options) -> Worker:
                                        "seed": 1} | options))
 
 
+#: the published warehouse every creation counts its recipients in (:func:`published`)
+PUBLISHED: list = []
+
+
+@pytest.fixture(autouse=True)
+def published(wh):
+    """The fixture's warehouse, where :func:`create` counts the recipients (its contacts)."""
+    PUBLISHED[:] = [wh]
+    yield wh
+    PUBLISHED.clear()
+
+
 def create(engine, key: str, *, login: str = "bta.bruz", role: str = "brigade",
            communes=("35047", "35066"), allowed=BRIGADE, wh=None, **values):
     fields = {"departement": "35", "unite": "B35047", "categorie": "cambriolages",
@@ -109,8 +121,8 @@ def create(engine, key: str, *, login: str = "bta.bruz", role: str = "brigade",
     return workflow.create(engine, login=login, role=role,
                            communes=list(communes) if isinstance(communes, tuple) else communes,
                            allowed_communes=allowed, idempotency_key=key,
-                           address="10.0.0.1", limits=fields.pop("limits", LIMITS), con=wh,
-                           **fields)
+                           address="10.0.0.1", limits=fields.pop("limits", LIMITS),
+                           con=wh if wh is not None else PUBLISHED[0], **fields)
 
 
 def validated(engine, wh, key: str, **values) -> str:
@@ -239,6 +251,49 @@ def test_creations_are_limited_per_user_and_per_departement(engine):
         con.execute(update(alertes).values(created_at=alertes.c.created_at
                                            - timedelta(minutes=61)))
     assert create(engine, "a4", limits=limits).ok
+
+
+def test_an_alert_nobody_would_receive_is_refused_with_its_reason_and_audited(engine, wh,
+                                                                             known):
+    """Rennes (police zone) has no élu's contact: an alert to it would go to nobody (issue
+    #19: « Aucun destinataire », yet AL-2026-S000002 went to validation)."""
+    refused = create(engine, "nobody", login="cdt.35", role="commandant", allowed=DEP35,
+                     communes=["35238"], unite="G35")
+    assert not refused.ok and refused.errors == {"communes": workflow.NO_RECIPIENT}
+    assert refused.errors["communes"].startswith("aucun destinataire")
+    assert workflow.list_alerts(engine).empty
+    [(action, login, detail)] = actions(engine)
+    assert (action, login) == ("alerte_sans_destinataire", "cdt.35")
+    assert "aucun destinataire" in detail and "35238" in detail
+    # a landline in the store is no recipient either (an SMS never reaches it)
+    assert records.submit(engine, "contacts", {
+        "code_commune": "35238", "fonction": "maire", "telephone": "06 39 98 30 01",
+        "opt_in": True, "date_opt_in": "2025-06-01", "canal_opt_in": "courriel"},
+        "cdt.35", lambda _v: True, "landline", known).ok
+    with engine.begin() as con:  # a landline, as a store made before the rule could hold
+        con.execute(update(store.record_tables["contacts"]).values(telephone="+33261910001"))
+    assert contacts.recipients(engine, wh, ["35238"]).empty
+    assert not create(engine, "nobody-2", login="cdt.35", role="commandant", allowed=DEP35,
+                      communes=["35238"], unite="G35").ok
+
+
+def test_a_validation_finding_no_recipient_any_more_is_refused_and_audited(engine, wh, known):
+    """Written for Bruz alone, whose only élu opted out before the validation: nothing to
+    send; the validator is told why, the refusal audited in the alert's trail, nothing in the
+    outbox, and the alert still waits (to be refused or cancelled)."""
+    ident = create(engine, "bruz", communes=["35047"]).id_alerte
+    assert contacts.opt_out(engine, "CT-35047-1", "bta.bruz", lambda _v: True, known,
+                            con=wh).ok
+    result = workflow.validate(engine, wh, ident, login="cdt.35", role="commandant",
+                               departement="35")
+    assert not result.ok and result.errors == {"*": workflow.NO_RECIPIENT_NOW}
+    assert result.errors["*"].startswith("aucun destinataire à ce jour")
+    assert workflow.get(engine, ident)["statut"] == "a_valider" and outbox(engine, ident) == []
+    step = workflow.trail(engine, ident)[-1]
+    assert (step["action"], step["login"], step["etape"]) == (
+        "alerte_sans_destinataire", "cdt.35", "validation impossible")
+    assert workflow.refuse(engine, ident, login="cdt.35", role="commandant", departement="35",
+                           reason="Plus de destinataire").ok
 
 
 # --- four eyes -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from etl.demo.generate import generate_demo, oracle_paths
 from etl.sources.alerts import FINAL_FAILURES
 from etl.sources.categories import CATEGORIES
 from etl.sources.complaints import MENACES_INJURES
+from etl.sources.phones import receives_sms
 from etl.warehouse import parts
 from tests.conftest import DEMO_SEED, DEMO_TODAY, DEMO_YEARS, SHARED_SSMSI
 
@@ -191,9 +192,11 @@ def test_complaints(demo):
 
 def test_contacts_phones_and_opt_in(demo):
     con, _, _, _ = demo
-    c = q(con, "SELECT telephone, opt_in, fonction FROM elu_contacts")
+    c = q(con, "SELECT e.telephone, e.opt_in, e.fonction, m.departement FROM elu_contacts e "
+               "JOIN communes m ON m.code = e.code_commune")
     assert c["telephone"].map(phones.is_fiction).all()
-    assert c["telephone"].is_unique
+    assert c["telephone"].map(receives_sms).all()  # mobiles only: the alerts go by SMS
+    assert not c.duplicated(["departement", "telephone"]).any()  # distinct in a département
     assert 0.87 <= c["opt_in"].mean() <= 0.93
     zgn = q(con, "SELECT count(*) AS n FROM communes WHERE zone = 'ZGN'")["n"][0]
     assert 0.95 <= (c["fonction"] == "maire").sum() / zgn <= 0.99

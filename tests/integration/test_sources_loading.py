@@ -99,7 +99,8 @@ SPECS: dict[str, Spec] = {
              (5, "date_opt_in", FUTURE), (6, "fonction", OUT_OF_LIST + "maire,"),
              (7, "id_contact", DUPLICATE), (8, "*", ENCODING), (9, "*", columns(5, 6)),
              (10, "telephone", "numéro de téléphone invalide (format français attendu)"),
-             (11, "opt_in", "oui ou non attendu")),
+             (11, "opt_in", "oui ou non attendu"),
+             (13, "telephone", "numéro fixe : les alertes partent par SMS")),
         missing=("telephone", "opt_in"),
         corrected_where="id_contact = 'CT-35001-2'",
         corrected_column="opt_in", corrected_value=True),
@@ -484,7 +485,7 @@ def test_contacts_phone_numbers_are_stored_in_e164(settings):
     load(settings, "contacts", "good.csv")
     assert sql(settings, "SELECT telephone FROM elu_contacts ORDER BY id_contact") == [
         ("+33639980005",), ("+33639980001",), ("+33639980002",), ("+33639980003",),
-        ("+33199000004",)]
+        ("+33639980004",)]
 
 
 def test_cli_load_prints_the_report(settings, monkeypatch, capsys):

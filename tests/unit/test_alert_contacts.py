@@ -1,6 +1,8 @@
-"""Élus' contacts: numbers in E.164 with phonenumbers (fiction numbers kept), masked for the
-roles that do not send; contacts as a form source; the recipients of an area (the store's
-records over the warehouse's rows: an opt-out counts at once); the area's communes."""
+"""Élus' contacts: numbers in E.164 with phonenumbers (fiction numbers kept), mobiles only (a
+landline or a special number refused with its French reason, in a form and in a file), masked
+for the roles that do not send; contacts as a form source; the recipients of an area (the
+store's records over the warehouse's rows: an opt-out counts at once; a landline never); the
+area's communes."""
 
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ from etl.alerts.contacts import (
 from etl.ops import records, store
 from etl.ops.record_tables import FORM_SOURCES
 from etl.sources.contacts import BAD_PHONE, CANAUX_OPT_IN, CONTACTS, CONTACTS_FORM
+from etl.sources.loader import load_file
+from etl.sources.phones import line_type, receives_sms, sms_refusal
 from etl.sources.validate import Known
 from etl.warehouse import schema
+from tests.support.sources_fixture import memory_warehouse
 
 KNOWN = Known(communes={"35001", "35002", "35003", "56001"})
 TODAY = date(2026, 12, 1)
@@ -84,6 +89,54 @@ def test_a_contact_record_is_validated_as_a_file_row():
     assert set(errors) == {"canal_opt_in"}
 
 
+# --- mobiles only: the alerts go by SMS -------------------------------------------------------
+
+@pytest.mark.parametrize(("e164", "kind"), [
+    ("+33639980001", "mobile"),      # ARCEP's fiction block for mobiles (06 39 98)
+    ("+33612345678", "mobile"), ("+33740123456", "mobile"),
+    ("+596696123456", "mobile"),     # Martinique
+    ("+33199000004", "fixe"),        # fiction landlines (01 99 00, 02 61 91)
+    ("+33261910001", "fixe"), ("+33299001122", "fixe"),
+    ("+33891234567", "surtaxe"), ("+33800123456", "gratuit"), ("+33912345678", "voip"),
+])
+def test_a_number_s_kind_from_phonenumbers_and_the_fiction_blocks(e164, kind):
+    assert line_type(e164) == kind
+    assert receives_sms(e164) is (kind == "mobile")
+    assert (sms_refusal(e164) is None) is (kind == "mobile")
+
+
+def test_the_refusal_says_why_in_french():
+    assert sms_refusal("+33261910001") == ("numéro fixe : les alertes partent par SMS, un numéro "
+                                           "de mobile est attendu (06 ou 07)")
+    assert sms_refusal("+33891234567").startswith("numéro surtaxé : ")
+    assert not receives_sms(None) and not receives_sms("")
+
+
+def test_a_landline_is_refused_by_the_contact_form_with_its_reason():
+    good = {"code_commune": "35001", "fonction": "maire", "telephone": "06 39 98 00 01",
+            "opt_in": "oui", "date_opt_in": "2025-01-02", "id_contact": "CT-1"}
+    for written, reason in (("02 61 91 00 01", "numéro fixe"), ("08 91 23 45 67",
+                                                                   "numéro surtaxé")):
+        _typed, errors = records.check(CONTACTS, {**good, "telephone": written}, KNOWN, TODAY)
+        assert set(errors) == {"telephone"} and errors["telephone"].startswith(reason + " : ")
+
+
+def test_a_landline_in_a_file_is_quarantined_with_its_reason(tmp_path):
+    con, known = memory_warehouse()
+    path = tmp_path / "contacts.csv"
+    path.write_text("id_contact;code_commune;fonction;telephone;opt_in;date_opt_in\n"
+                    "CT-1;35001;maire;06 39 98 00 01;oui;2025-01-02\n"
+                    "CT-2;35001;adjoint;02 61 91 00 02;oui;2025-01-02\n"
+                    "CT-3;35001;adjoint;12 34;oui;2025-01-02\n", encoding="utf-8")
+    report = load_file(con, CONTACTS, path, "run", known, today=TODAY)
+    assert (report.loaded, report.quarantined) == (1, 2)
+    assert con.execute("SELECT ligne, colonne, motif, valeur FROM quarantine ORDER BY ligne"
+                       ).fetchall() == [
+        (3, "telephone", sms_refusal("+33261910002"), "+33261910002"),
+        (4, "telephone", BAD_PHONE, "12 34")]
+    con.close()
+
+
 # --- recipients: the store over the warehouse --------------------------------------------------
 
 @pytest.fixture()
@@ -133,6 +186,13 @@ def test_recipients_are_the_opted_in_contacts_of_the_area(engine, warehouse):
     assert recipients(engine, warehouse, ["99999"]).empty
 
 
+def test_a_landline_loaded_before_the_rule_is_no_recipient(engine, warehouse):
+    warehouse.execute("INSERT INTO elu_contacts (id_contact, code_commune, fonction, telephone, "
+                      "opt_in, synthetique, fichier, run_id, empreinte) VALUES ('CT-35003-2', "
+                      "'35003', 'adjoint', '+33261910001', TRUE, FALSE, 'f', 'r', 'e')")
+    assert recipients(engine, warehouse, ["35003"])["id_contact"].tolist() == ["CT-35003-1"]
+
+
 def test_the_store_overrides_the_warehouse(engine, warehouse):
     # an imported contact adopted by the store with opt-in withdrawn, one moved to 56001,
     # one entered in 35002, and one entered then deleted
@@ -140,14 +200,14 @@ def test_the_store_overrides_the_warehouse(engine, warehouse):
     _submit(engine, "k2", id_contact="CT-35002-1", code_commune="56001",
             telephone="+33639980003")
     _submit(engine, "k3", code_commune="35002", fonction="secretaire_mairie",
-            telephone="01 99 00 00 07")
+            telephone="06 39 98 00 07")
     gone = _submit(engine, "k4", id_contact="CT-35003-1", code_commune="35003",
                    telephone="+33639980004")
     assert records.delete(engine, "contacts", gone.record_id, "bta", lambda _v: True).ok
     frame = recipients(engine, warehouse, ["35001", "35002", "35003"])
     assert frame[["id_contact", "origine"]].values.tolist() == [
         ["CT-35002-2", "importé"], ["CT-S000003", "saisie"]]
-    assert frame["telephone"].tolist() == ["+33639980001", "+33199000007"]
+    assert frame["telephone"].tolist() == ["+33639980001", "+33639980007"]
     moved = recipients(engine, warehouse, ["56001"])
     assert sorted(moved["id_contact"]) == ["CT-35002-1", "CT-56001-1"]
 

@@ -30,6 +30,7 @@ from etl.alerts.gateway import (
     user_message_reference,
     utcnow,
 )
+from etl.alerts.gateway.simulated import NOT_MOBILE
 from etl.settings import Settings, SettingsError
 
 TO = "+33639980001"
@@ -70,6 +71,20 @@ def test_a_repeated_client_reference_is_dropped(sim, tmp_path):
     assert reopened.send("AL-1:CT-1", TO, "Bonjour").gateway_id == first.gateway_id
     assert reopened.sent_count(TO) == 2 and reopened.repeat_count() == 2
     reopened.close()
+
+
+def test_a_landline_reaching_the_simulated_operator_is_undeliverable(sim):
+    """No SMS reaches a landline: accepted, then UNDELIV with the reason — never « remis »,
+    even when a delivery was scripted (issue #19: 7 landlines of 12 recipients « remis »)."""
+    landline = "+33261910001"
+    sim.inject(landline, "DELIVRD")
+    first = sim.send("AL-1:CT-1", landline, "Bonjour").gateway_id
+    second = sim.send("AL-1:CT-2", "+33299001122", "Bonjour").gateway_id
+    seen: list[Report] = []
+    wait_for(lambda: seen.extend(sim.reports()) or len(seen) >= 4)
+    final = {r.gateway_id: (r.state, r.reason) for r in seen if r.state != "ENROUTE"}
+    assert final == {first: ("UNDELIV", NOT_MOBILE), second: ("UNDELIV", NOT_MOBILE)}
+    assert NOT_MOBILE.startswith("message non remis : numéro fixe")
 
 
 def test_reports_come_asynchronously_enroute_then_final(sim):

@@ -16,6 +16,7 @@ from etl.demo.engagement import _sample_without_replacement
 from etl.sources.categories import CATEGORIES
 from etl.sources.complaints import MENACES_INJURES
 from etl.sources.contacts import normalise_phone
+from etl.sources.phones import line_type
 
 
 def test_period_ends_with_last_complete_month():
@@ -32,22 +33,22 @@ def test_period_in_january_covers_three_full_years():
     assert p.complete_years == [2023, 2024, 2025]
 
 
-def test_phone_allocation_is_distinct_and_fictional():
+def test_phone_allocation_gives_fictional_mobiles_distinct_in_each_departement():
     rng = np.random.default_rng(0)
     deps = ["35", "13", "75", "59", "33", "971"] * 2_000
-    want = rng.random(len(deps)) < 0.6
-    numbers = phones.allocate(deps, want, rng)
-    assert len(set(numbers)) == len(numbers)
+    numbers = phones.allocate(deps, rng)
     assert all(phones.is_fiction(n) for n in numbers)
-    # mobiles only when wanted (and while the 10,000 mobile numbers last)
-    mobile = np.array([n.startswith("+33639") for n in numbers])
-    assert not (mobile & ~want).any() or mobile.sum() == 10_000
+    assert all(line_type(n) == "mobile" for n in numbers)  # never a landline: SMS only
+    for dep in set(deps):
+        mine = [n for n, d in zip(numbers, deps, strict=True) if d == dep]
+        assert len(set(mine)) == len(mine) == 2_000
 
 
 def test_phone_allocation_never_leaves_the_fiction_ranges():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError):
-        phones.allocate(["35"] * 60_001, np.zeros(60_001, dtype=bool), rng)
+    assert len(set(phones.allocate(["35"] * 10_000, rng))) == 10_000
+    with pytest.raises(ValueError, match="numéros mobiles fictifs"):
+        phones.allocate(["35"] * 10_001, rng)
 
 
 @pytest.mark.parametrize("style", [0, 1, 2])
@@ -60,11 +61,6 @@ def test_real_looking_numbers_are_not_fiction():
     assert not phones.is_fiction("+33612345678")
     assert not phones.is_fiction("+33199001")
     assert phones.is_fiction("+33536490000")
-
-
-def test_every_metropolitan_departement_has_a_phone_zone():
-    deps = [f"{i:02d}" for i in range(1, 96) if i != 20] + ["2A", "2B"]
-    assert all(d in phones.DEPARTEMENT_ZONE for d in deps)
 
 
 def test_decimal_text():

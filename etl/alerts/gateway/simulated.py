@@ -26,8 +26,11 @@ from etl.alerts.gateway.base import (
     utc_from_timestamp,
 )
 from etl.alerts.gateway.controls import SimulatedControls
+from etl.sources.phones import receives_sms
 
 _SIM_FAILURES = (("UNDELIV", 0.5), ("EXPIRED", 0.3), ("REJECTD", 0.2))
+#: what the operator reports for a number no SMS reaches (a landline, a premium-rate number)
+NOT_MOBILE = "message non remis : numéro fixe ou spécial, il ne reçoit pas de SMS"
 
 
 class SimulatedGateway(SimulatedControls):
@@ -39,7 +42,9 @@ class SimulatedGateway(SimulatedControls):
     throttling (transient); a number that is not E.164 is refused for good; the others are
     accepted, then reported ENROUTE after ``enroute_delay`` seconds and, after a delay drawn
     between ``min_delay`` and ``max_delay``, DELIVRD — or, for ``failure_rate`` of them,
-    UNDELIV, EXPIRED or REJECTD with a reason. ``timeout_rate`` of the accepted calls time out
+    UNDELIV, EXPIRED or REJECTD with a reason. A number that cannot receive an SMS (a landline,
+    ``etl.sources.phones.receives_sms``) is accepted then reported UNDELIV (:data:`NOT_MOBILE`),
+    as real operators do, never « remis ». ``timeout_rate`` of the accepted calls time out
     after accepting (the message is sent, the caller gets TimeoutError).
 
     Hooks for tests and benchmarks (:class:`~etl.alerts.gateway.controls.SimulatedControls`):
@@ -116,9 +121,11 @@ class SimulatedGateway(SimulatedControls):
             timeout = outcome == "timeout" or (
                 outcome is None and self.timeout_rate and self._rng.random() < self.timeout_rate)
             final = outcome if outcome in FINAL_DLR else self._final_state()
+            reason = DLR_REASONS.get(final)
+            if not receives_sms(to):  # whatever was scripted: an SMS never reaches it
+                final, reason = "UNDELIV", NOT_MOBILE
             n = con.execute("SELECT count(*) FROM messages").fetchone()[0] + 1
             gateway_id = f"SIM{n:09d}"
-            reason = DLR_REASONS.get(final)
             con.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [gateway_id, client_ref, to, text, max(1, analyse(text).parts), now,
                          final, reason])
