@@ -44,8 +44,9 @@ def layout(perimetre=None, debut=None, fin=None, **_query) -> html.Div:
     context = scaffold.page_context("vue-ensemble", perimetre, debut, fin)
     return scaffold.page(
         context, "Vue d'ensemble",
-        "Chiffres clés du territoire sur la période choisie, comparés à la période précédente et "
-        "à la même période un an plus tôt. Chaque intitulé mène au détail (tendances ou carte).",
+        "Chiffres clés du territoire sur la période choisie, comparés à la même période un an "
+        "plus tôt et, pour une autre durée que 12 mois, aux mois qui la précèdent. Chaque "
+        "intitulé mène au détail (tendances ou carte).",
         html.Section(
             [
                 html.H2(id=Ids.heading, className="h5"),
@@ -112,10 +113,7 @@ def _update(state):
     except READ_ERRORS as exc:
         message = components.empty_state(failure(exc, "vue-ensemble"))
         return "Chiffres clés", "", message, None
-    periods = overview.periods_of(period)
-    note = (f"Période : {period.label()}. Comparée à la période précédente "
-            f"({periods[overview.PREVIOUS].label()}) et à la même période un an plus tôt "
-            f"({periods[overview.YEAR_BEFORE].label()}). Population du territoire : "
+    note = (f"{overview.comparison_note(period)} Population du territoire : "
             f"{format_number(scope_figures.get('population'))} habitants.")
     heading = f"Chiffres clés — {label}"
     if not overview.has_data(figures):
@@ -123,7 +121,7 @@ def _update(state):
     sections = overview.overview_kpis(figures, scope_figures, scope, period)
     cards = [_section(title, _relative(kpis), i)
              for i, (title, kpis) in enumerate(sections.items()) if kpis]
-    frame, columns = overview.display_frame(figures)
+    frame, columns = overview.display_frame(figures, period)
     table = components.data_table(
         frame, columns, f"Indicateurs — {label}, {period.label()}",
         table_id=f"{Ids.table}-donnees")
@@ -133,7 +131,7 @@ def _update(state):
 def _export(state):
     scope, _label, period, figures, _scope_figures = compute(state if isinstance(state, dict)
                                                              else {})
-    frame, columns = overview.export_frame(figures)
+    frame, columns = overview.export_frame(figures, period)
     dates = period.params()
     return (frame, columns, f"vue_ensemble_{scope.to_param().replace(':', '_')}_"
                             f"{dates['debut']}_{dates['fin']}.csv")

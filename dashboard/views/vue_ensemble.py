@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -32,6 +32,47 @@ MINUS = "\u2212"  # a real minus sign, read as « moins » by screen readers
 def periods_of(period: Period) -> dict[str, Period]:
     """The period shown, the one just before (same length) and the same one a year earlier."""
     return {CURRENT: period, PREVIOUS: period.previous(), YEAR_BEFORE: period.year_before()}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One period the figures are compared with, and how the page names it."""
+
+    key: str  # PREVIOUS or YEAR_BEFORE
+    period: Period
+    column: str  # the table's column of its values
+    change: str  # the table's column of the change
+    note: str  # a card's line: « <note> : +5,0 % »
+    sentence: str  # in the page's note: « Comparée <sentence> (<its months>) »
+
+
+def _months_before(months: int) -> str:
+    return "Mois précédent" if months == 1 else f"{months} mois précédents"
+
+
+def comparisons(period: Period) -> tuple[Comparison, ...]:
+    """What the figures are compared with: the months just before (as many as the period's)
+    and the same months a year earlier. For 12 months they are the same period: compared
+    once, as a year earlier (each card and column would otherwise show it twice)."""
+    year_before = period.year_before()
+    year = Comparison(YEAR_BEFORE, year_before, "Même période un an plus tôt",
+                      "Évolution sur un an", "Un an plus tôt",
+                      "à la même période un an plus tôt")
+    previous = period.previous()
+    if previous == year_before:
+        return (replace(year, sentence="aux 12 mois précédents, la même période un an plus "
+                                       "tôt"),)
+    before = _months_before(period.months)
+    return (Comparison(PREVIOUS, previous, before, f"Évolution / {before.lower()}", before,
+                       "au mois précédent" if period.months == 1
+                       else f"aux {period.months} mois précédents"), year)
+
+
+def comparison_note(period: Period) -> str:
+    """« Période : … Comparée aux 3 mois précédents (…) et à la même période un an plus tôt
+    (…). »"""
+    said = [f"{c.sentence} ({c.period.label()})" for c in comparisons(period)]
+    return f"Période : {period.label()}. Comparée " + " et ".join(said) + "."
 
 
 # --- cards -----------------------------------------------------------------------------------
@@ -176,8 +217,8 @@ def overview_kpis(figures: Mapping[str, Mapping[str, object]], scope_figures: Ma
     for m in MEASURES:
         row = frame.loc[m.key]
         kind = CHANGE_KIND[m.kind]
-        notes = (f"Période précédente : {format_change(row['evolution_precedente'], kind)}",
-                 f"Un an plus tôt : {format_change(row['evolution_annee'], kind)}")
+        notes = tuple(f"{c.note} : {format_change(row[CHANGE_OF[c.key]], kind)}"
+                      for c in comparisons(period))
         out[m.section].append(Kpi(m.key, m.label, format_value(row[CURRENT], m.kind),
                                   m.detail(current, scope_figures), notes,
                                   link(m, scope, period)))
@@ -193,8 +234,10 @@ def has_data(figures: Mapping[str, Mapping[str, object]]) -> bool:
     return False
 
 
-def export_frame(figures: Mapping[str, Mapping[str, object]]) -> tuple[pd.DataFrame, dict]:
-    """The overview table in the units shown (percentages, minutes) and its French headers."""
+def export_frame(figures: Mapping[str, Mapping[str, object]],
+                 period: Period) -> tuple[pd.DataFrame, dict]:
+    """The overview table in the units shown (percentages, minutes) and its French headers,
+    with the comparisons of ``period`` (:func:`comparisons`)."""
     frame = overview_frame(figures)
     shares = frame["type"] == "share"
     for col in (*PERIOD_KEYS, "evolution_precedente", "evolution_annee"):
@@ -211,15 +254,24 @@ def export_frame(figures: Mapping[str, Mapping[str, object]]) -> tuple[pd.DataFr
     for col in (*PERIOD_KEYS, "evolution_precedente", "evolution_annee"):
         frame[col] = frame[col].round(2)
     columns = {"section": "Rubrique", "indicateur": "Indicateur", "unite": "Unité",
-               CURRENT: "Période", PREVIOUS: "Période précédente",
-               "evolution_precedente": "Évolution / période précédente",
-               YEAR_BEFORE: "Même période un an plus tôt",
-               "evolution_annee": "Évolution / un an plus tôt",
+               CURRENT: "Période", **_compared_columns(period),
                "unite_evolution": "Unité de l'évolution"}
     return frame, columns
 
 
-def display_frame(figures: Mapping[str, Mapping[str, object]]) -> tuple[pd.DataFrame, dict]:
+#: the frame's column of the change against each comparison
+CHANGE_OF = {PREVIOUS: "evolution_precedente", YEAR_BEFORE: "evolution_annee"}
+
+
+def _compared_columns(period: Period) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for c in comparisons(period):
+        out |= {c.key: c.column, CHANGE_OF[c.key]: c.change}
+    return out
+
+
+def display_frame(figures: Mapping[str, Mapping[str, object]],
+                  period: Period) -> tuple[pd.DataFrame, dict]:
     """The overview table as French text, for the page (the CSV keeps the numbers)."""
     frame = overview_frame(figures)
     out = pd.DataFrame({"indicateur": frame["indicateur"]})
@@ -228,7 +280,5 @@ def display_frame(figures: Mapping[str, Mapping[str, object]]) -> tuple[pd.DataF
     for col in ("evolution_precedente", "evolution_annee"):
         out[col] = [format_change(v, CHANGE_KIND[k])
                     for v, k in zip(frame[col], frame["type"], strict=True)]
-    columns = {"indicateur": "Indicateur", CURRENT: "Période",
-               PREVIOUS: "Période précédente", "evolution_precedente": "Évolution",
-               YEAR_BEFORE: "Un an plus tôt", "evolution_annee": "Évolution sur un an"}
+    columns = {"indicateur": "Indicateur", CURRENT: "Période", **_compared_columns(period)}
     return out, columns

@@ -106,7 +106,15 @@ def test_departement_cards_have_the_fixture_figures(app, tmp_path_factory):
     assert values["diagnostics"] == "4" and values["diagnostics_rouges"] == f"25,0{NB}%"
     assert values["heures_presence"] == "126"
     body = text(outputs)
-    assert "Période précédente" in body and "/tendances?perimetre=departement%3A35" in body
+    assert "/tendances?perimetre=departement%3A35" in body
+    # 12 months: the months before are the same period a year earlier, said once per card
+    assert body.count("Un an plus tôt : ") == len(values) and "Période précédente" not in body
+    assert outputs["vue-ensemble-periodes"]["children"].startswith(
+        "Période : novembre 2025 – octobre 2026. Comparée aux 12 mois précédents, la même "
+        "période un an plus tôt (novembre 2024 – octobre 2025). Population")
+    quarter = text(_cards(client, "departement:35", "2026-08", "2026-10").get_json())
+    assert quarter.count("3 mois précédents : ") == len(values)
+    assert quarter.count("Un an plus tôt : ") == len(values)
     assert "vue-ensemble-tableau-donnees" in body
 
 

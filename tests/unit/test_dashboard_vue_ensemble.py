@@ -83,22 +83,25 @@ FIGURES = {
 }
 
 
+QUARTER = Period(date(2026, 8, 1), date(2026, 10, 1))
+
+
 def test_cards_values_changes_and_links():
     scope = Scope("departement", "35")
-    sections = overview.overview_kpis(FIGURES, {"population": 40_000}, scope, PERIOD)
+    sections = overview.overview_kpis(FIGURES, {"population": 40_000}, scope, QUARTER)
     cards = {k.key: k for kpis in sections.values() for k in kpis}
     burglaries = cards["faits_cambriolages_logement"]
     assert burglaries.value == "120"
     assert burglaries.detail == "3,00 pour 1 000 habitants sur la période"
-    assert burglaries.notes == (f"Période précédente : +20,0{NB}%",
+    assert burglaries.notes == (f"3 mois précédents : +20,0{NB}%",
                                 f"Un an plus tôt : {MISSING}")
-    assert burglaries.href == ("/tendances?perimetre=departement%3A35&debut=2025-11&fin=2026-10"
+    assert burglaries.href == ("/tendances?perimetre=departement%3A35&debut=2026-08&fin=2026-10"
                                "&categorie=cambriolages_logement")
-    assert cards["plaintes"].notes[0] == f"Période précédente : {MISSING}"  # from 0
+    assert cards["plaintes"].notes[0] == f"3 mois précédents : {MISSING}"  # from 0
     assert cards["taux_remise"].value == f"95,0{NB}%"
-    assert cards["taux_remise"].notes[0] == "Période précédente : +15,0 points"
+    assert cards["taux_remise"].notes[0] == "3 mois précédents : +15,0 points"
     assert cards["delai_alerte"].value == f"1{NB}h 15{NB}min"
-    assert cards["delai_alerte"].notes[0] == f"Période précédente : \u221215{NB}min"
+    assert cards["delai_alerte"].notes[0] == f"3 mois précédents : \u221215{NB}min"
     assert cards["satisfaction"].value == f"75,0{NB}%"
     assert cards["couverture_formation"].value == f"25,0{NB}%"
     assert cards["diagnostics_rouges"].value == MISSING  # no diagnostic: no share
@@ -109,7 +112,7 @@ def test_cards_values_changes_and_links():
 
 
 def test_export_frame_is_in_the_units_shown():
-    frame, columns = overview.export_frame(FIGURES)
+    frame, columns = overview.export_frame(FIGURES, QUARTER)
     row = frame.set_index("cle").loc["taux_remise"]
     assert row[overview.CURRENT] == 95.0 and row[overview.PREVIOUS] == 80.0
     assert row["evolution_precedente"] == 15.0 and row["unite_evolution"] == "points"
@@ -130,3 +133,41 @@ def test_card_links_lead_to_existing_categories_and_map_indicators():
             assert categories.pick(key).key == key, measure.key
         else:
             assert page == "carte" and key in carte_view.BY_KEY, measure.key
+
+
+def test_twelve_months_are_compared_once_a_year_earlier_other_lengths_twice():
+    """With the default 12 months, « the period before » and « a year earlier » are the same
+    months: each card and each column showed it twice. Compared once, as a year earlier; any
+    other length is compared with the months just before and with the same months a year
+    earlier, named so that they cannot be confused."""
+    assert PERIOD.previous() == PERIOD.year_before()
+    [year] = overview.comparisons(PERIOD)
+    assert (year.key, year.period) == (overview.YEAR_BEFORE, Period(date(2024, 11, 1),
+                                                                    date(2025, 10, 1)))
+    assert overview.comparison_note(PERIOD) == (
+        "Période : novembre 2025 – octobre 2026. Comparée aux 12 mois précédents, la même "
+        "période un an plus tôt (novembre 2024 – octobre 2025).")
+    cards = {k.key: k for kpis in overview.overview_kpis(
+        FIGURES, {"population": 1}, Scope("departement", "35"), PERIOD).values() for k in kpis}
+    assert cards["faits_cambriolages_logement"].notes == (f"Un an plus tôt : {MISSING}",)
+    for build in (overview.display_frame, overview.export_frame):
+        _frame, columns = build(FIGURES, PERIOD)
+        assert overview.PREVIOUS not in columns and "evolution_precedente" not in columns
+        assert columns[overview.YEAR_BEFORE] == "Même période un an plus tôt"
+        assert len(set(columns.values())) == len(columns)
+
+    previous, year = overview.comparisons(QUARTER)
+    assert previous.period == Period(date(2026, 5, 1), date(2026, 7, 1))
+    assert year.period == Period(date(2025, 8, 1), date(2025, 10, 1))
+    assert (previous.column, year.column) == ("3 mois précédents", "Même période un an plus tôt")
+    _frame, columns = overview.display_frame(FIGURES, QUARTER)
+    assert list(columns.values()) == ["Indicateur", "Période", "3 mois précédents",
+                                      "Évolution / 3 mois précédents",
+                                      "Même période un an plus tôt", "Évolution sur un an"]
+    month = Period(date(2026, 10, 1), date(2026, 10, 1))
+    assert overview.comparisons(month)[0].note == "Mois précédent"
+    assert overview.comparison_note(month) == (
+        "Période : octobre 2026. Comparée au mois précédent (septembre 2026) et à la même "
+        "période un an plus tôt (octobre 2025).")
+    # longer than a year: the months before and a year earlier overlap but differ
+    assert len(overview.comparisons(Period(date(2025, 1, 1), date(2026, 6, 1)))) == 2
