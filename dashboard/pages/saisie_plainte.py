@@ -91,7 +91,8 @@ def _recent(user, warehouse) -> html.Div:
     header = html.Thead(html.Tr([html.Th(h, scope="col") for h in (
         "Plainte", "Date des faits", "Commune", "Infraction", "Statut", "Action",
         "Historique")]))
-    caption = html.Caption(f"Les {len(rows)} plaintes les plus récentes de vos communes")
+    caption = html.Caption(view.recent_caption(len(rows), "plainte", "plaintes", feminine=True,
+                                               where=" de vos communes"))
     return html.Table([caption, header, html.Tbody(rows)], className="table table-sm align-middle",
                       id="plainte-liste-donnees")
 

@@ -89,10 +89,16 @@ class MapResult:
         return {"value": self.indicator.decimals} | self.detail_decimals
 
     def export_frame(self) -> pd.DataFrame:
-        """Every unit, by rank (units without a value last); counts as whole numbers."""
+        """Every unit, by rank (units without a value last), its figures with the decimals the
+        table shows (a rate 39,12, not 39,12099596827788; durations in whole minutes); whole
+        numbers as such."""
         frame = self.frame.sort_values(["rank", "nom"], na_position="last")
-        if self.indicator.kind == "number" and self.indicator.decimals == 0:
-            frame = frame.assign(value=frame["value"].round().astype("Int64"))
+        decimals = self.decimals() | ({"value": 0} if self.indicator.kind == "minutes" else {})
+        for column, places in decimals.items():
+            if column in frame and pd.api.types.is_numeric_dtype(frame[column]):
+                rounded = frame[column].astype("float64").round(places)
+                frame = frame.assign(**{column: rounded.astype("Int64") if places == 0
+                                        else rounded})
         return frame
 
     def export_filename(self) -> str:

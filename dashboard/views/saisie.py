@@ -334,3 +334,13 @@ def subnav(current: str, relative: Callable[[str], str] = str) -> html.Nav:
 
 def read_only(message: str) -> html.Div:
     return components.empty_state(message, tone="info")
+
+
+def recent_caption(count: int, noun: str, nouns: str, *, feminine: bool, where: str = "") -> str:
+    """The caption of a list of the latest records, agreed in number and gender: « La plainte
+    la plus récente de vos communes », « Les 3 plaintes les plus récentes de vos communes »
+    (never « Les 1 plaintes »)."""
+    if count == 1:
+        article, latest = ("La", "la plus récente") if feminine else ("Le", "le plus récent")
+        return f"{article} {noun} {latest}{where}"
+    return f"Les {count} {nouns} les plus récent{'es' if feminine else 's'}{where}"

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import pytest
 
+from dashboard.core.export import to_csv_bytes
 from dashboard.core.scope import Scope
 from dashboard.views import carte as cv
 from dashboard.views import map_indicators as mi
@@ -222,3 +223,21 @@ def test_value_texts():
     assert mi.format_value(95, mi.BY_KEY["delai_alerte"]) == "1\u202fh35"
     assert mi.format_value(80, mi.BY_KEY["score_cyber"]) == "80 / 100"
     assert mi.format_value(float("nan"), mi.BY_KEY["faits_taux"]) == "—"
+
+
+def test_the_csv_has_the_decimals_the_table_shows():
+    """A rate was written 39,12099596827788 in the map's CSV: rounded as the indicator shows it
+    (one decimal for a rate per 1,000, whole numbers for counts and minutes)."""
+    rate = mi.BY_KEY["faits_taux"]
+    assert rate.decimals == 1
+    shown = _shown([39.12099596827788, 3.04999, None], key="faits_taux")
+    exported = shown.export_frame().set_index("nom")["value"]
+    assert exported.loc["U0"] == 39.1 and mi.format_value(39.12099596827788, rate) == "39,1"
+    assert exported.loc["U1"] == 3.0 and pd.isna(exported.loc["U2"])
+    csv = to_csv_bytes(shown.export_frame(), shown.columns()).decode("utf-8-sig")
+    assert ";39,1;" in csv and "39,12" not in csv
+    counts = _shown([12.4, 7.6], key="faits_nombre").export_frame()
+    assert str(counts["value"].dtype) == "Int64" and counts["value"].tolist() == [12, 8]
+    minutes = next(i for i in mi.INDICATORS if i.kind == "minutes")
+    delays = _shown([75.4, 12.6], key=minutes.key).export_frame()
+    assert delays["value"].tolist() == [75, 13]

@@ -235,3 +235,16 @@ def test_the_history_merges_form_and_file_diagnostics_newest_first():
     assert "rouge : à risque" in table and "02/05/2026" in table
     empty = diagnostic_view.history_rows(stored.iloc[:0], imported.iloc[:0])
     assert isinstance(diagnostic_view.history(empty, "Bruz"), html.Div)
+
+
+def test_a_list_of_the_latest_records_is_captioned_in_good_french():
+    """« Les 1 plaintes les plus récentes » was shown for a single complaint."""
+    where = " de vos communes"
+    assert view.recent_caption(1, "plainte", "plaintes", feminine=True, where=where) == (
+        "La plainte la plus récente de vos communes")
+    assert view.recent_caption(3, "plainte", "plaintes", feminine=True, where=where) == (
+        "Les 3 plaintes les plus récentes de vos communes")
+    assert view.recent_caption(1, "diagnostic", "diagnostics", feminine=False) == (
+        "Le diagnostic le plus récent")
+    assert view.recent_caption(2, "diagnostic", "diagnostics", feminine=False) == (
+        "Les 2 diagnostics les plus récents")
