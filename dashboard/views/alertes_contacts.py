@@ -1,12 +1,18 @@
 """The élus' alert contacts (« Contacts des élus »): the list of a scope's contacts (function,
 commune, number — as the user may read it —, opt-in with its date and channel, origin) with
-« Désinscrire » for those who manage them, and the form adding a contact (pure; the number's
-input is a one-line text, the other inputs come from the source's declaration through the
-forms' builder).
+« Désinscrire » for those who manage them, one page of :data:`PAGE_SIZE` at a time, found by a
+search on the commune (name or code) and the function; and the form adding a contact (pure; the
+number's input is a one-line text, the other inputs come from the source's declaration through
+the forms' builder).
+
+Only the page shown reaches the browser, with its buttons: a département's 412 contacts, each a
+row with its own pattern-matched button, took the browser 16 s to draw (issue #19).
 """
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from collections.abc import Mapping
 
 import dash_bootstrap_components as dbc
@@ -31,7 +37,10 @@ FORM = "contact"
 #: the form's fields, in the page's order (the id is made by the store)
 NAMES = ["code_commune", "fonction", "telephone", "opt_in", "date_opt_in", "canal_opt_in"]
 OPT_OUT = "contacts-desinscrire"
-MAX_ROWS = 500
+#: contacts on one page of the list
+PAGE_SIZE = 50
+#: characters of a search kept (a commune's name is shorter)
+SEARCH_MAX = 80
 COLUMNS = ("Commune", "Fonction", "Numéro", "Alertes SMS", "Origine")
 PHONE_MAX = 40
 
@@ -49,23 +58,97 @@ def consent_text(row: Mapping) -> str:
     return text
 
 
-def count_text(contacts: pd.DataFrame) -> str:
+def folded(text) -> str:
+    """``text`` for a search: lower case, without accents nor extra spaces (« Javené » and
+    « javene » alike)."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def search_param(value) -> str:
+    """The search typed (« » when none); a value of another shape raises ValueError (a 400)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > 4 * SEARCH_MAX:
+        raise ValueError("search: a text expected")
+    return " ".join(value.split())[:SEARCH_MAX]
+
+
+def page_param(value) -> int:
+    """The page asked for (1 when none); another shape raises ValueError (a 400)."""
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 1_000_000:
+        raise ValueError("page: a positive integer expected")
+    return value
+
+
+def matching(contacts: pd.DataFrame, names: Mapping[str, str], search: str) -> pd.DataFrame:
+    """The contacts whose commune (name or code) or function holds every word of ``search``,
+    accents and case aside (all of them for an empty search)."""
+    words = folded(search).split()
+    if not words or contacts.empty:
+        return contacts
+    text = [folded(f"{names.get(str(c), '')} {c} {label(FUNCTION_LABELS, f)}")
+            for c, f in zip(contacts["code_commune"], contacts["fonction"], strict=True)]
+    keep = [all(w in t for w in words) for t in text]
+    return contacts[keep]
+
+
+def pages_of(n: int) -> int:
+    return max(1, math.ceil(n / PAGE_SIZE))
+
+
+def page_rows(contacts: pd.DataFrame, page: int) -> tuple[pd.DataFrame, int]:
+    """The rows of page ``page`` (brought back within the pages there are) and that page."""
+    page = min(max(1, page), pages_of(len(contacts)))
+    return contacts.iloc[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], page
+
+
+def count_text(contacts: pd.DataFrame, found: pd.DataFrame | None = None, search: str = "",
+               page: int = 1) -> str:
+    """What the list holds: every contact of the scope and how many agreed; with a search,
+    how many match it; the page shown."""
     n = len(contacts)
     if n == 0:
         return "Aucun contact d'élu dans ces communes."
-    opted = int(contacts["opt_in"].fillna(False).astype(bool).sum())
-    return (f"{format_number(n)} contact{plural(n)}, dont {format_number(opted)} "
-            f"acceptant les alertes SMS.")
+    found = contacts if found is None else found
+    if search:
+        k = len(found)
+        if k == 0:
+            return f"Aucun contact sur {format_number(n)} ne correspond à « {search} »."
+        text = (f"{format_number(k)} contact{plural(k)} sur {format_number(n)} "
+                f"correspond{'ent' if k > 1 else ''} à « {search} »")
+    else:
+        opted = int(contacts["opt_in"].fillna(False).astype(bool).sum())
+        text = (f"{format_number(n)} contact{plural(n)}, dont {format_number(opted)} "
+                f"acceptant les alertes SMS")
+    return text + f" — {page_text(len(found), page)}."
 
 
-def contacts_table(contacts: pd.DataFrame, names: Mapping[str, str], manage: bool
-                   ) -> html.Table:
-    """The contacts (numbers already as the user may read them); with ``manage``, a
-    « Désinscrire » button for each contact that receives alerts."""
+def page_text(n: int, page: int) -> str:
+    """« page 2 sur 9 (contacts 51 à 100) »."""
+    first = (page - 1) * PAGE_SIZE + 1
+    last = min(n, page * PAGE_SIZE)
+    rows = (f"contact {format_number(first)}" if first == last
+            else f"contacts {format_number(first)} à {format_number(last)}")
+    return f"page {format_number(page)} sur {format_number(pages_of(n))} ({rows})"
+
+
+def pager(page: int, pages: int) -> tuple[bool, bool, str]:
+    """(« Page précédente » disabled, « Page suivante » disabled, the text between them)."""
+    return page <= 1, page >= pages, f"Page {format_number(page)} sur {format_number(pages)}"
+
+
+def contacts_table(contacts: pd.DataFrame, names: Mapping[str, str], manage: bool,
+                   caption: str = "Contacts des élus pour les alertes SMS") -> html.Table:
+    """The contacts of one page (numbers already as the user may read them); with ``manage``,
+    a « Désinscrire » button for each contact that receives alerts."""
     heads = [*COLUMNS, "Action"] if manage else list(COLUMNS)
     header = html.Thead(html.Tr([html.Th(h, scope="col") for h in heads]))
     rows = []
-    for row in contacts.head(MAX_ROWS).to_dict("records"):
+    for row in contacts.to_dict("records"):
         code = str(row["code_commune"])
         commune = f"{names.get(code, code)} ({code})"
         function = label(FUNCTION_LABELS, row.get("fonction"))
@@ -82,9 +165,6 @@ def contacts_table(contacts: pd.DataFrame, names: Mapping[str, str], manage: boo
             ).to_plotly_json() if opted else ""
             cells.append(wire("Td", button))
         rows.append(wire("Tr", cells))
-    caption = "Contacts des élus pour les alertes SMS"
-    if len(contacts) > MAX_ROWS:
-        caption += f" — les {format_number(MAX_ROWS)} premiers"
     return html.Table([html.Caption(caption), header, html.Tbody(rows)],
                       className="table table-sm table-striped table-hover align-middle data-table",
                       id="contacts-table")

@@ -368,15 +368,24 @@ def _contact(app, client, phone, key, commune="35047"):
         v("contact-cle", key, "data"), v("contacts-ajouts", 0, "data")])
 
 
+def _contacts_list(app, client, search=None, page=1, trigger=None, dep="35"):
+    """The contacts' list callback: ``trigger`` « precedente » or « suivante » for a click on
+    the pager's button, ``search`` as typed."""
+    return _post(app, client, "contacts-compte", [
+        v("contacts-vue", {"departement": dep}, "data"), v("contacts-ajouts", 0, "data"),
+        v("contacts-desinscriptions", 0, "data"), v("contacts-recherche", search),
+        v("contacts-page-precedente", 1 if trigger == "precedente" else None, "n_clicks"),
+        v("contacts-page-suivante", 1 if trigger == "suivante" else None, "n_clicks")],
+        [v("contacts-page", page, "data")])
+
+
 def _contacts_key(client) -> str:
     return find(page(client, "/alertes/contacts"), "contact-cle")["data"]
 
 
 def test_contacts_are_listed_masked_for_readers_and_added_in_e164(app):
     client = client_for(app, "bta35")
-    out = _ok(_post(app, client, "contacts-compte", [
-        v("contacts-vue", {"departement": "35"}, "data"), v("contacts-ajouts", 0, "data"),
-        v("contacts-desinscriptions", 0, "data")]))
+    out = _ok(_contacts_list(app, client))
     shown = as_text(out)
     assert "5 contacts, dont 4 acceptant" in shown and "+33 6 39 98 01 01" in shown
     assert "Désinscrire" in shown and "Arradon" not in shown
@@ -389,14 +398,48 @@ def test_contacts_are_listed_masked_for_readers_and_added_in_e164(app):
             record_tables["contacts"].c.code_commune == "35047")).scalar_one()
     assert phone == "+33639980202"
     prefet = client_for(app, "prefet35")
-    listed = as_text(_ok(_post(app, prefet, "contacts-compte", [
-        v("contacts-vue", {"departement": "35"}, "data"), v("contacts-ajouts", 0, "data"),
-        v("contacts-desinscriptions", 0, "data")])))
+    listed = as_text(_ok(_contacts_list(app, prefet)))
     assert "39 98 01 01" not in listed and "Désinscrire" not in listed and "•• 01" in listed
     before = _refusals(app)
     assert _contact(app, prefet, "06 39 98 02 03", "k" * 20).status_code == 403
     assert _contact(app, client, "06 39 98 02 04", "k" * 21, commune="35253").status_code == 403
     assert _refusals(app) == before + 2
+
+
+def test_contacts_are_paged_and_searched_on_the_server(app, monkeypatch):
+    """One page of contacts reaches the browser (with its buttons only); the pager and the
+    search go through the server, which checks what they send."""
+    from dashboard.views import alertes_contacts as contacts_view
+
+    monkeypatch.setattr(contacts_view, "PAGE_SIZE", 2)
+    client = client_for(app, "cdt35")
+    first = _ok(_contacts_list(app, client))
+    total = int(re.search(r"(\d+) contacts, dont", as_text(first["contacts-compte"]))[1])
+    pages = -(-total // 2)
+    assert total >= 7 and as_text(first["contacts-compte"]).endswith(
+        f"page 1 sur {pages} (contacts 1 à 2).\"}}")
+    assert first["contacts-page-precedente"]["disabled"] is True
+    assert first["contacts-page-suivante"]["disabled"] is False
+    assert as_text(first).count('"contacts-desinscrire"') <= 2
+    second = _ok(_contacts_list(app, client, trigger="suivante", page=1))
+    assert second["contacts-page"]["data"] == 2
+    assert f"Page 2 sur {pages}" in as_text(second["contacts-pages"])
+    assert second["contacts-page-precedente"]["disabled"] is False
+    back = _ok(_contacts_list(app, client, trigger="precedente", page=2))
+    assert back["contacts-page"]["data"] == 1
+    # a search starts again at page 1: a commune's name without its accents, a code, a function
+    found = _ok(_contacts_list(app, client, search="chartres de bretagne", page=3))
+    assert found["contacts-page"]["data"] == 1
+    shown = as_text(found["contacts-compte"])
+    assert re.search(r"\d+ contacts sur \d+ correspondent à « chartres de bretagne »", shown)
+    assert "Chartres-de-Bretagne (35066)" in as_text(found["contacts-liste"])
+    assert "Bruz" not in as_text(found["contacts-liste"])
+    secretary = as_text(_ok(_contacts_list(app, client, search="secretaire 35066")))
+    assert "Secrétaire de mairie" in secretary and "1 contact sur" in secretary
+    assert "Aucun contact sur" in as_text(_ok(_contacts_list(app, client, search="Arradon")))
+    for odd in ({"search": 3}, {"search": "x" * 5000}, {"page": "2"}, {"page": -1}):
+        assert _contacts_list(app, client, **odd).status_code == 400
+    assert _contacts_list(app, client, dep="56").status_code == 403
 
 
 def _opt_out(app, client, ident):

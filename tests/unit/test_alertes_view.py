@@ -243,7 +243,71 @@ def test_consent_and_the_opt_out_button_only_for_those_who_manage():
     assert managed.count("Désinscrire :") == 1 and '"index": "CT-1"' in managed
     assert "Fichier importé" in managed and "Saisie" in managed
     assert "Désinscrire" not in _text(contacts_view.contacts_table(frame, {}, False))
-    assert contacts_view.count_text(frame) == "2 contacts, dont 1 acceptant les alertes SMS."
+    assert contacts_view.count_text(frame) == ("2 contacts, dont 1 acceptant les alertes SMS "
+                                               "— page 1 sur 1 (contacts 1 à 2).")
+
+
+def _contacts(n: int) -> pd.DataFrame:
+    communes = ["35047", "35066", "35142"]
+    functions = ["maire", "adjoint", "secretaire_mairie", "conseiller_municipal"]
+    return pd.DataFrame({
+        "id_contact": [f"CT-{i}" for i in range(n)],
+        "code_commune": [communes[i % 3] for i in range(n)],
+        "fonction": [functions[i % 4] for i in range(n)],
+        "telephone": ["+33 6 •• •• •• 01"] * n, "opt_in": [i % 5 > 0 for i in range(n)],
+        "date_opt_in": [None] * n, "canal_opt_in": [None] * n, "origine": ["importé"] * n})
+
+
+NAMES = {"35047": "Bruz", "35066": "Chartres-de-Bretagne", "35142": "Javené"}
+
+
+def test_contacts_are_searched_by_commune_name_or_code_and_function_accents_aside():
+    frame = _contacts(412)
+    assert len(contacts_view.matching(frame, NAMES, "")) == 412
+    javene = contacts_view.matching(frame, NAMES, "  JAVENE ")
+    assert len(javene) == 137 and set(javene["code_commune"]) == {"35142"}
+    assert contacts_view.matching(frame, NAMES, "javené").equals(javene)
+    assert contacts_view.matching(frame, NAMES, "35142").equals(javene)
+    # every word must match: a commune and a function
+    both = contacts_view.matching(frame, NAMES, "Bruz secrétaire")
+    assert len(both) > 0 and set(both["code_commune"]) == {"35047"}
+    assert set(both["fonction"]) == {"secretaire_mairie"}
+    assert contacts_view.matching(frame, NAMES, "maire").shape[0] > javene.shape[0] / 4
+    assert contacts_view.matching(frame, NAMES, "Rennes").empty
+    assert contacts_view.search_param(None) == "" and contacts_view.search_param(" a  b ") == "a b"
+    for bad in (3, ["bruz"], "x" * 1000):
+        with pytest.raises(ValueError):
+            contacts_view.search_param(bad)
+
+
+def test_contacts_are_shown_one_page_at_a_time():
+    frame = _contacts(412)
+    size = contacts_view.PAGE_SIZE
+    assert size == 50 and contacts_view.pages_of(412) == 9 and contacts_view.pages_of(0) == 1
+    rows, page = contacts_view.page_rows(frame, 2)
+    assert page == 2 and rows["id_contact"].tolist() == [f"CT-{i}" for i in range(50, 100)]
+    rows, page = contacts_view.page_rows(frame, 99)  # past the end: the last page
+    assert page == 9 and len(rows) == 12
+    assert contacts_view.page_rows(frame.head(0), 3)[1] == 1
+    assert contacts_view.pager(1, 9) == (True, False, "Page 1 sur 9")
+    assert contacts_view.pager(9, 9) == (False, True, "Page 9 sur 9")
+    opted = int(frame["opt_in"].sum())
+    assert contacts_view.count_text(frame, frame, "", 9) == (
+        f"412 contacts, dont {opted} acceptant les alertes SMS — page 9 sur 9 "
+        "(contacts 401 à 412).")
+    found = contacts_view.matching(frame, NAMES, "javene")
+    assert contacts_view.count_text(frame, found, "javene", 3) == (
+        "137 contacts sur 412 correspondent à « javene » — page 3 sur 3 (contacts 101 à 137).")
+    assert contacts_view.count_text(frame, found.head(1), "x", 1) == (
+        "1 contact sur 412 correspond à « x » — page 1 sur 1 (contact 1).")
+    assert contacts_view.count_text(frame, found.head(0), "x", 1) == (
+        "Aucun contact sur 412 ne correspond à « x ».")
+    # one page of buttons, not 412
+    table = _text(contacts_view.contacts_table(rows, NAMES, True))
+    assert table.count("Désinscrire :") == int(rows["opt_in"].sum()) <= size
+    for bad in (0, -1, "2", 2.5, True):
+        with pytest.raises(ValueError):
+            contacts_view.page_param(bad)
 
 
 def test_the_contact_form_has_a_one_line_number_input_with_its_label():
