@@ -116,12 +116,11 @@ def _area(user, communes, departement, warehouse) -> html.Section:
                 html.Label("Autour de la commune", htmlFor=Ids.centre,
                            className="form-label fw-semibold"),
                 components.dropdown(id=Ids.centre, options=options, placeholder="Choisir…"),
-                html.Div([
-                    html.Label("Rayon (km, de 1 à 50)", htmlFor=Ids.km,
-                               className="form-label fw-semibold mt-2 mb-0 me-2"),
-                    dbc.Input(id=Ids.km, type="number", min=1, max=area.MAX_KM, step=1,
-                              value=10, style={"maxWidth": "7rem"}),
-                ], className="d-flex align-items-end flex-wrap"),
+                # the label above its input, as every field of the form
+                html.Label("Rayon (km, de 1 à 50)", htmlFor=Ids.km,
+                           className="form-label fw-semibold mt-2"),
+                dbc.Input(id=Ids.km, type="number", min=1, max=area.MAX_KM, step=1,
+                          value=10, style={"maxWidth": "7rem"}),
                 html.Button("Ajouter les communes du rayon", id=Ids.add_radius, type="button",
                             className="btn btn-outline-primary mt-2"),
             ], className="col-md-7"),
@@ -194,7 +193,7 @@ def layout(departement=None, **_query) -> html.Div:
         html.Div(id=Ids.result),
         _area(user, communes, dep, warehouse),
         html.Section([html.H2("Destinataires", id="alerte-destinataires-titre", className="h5"),
-                      html.Div(html.P(view.recipients_text(pd.DataFrame(), 0)),
+                      html.Div(view.recipients_block(pd.DataFrame(), 0, {}),
                                id=Ids.recipients, **{"aria-live": "polite"})],
                      className="card card-body mb-3",
                      **{"aria-labelledby": "alerte-destinataires-titre"}),
@@ -276,9 +275,8 @@ def _recipients(selected, departement):
     except READ_ERRORS as exc:
         return components.empty_state(failure(exc, PAGE), tone="warning"), 0, no_update, \
             view.selection_text(codes)
-    block = [html.P(view.recipients_text(found, len(codes)), className="mb-2"),
-             view.recipients_table(found, names)]
-    return block, len(found), figure, view.selection_text(codes)
+    return (view.recipients_block(found, len(codes), names), len(found), figure,
+            view.selection_text(codes))
 
 
 @callback(Output(Ids.counts, "children"), Output(Ids.offending, "children"),

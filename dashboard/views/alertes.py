@@ -43,6 +43,12 @@ FUNCTION_LABELS: dict[str, str] = {
     "maire": "Maire", "adjoint": "Adjoint au maire", "conseiller_municipal":
     "Conseiller municipal", "secretaire_mairie": "Secrétaire de mairie",
 }
+#: a function in a count of several (« 9 maires, 3 adjoints au maire »), lower case
+FUNCTION_PLURALS: dict[str, str] = {
+    "maire": "maires", "adjoint": "adjoints au maire",
+    "conseiller_municipal": "conseillers municipaux",
+    "secretaire_mairie": "secrétaires de mairie",
+}
 CHANNEL_LABELS: dict[str, str] = {
     "formulaire_papier": "Formulaire papier", "courriel": "Courriel",
     "application_gendelus": "Application GendElus", "entretien_mairie": "Entretien en mairie",
@@ -55,6 +61,15 @@ LOCAL_TZ = ZoneInfo("Europe/Paris")
 
 def plural(n: int) -> str:
     return "s" if abs(n) > 1 else ""
+
+
+def function_count(function, n: int) -> str:
+    """« 1 maire », « 9 maires », « 3 adjoints au maire » (French: 0 and 1 singular)."""
+    if abs(n) > 1 and function in FUNCTION_PLURALS:
+        name = FUNCTION_PLURALS[function]
+    else:
+        name = label(FUNCTION_LABELS, function).lower()
+    return f"{format_number(n)} {name}"
 
 
 def missing(value) -> bool:

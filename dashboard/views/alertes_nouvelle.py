@@ -17,7 +17,7 @@ from dash import html
 
 from dashboard.core.components import data_table
 from dashboard.core.formatting import format_number
-from dashboard.views.alertes import FUNCTION_LABELS, label, plural
+from dashboard.views.alertes import FUNCTION_LABELS, function_count, label, plural
 
 FORM = "alerte"
 #: the composer's fields, in the page's order: (name, label); the labels are the visible ones
@@ -98,25 +98,30 @@ def counts_block(c: Counts) -> list:
 RECIPIENT_COLUMNS = {"commune": "Commune", "fonction_texte": "Fonction", "numero": "Numéro"}
 
 
-def by_function(recipients: pd.DataFrame) -> list[tuple[str, int]]:
-    """(function in French, count) of the recipients, most numerous first."""
-    if recipients.empty:
-        return []
-    counted = recipients["fonction"].value_counts()
-    rows = [(label(FUNCTION_LABELS, f), int(n)) for f, n in counted.items()]
-    return sorted(rows, key=lambda r: (-r[1], r[0]))
-
-
 def recipients_text(recipients: pd.DataFrame, communes: int) -> str:
     n = len(recipients)
     if communes == 0:
         return "Choisissez au moins une commune : les destinataires s'affichent ici."
     if n == 0:
         where = "cette commune" if communes == 1 else f"ces {format_number(communes)} communes"
-        return f"Aucun destinataire : aucun élu n'a accepté les alertes SMS dans {where}."
-    detail = ", ".join(f"{format_number(k)} {name.lower()}" for name, k in by_function(recipients))
+        return (f"Aucun destinataire : aucun élu n'a accepté les alertes SMS avec un numéro de "
+                f"mobile dans {where}. L'alerte ne peut pas être soumise : ajoutez une commune "
+                "dont un élu les a acceptées.")
+    counted = recipients["fonction"].value_counts()
+    detail = ", ".join(function_count(f, int(k)) for f, k in sorted(
+        counted.items(), key=lambda fk: (-fk[1], label(FUNCTION_LABELS, fk[0]))))
     return (f"{format_number(n)} destinataire{plural(n)} (élus ayant accepté les alertes) dans "
             f"{format_number(communes)} commune{plural(communes)} : {detail}.")
+
+
+def recipients_block(recipients: pd.DataFrame, communes: int, names: Mapping[str, str]
+                     ) -> list:
+    """The recipients said and listed; none in the communes chosen is a warning, said before
+    the submission (which the server would refuse)."""
+    nobody = communes > 0 and recipients.empty
+    return [html.P(recipients_text(recipients, communes), id="alerte-destinataires-texte",
+                   className="alert alert-warning mb-2" if nobody else "mb-2"),
+            recipients_table(recipients, names)]
 
 
 def recipients_table(recipients: pd.DataFrame, names: Mapping[str, str]) -> html.Table | None:

@@ -171,8 +171,9 @@ def test_recipients_are_counted_live_by_function_with_masked_numbers(app):
     assert out["alerte-nombre-destinataires"]["data"] == 4
     shown = as_text(out["alerte-destinataires"]["children"])
     assert "4 destinataires" in shown and "2 communes" in shown
-    assert "2 maire" in shown and "1 adjoint au maire" in shown
-    assert "1 secrétaire de mairie" in shown and "Conseiller" not in shown  # no opt-in
+    # « 2 maires », in the plural (issue #19: « 9 maire, 3 adjoint au maire »)
+    assert "2 maires, 1 adjoint au maire, 1 secrétaire de mairie." in shown
+    assert "Conseiller" not in shown  # no opt-in
     assert "+33 6 •• •• •• 01" in shown and "39 98 01 01" not in shown and "0101" not in shown
     figure = out["alerte-carte"]["figure"]["data"][0]
     assert dict(zip(figure["locations"], figure["z"], strict=True)) == {"35047": 1, "35066": 1}
@@ -273,6 +274,29 @@ def test_a_submission_is_stored_once_and_errors_are_summarised(app):
     assert "Alerte déjà soumise" in as_text(again["alerte-resultat"])
     assert "/alertes/alerte?id=AL-" in as_text(first["alerte-resultat"])
     assert first["alerte-cle"]["data"] != key
+
+
+def test_an_alert_nobody_would_receive_is_said_then_refused_and_audited(app):
+    """Javené's only élu opts out: the composer says at once that nobody would receive an
+    alert there, and a submission is refused with that reason (audited), nothing stored."""
+    commandant = client_for(app, "cdt35")
+    assert "désinscrit" in as_text(_ok(_opt_out(app, commandant, "CT-35142-1")))
+    out = _ok(_recipients(app, commandant, ["35142"]))
+    assert out["alerte-nombre-destinataires"]["data"] == 0
+    said = as_text(out["alerte-destinataires"])
+    assert "Aucun destinataire" in said and "ne peut pas être soumise" in said
+    assert "alert-warning" in said
+    before = (_count(app, alertes), _count(app, audit_log,
+                                          audit_log.c.action == "alerte_sans_destinataire"))
+    refused = _ok(_submit(app, commandant, ["35142"], "Gendarmerie : rodéos ce soir.",
+                          _key(commandant)))
+    summary = as_text(refused["alerte-resultat"])
+    assert "Le formulaire contient 1 erreur" in summary and "aucun destinataire" in summary
+    assert "#alerte-communes" in summary  # the error leads to the communes' field
+    assert "aucun destinataire" in as_text(refused["alerte-erreur-communes"])
+    assert (_count(app, alertes), _count(app, audit_log, audit_log.c.action
+                                         == "alerte_sans_destinataire")) == (before[0],
+                                                                             before[1] + 1)
 
 
 # --- four eyes, progress, exports ------------------------------------------------------------

@@ -91,14 +91,27 @@ def test_recipients_by_function_most_numerous_first():
                           "code_commune": ["35047", "35047", "35066", "35066"],
                           "fonction": ["maire", "adjoint", "maire", "secretaire_mairie"],
                           "telephone": ["+33 6 •• •• •• 01"] * 4, "origine": ["importé"] * 4})
-    assert composer.by_function(frame)[0] == ("Maire", 2)
     text = composer.recipients_text(frame, 2)
-    assert text.startswith("4 destinataires") and "2 maire" in text
-    assert "1 secrétaire de mairie" in text
+    assert text == ("4 destinataires (élus ayant accepté les alertes) dans 2 communes : "
+                    "2 maires, 1 adjoint au maire, 1 secrétaire de mairie.")
     assert "Choisissez" in composer.recipients_text(frame.head(0), 0)
-    assert "Aucun destinataire" in composer.recipients_text(frame.head(0), 3)
+    nobody = composer.recipients_text(frame.head(0), 3)
+    assert nobody.startswith("Aucun destinataire") and "ne peut pas être soumise" in nobody
+    warning = _text(composer.recipients_block(frame.head(0), 1, {}))
+    assert "alert-warning" in warning and "cette commune" in warning
+    assert "alert-warning" not in _text(composer.recipients_block(frame, 2, {}))
     table = _text(composer.recipients_table(frame, {"35047": "Bruz"}))
     assert "Bruz (35047)" in table and "Secrétaire de mairie" in table
+
+
+@pytest.mark.parametrize(("function", "n", "said"), [
+    ("maire", 9, "9 maires"), ("maire", 1, "1 maire"), ("maire", 0, "0 maire"),
+    ("adjoint", 3, "3 adjoints au maire"), ("adjoint", 1, "1 adjoint au maire"),
+    ("conseiller_municipal", 2, "2 conseillers municipaux"),
+    ("secretaire_mairie", 1_204, "1\u202f204 secrétaires de mairie"),
+])
+def test_functions_agree_with_their_number(function, n, said):
+    assert common.function_count(function, n) == said
 
 
 def test_the_area_map_colours_the_selection_and_clicks_toggle():
