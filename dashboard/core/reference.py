@@ -33,6 +33,19 @@ def data_months(warehouse, today: date | None = None) -> tuple[date, date, bool]
     return first_month or last_month, last_month, True
 
 
+def activity_months(warehouse, today: date | None = None
+                    ) -> tuple[date, date, date | None]:
+    """The months a profile offers: from the first month with recorded facts (without any,
+    three years back) to this month — what the units enter (consultations, complaints,
+    trainings, immersions, diagnostics) is published within a minute, up to today — and the
+    last month with recorded facts (None: none loaded), where the facts' figures stop."""
+    first_month, last_month = fact_months(warehouse)
+    now = month_start(today or clock.today())
+    if last_month is None:
+        return add_months(now, -35), now, None
+    return first_month or last_month, max(now, last_month), last_month
+
+
 def units(warehouse, departements: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Compagnies (compagnie_id, nom, departement) and brigades (brigade_id, nom, departement)
     of the given départements."""

@@ -98,6 +98,16 @@ class Period:
     def end_exclusive(self) -> date:
         return add_months(self.end, 1)
 
+    def until(self, last: date | None) -> Period | None:
+        """The months of the period up to the month ``last`` (None: no limit); None when the
+        period starts after it (e.g. the months with recorded facts, which stop at the last
+        complete month, of a period that reaches today)."""
+        if last is None or last >= self.end:
+            return self
+        if last < self.start:
+            return None
+        return Period(self.start, month_start(last))
+
     def previous(self) -> Period:
         """The period of the same length just before."""
         return Period(add_months(self.start, -self.months), add_months(self.start, -1))

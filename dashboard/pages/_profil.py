@@ -10,6 +10,7 @@ gets a 403).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
 import dash
@@ -21,8 +22,9 @@ from dashboard.core import warehouse as data
 from dashboard.core.export import to_csv_bytes
 from dashboard.core.filters import FilterIds, filter_bar, register_address_sync
 from dashboard.core.messages import READ_ERRORS, failure
-from dashboard.core.reference import data_months
-from dashboard.core.scope import Period, Scope, ScopeError
+from dashboard.core.page_state import first
+from dashboard.core.reference import activity_months
+from dashboard.core.scope import Period, Scope, ScopeError, add_months
 from dashboard.queries.profils import ProfileReader
 from dashboard.views.profils import SECTIONS, Profile, Section
 from etl import clock
@@ -102,12 +104,12 @@ def page(ids: ProfileIds, kind: str, title: str, code: str | None, debut, fin,
     problems = []
     try:
         warehouse = data.get_warehouse()
-        first_month, last, _has_facts = data_months(warehouse)
+        first_month, last, facts_until = activity_months(warehouse)
         try:
-            period = Period.parse(debut, fin, last)
+            period = profile_period(debut, fin, last, facts_until)
         except ScopeError as exc:
             problems.append(f"{exc} La période par défaut est affichée.")
-            period = Period.parse(None, None, last)
+            period = profile_period(None, None, last, facts_until)
         card = header(warehouse, code, period)
     except READ_ERRORS as exc:
         return _message(ids, title, components.empty_state(failure(exc, kind), tone="warning"),
@@ -125,6 +127,19 @@ def page(ids: ProfileIds, kind: str, title: str, code: str | None, debut, fin,
         ], className="mb-4", **{"aria-labelledby": f"{ids.prefix}-chiffres-titre"}),
         dcc.Loading(html.Div(id=ids.sections), delay_show=300),
     ])
+
+
+def profile_period(debut, fin, last: date, facts_until: date | None) -> Period:
+    """The period of a profile's address; by default the last 12 months with recorded facts
+    and on to this month (``last``), so that what a unit entered today is counted (the facts'
+    own figures stop at ``facts_until``: :meth:`Period.until`)."""
+    if first(debut) or first(fin):
+        return Period.parse(first(debut), first(fin), last)
+    start = add_months(facts_until or last, -11)
+    try:
+        return Period.parse(start.strftime("%Y-%m"), last.strftime("%Y-%m"), last)
+    except ScopeError:  # facts ten years old: the last 12 months
+        return Period.parse(None, None, last)
 
 
 def _message(ids: ProfileIds, title: str, message, skeleton: list) -> html.Div:
@@ -199,8 +214,10 @@ def _profile(view: dict | None, kind: str) -> Profile:
         raise Forbidden("Ce territoire n'est pas dans votre périmètre.")
     # the roles that send alerts read the élus' numbers (never the préfets' or the analysts')
     phones = user.can(Capability.SEE_PHONE_NUMBERS)
-    reader = ProfileReader(warehouse, scope, period, with_phone=phones)
-    return Profile(reader, scope, period, phones, prefix=dash.get_relative_path("/"))
+    _first, _last, facts_until = activity_months(warehouse)
+    reader = ProfileReader(warehouse, scope, period, with_phone=phones, facts_until=facts_until)
+    return Profile(reader, scope, period, phones, prefix=dash.get_relative_path("/"),
+                   facts_until=facts_until)
 
 
 def register_callbacks(ids: ProfileIds, kind: str) -> None:

@@ -70,16 +70,18 @@ def population(warehouse: Warehouse, scope: Scope) -> int:
     return int(run(warehouse, sql, params)["population"].iloc[0])
 
 
-def communes_table(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+def communes_table(warehouse: Warehouse, scope: Scope, period: Period,
+                   facts: Period | None) -> pd.DataFrame:
     """One row per commune of the territory (a brigade's communes), in one query: recorded
-    facts, complaints from élus (COMPLAINTS_RULE), DCAS consultations and training
-    attendances of the period, and the last cyber score up to its end."""
+    facts (of ``facts``, the period's months with recorded facts; None: none),
+    complaints from élus (COMPLAINTS_RULE), DCAS consultations and training attendances of
+    the period, and the last cyber score up to its end."""
     sql, params = scoped(
         """
         WITH u AS (SELECT c.code, c.nom, c.population FROM communes AS c WHERE /*scope*/),
         f AS (
             SELECT code_commune AS code, sum(nombre) AS faits FROM facts_monthly
-            WHERE code_commune IN (SELECT code FROM u) AND mois BETWEEN $debut AND $fin
+            WHERE code_commune IN (SELECT code FROM u) AND mois BETWEEN $debut AND $faits_fin
             GROUP BY code_commune
         ),
         p AS (
@@ -118,13 +120,19 @@ def communes_table(warehouse: Warehouse, scope: Scope, period: Period) -> pd.Dat
         LEFT JOIN t USING (code) LEFT JOIN y USING (code)
         ORDER BY u.nom
         """, scope)
-    return run(warehouse, sql, params | period_params(period))
+    facts_end = add_months(period.start, -1) if facts is None else facts.end
+    return run(warehouse, sql, params | period_params(period) | {"faits_fin": facts_end})
 
 
 # --- activity ----------------------------------------------------------------------------------
 
-def facts_by_month(warehouse: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
-    """Facts per month and category, from 12 months before the period to its end."""
+def facts_by_month(warehouse: Warehouse, scope: Scope, period: Period | None) -> pd.DataFrame:
+    """Facts per month and category, from 12 months before the period to its end (None: no
+    month, no row)."""
+    if period is None:
+        return pd.DataFrame({"mois": pd.Series(dtype="datetime64[us]"),
+                             "categorie": pd.Series(dtype="object"),
+                             "nombre": pd.Series(dtype="int64")})
     sql, params = _communes(
         """
         SELECT f.mois, f.categorie, CAST(sum(f.nombre) AS BIGINT) AS nombre
@@ -302,7 +310,7 @@ def _reads() -> dict[str, Callable[[ProfileReader], object]]:
         return lambda r: globals()[name](r.warehouse, r.scope, r.period)
 
     return {
-        "facts": lambda r: facts_by_month(r.warehouse, r.scope, r.period),
+        "facts": lambda r: facts_by_month(r.warehouse, r.scope, r.facts_period),
         "population": lambda r: population(r.warehouse, r.scope),
         "complaints": per("complaints"),
         "alerts": per("alerts"),
@@ -316,7 +324,8 @@ def _reads() -> dict[str, Callable[[ProfileReader], object]]:
         # every ZGN commune of the brigades concerned, for the expected presence
         "presence_rows": lambda r: carte.presence(r.warehouse, r.scope, "commune", r.period),
         # the brigade's communes, one row each, with their figures
-        "communes_table": per("communes_table"),
+        "communes_table": lambda r: communes_table(r.warehouse, r.scope, r.period,
+                                                   r.facts_period),
         # the SMS delivery of the territory, counted as on the Carte and overview pages
         "sms": lambda r: carte.alerts(r.warehouse, r.scope, r.scope.level, r.period),
     }
@@ -329,12 +338,16 @@ class ProfileReader:
     """The frames of one territory's profile (``commune:<code>`` or ``brigade:<id>``), each
     read at most once; :meth:`prefetch` runs those a page needs side by side (DuckDB works
     outside Python's lock, so two cores serve two queries). ``with_phone``: whether élus'
-    phone numbers may be read (the page decides from the user's role)."""
+    phone numbers may be read (the page decides from the user's role); ``facts_until``: the
+    last month with recorded facts, where the facts' reads stop (:attr:`facts_period`) while
+    the units' entries are read over the whole period, up to today."""
 
     def __init__(self, warehouse: Warehouse, scope: Scope, period: Period,
-                 with_phone: bool = False) -> None:
+                 with_phone: bool = False, facts_until=None) -> None:
         self.warehouse, self.scope, self.period = warehouse, scope, period
         self.with_phone = with_phone
+        #: the period's months with recorded facts (None: none of them)
+        self.facts_period = period.until(facts_until)
         self._results: dict[str, object] = {}
 
     def get(self, name: str):

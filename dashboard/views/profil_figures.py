@@ -13,8 +13,21 @@ from dashboard.views.charts import SEPARATORS
 from etl.sources.categories import CATEGORIES, PER_DWELLING
 
 
-def monthly_trend(facts: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """One row per month of the period: facts, and facts of the same month a year earlier."""
+def facts_note(period: Period, facts_period: Period | None) -> str:
+    """What the facts' figures cover when ``period`` runs past the last month with recorded
+    facts (``facts_period``: :meth:`Period.until`), said after a sentence; « » otherwise."""
+    if facts_period is period:
+        return ""
+    if facts_period is None:
+        return " Aucun mois de la période n'a encore de faits publiés."
+    return f" Faits publiés jusqu'à {Period(facts_period.end, facts_period.end).label()}."
+
+
+def monthly_trend(facts: pd.DataFrame, period: Period | None) -> pd.DataFrame:
+    """One row per month of the period: facts, and facts of the same month a year earlier
+    (None: no month)."""
+    if period is None:
+        return pd.DataFrame(columns=["mois", "mois_label", "faits", "faits_an_passe"])
     months = [add_months(period.start, i) for i in range(period.months)]
     totals = facts.assign(mois=pd.to_datetime(facts["mois"]).dt.date).groupby("mois")[
         "nombre"].sum() if len(facts) else pd.Series(dtype="int64")

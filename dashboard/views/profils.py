@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -29,6 +30,7 @@ from dashboard.views.profil_figures import (
     alerts_table,
     by_category,
     dcas_themes,
+    facts_note,
     monthly_trend,
     presence_figure,
     presence_table,
@@ -60,12 +62,16 @@ class Profile:
     (:class:`dashboard.queries.profils.ProfileReader`, each query run once);
     side by side (DuckDB works outside Python's lock, so two cores serve two queries).
     ``phones``: the élus' numbers are shown (the page asks the user's role for
-    ``Capability.SEE_PHONE_NUMBERS``)."""
+    ``Capability.SEE_PHONE_NUMBERS``). ``facts_until``: the last month with recorded facts,
+    where the facts' figures stop (the units' entries run to the period's end, today)."""
 
     def __init__(self, reader, scope: Scope, period: Period, phones: bool = False,
-                 prefix: str = "/") -> None:
+                 prefix: str = "/", facts_until: date | None = None) -> None:
         self.reader, self.scope, self.period, self.phones = reader, scope, period, phones
         self.prefix = prefix  # the app's path prefix, for links
+        #: the period's months with recorded facts (None: none of them yet), and what it says
+        self.facts_period = period.until(facts_until)
+        self.facts_note = facts_note(period, self.facts_period)
         self._results: dict[str, object] = {}
 
     def _get(self, name: str):
@@ -106,7 +112,7 @@ class Profile:
 
     # --- figures of the period ----------------------------------------------------------------
     def kpis(self) -> list[Kpi]:
-        trend = monthly_trend(self.facts, self.period)
+        trend = monthly_trend(self.facts, self.facts_period)
         faits, before = int(trend["faits"].sum()), int(trend["faits_an_passe"].sum())
         change = measures.percent_change(pd.Series([faits]), pd.Series([before])).iloc[0]
         rate = safe_ratio(faits, self.population)
@@ -133,9 +139,11 @@ class Profile:
         else:
             cyber_detail = "aucun autodiagnostic"
         fact_detail = (f"{format_number(None if rate is None else rate * 1000, 1)} pour 1 000 "
-                       f"habitants ; {indicators_view.format_value(change, _CHANGE)} sur un an")
+                       f"habitants ; {indicators_view.format_value(change, _CHANGE)} sur un "
+                       f"an.{self.facts_note}")
         return [
-            Kpi("faits", "Faits enregistrés", format_number(faits), fact_detail),
+            Kpi("faits", "Faits enregistrés",
+                format_number(faits if self.facts_period else None), fact_detail),
             Kpi("plaintes", "Plaintes d'élus", format_number(len(self.complaints)),
                 "atteintes aux élus, par date des faits"),
             Kpi("alertes", "Alertes SMS envoyées", format_number(len(sent)),
@@ -159,23 +167,25 @@ class Profile:
                 if (self.scope.level in kinds)]
 
     def _facts_trend(self) -> Section:
-        trend = monthly_trend(self.facts, self.period)
+        trend = monthly_trend(self.facts, self.facts_period)
         has = bool(trend["faits"].sum() or trend["faits_an_passe"].sum())
         return Section(
             "faits_mensuels", "Faits enregistrés par mois", trend if has else trend.iloc[0:0],
             {"mois_label": "Mois", "faits": "Faits",
              "faits_an_passe": "Même mois, un an plus tôt"},
-            "Faits enregistrés par la gendarmerie, par mois, comparés à l'année précédente.",
-            "Aucun fait enregistré sur la période.", figure=trend_figure(trend) if has else None)
+            "Faits enregistrés par la gendarmerie, par mois, comparés à l'année précédente."
+            + self.facts_note, "Aucun fait enregistré sur la période." + self.facts_note,
+            figure=trend_figure(trend) if has else None)
 
     def _facts_categories(self) -> Section:
-        table = by_category(self.facts, self.period, self.population)
+        table = by_category(self.facts, self.facts_period or self.period, self.population)
         return Section(
             "faits_categories", "Faits par catégorie", table,
             {"categorie": "Catégorie", "faits": "Période", "faits_an_passe": "Un an plus tôt",
              "evolution": "Évolution (%)", "taux": "Pour 1 000 habitants"},
-            "Faits enregistrés par catégorie (évolution non calculée sous 5 faits).",
-            "Aucun fait enregistré sur la période.", {"evolution": 1, "taux": 2})
+            "Faits enregistrés par catégorie (évolution non calculée sous 5 faits)."
+            + self.facts_note, "Aucun fait enregistré sur la période." + self.facts_note,
+            {"evolution": 1, "taux": 2})
 
     def _ssmsi(self) -> Section:
         table = ssmsi_table(self._get("ssmsi"))
