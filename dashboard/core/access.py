@@ -13,6 +13,7 @@ import logging
 import reprlib
 from dataclasses import dataclass
 from typing import NoReturn
+from urllib.parse import urlencode
 
 import flask
 from werkzeug.exceptions import BadRequest, Forbidden
@@ -173,6 +174,15 @@ def allowed(user, scope: Scope, departement: str | None, brigade_of_commune=None
     """Whether ``user`` may see ``scope`` (whose département is ``departement``): the scope
     rule of :func:`etl.roles.sees`."""
     return roles.sees(user, scope.level, scope.code, departement, brigade_of_commune)
+
+
+def home_path(user) -> str:
+    """The page a user lands on after signing in (the address asked for being the home
+    page): a brigade on its own profile, which has its figures, entries and links; the others
+    on the organisation page (``/``), which shows their territory."""
+    if user.by_brigade and user.brigade_id:
+        return "/brigade?" + urlencode({"id": user.brigade_id})
+    return "/"
 
 
 def default_scope(user) -> Scope:

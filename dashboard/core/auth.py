@@ -25,7 +25,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import escape
 
 from dashboard.core import security
-from dashboard.core.access import current_user
+from dashboard.core.access import current_user, home_path
 from dashboard.core.accounts import (
     LOGIN_MAX,
     PASSWORD_MAX,
@@ -90,6 +90,15 @@ def _safe_next(target: str | None) -> str:
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//") \
             or "\\" in target:
         return "/"
+    return target
+
+
+def _landing(user, target: str) -> str:
+    """Where a sign-in leads: the page asked for (``?next=``), except the home page, which is
+    replaced by the user's own (``access.home_path``: a brigade's profile)."""
+    root = flask.request.script_root
+    if target in ("/", root, root + "/"):
+        return root + home_path(user)
     return target
 
 
@@ -207,7 +216,7 @@ def init_auth(server: flask.Flask, settings: Settings, dash_app=None) -> None:
         flask.session[SESSION_KEY] = open_session(engine, user.login, address, max_age)
         flask.session.permanent = True
         audit(engine, "connexion", user.login, user.role, address)
-        return flask.redirect(_safe_next(flask.request.args.get("next")))
+        return flask.redirect(_landing(user, _safe_next(flask.request.args.get("next"))))
 
     @server.route("/deconnexion", methods=["POST"])
     def deconnexion():

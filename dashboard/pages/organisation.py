@@ -13,6 +13,7 @@ from dashboard.queries import organisation as queries
 from dashboard.views import organisation as view
 from dashboard.views import organisation_indicators as indicators
 from dashboard.views.charts import empty_figure
+from etl.roles import Capability
 
 dash.register_page(
     __name__,
@@ -45,16 +46,27 @@ def _indicator_options(level: str) -> list[dict[str, str]]:
     return [{"label": i.label, "value": i.key} for i in indicators.indicators_for(level)]
 
 
+#: where a brigade's work is, offered instead of its département's organisation:
+#: (label, address, capability needed)
+BRIGADE_LINKS = (("Mes saisies du mois", "/saisie/mes-saisies", Capability.ENTER_RECORDS),
+                 ("Nouvelle saisie (DCAS, plainte, formation…)", "/saisie/dcas",
+                  Capability.ENTER_RECORDS),
+                 ("Suivi des attentes DCAS", "/suivi-dcas", Capability.FOLLOW_DCAS))
+
+
 def _brigade_only(user) -> html.Div:
     """The brigade role sees its brigade and its communes, not its département's organisation
-    (``access.check_departement`` refuses it): the page says where its figures are."""
+    (``access.check_departement`` refuses it): the page leads to its own pages instead, its
+    profile first (where a brigade lands after signing in)."""
+    links = [("Ouvrir la fiche de votre brigade (chiffres, communes, saisies publiées)",
+              access.home_path(user))] + [(label, path) for label, path, needs in BRIGADE_LINKS
+                                          if user.can(needs)]
     return html.Div([
         html.H1("Organisation territoriale", className="h3 mb-1"),
-        components.empty_state([
-            "Votre rôle donne accès aux données de votre brigade, pas à l'organisation du "
-            "département. ", dcc.Link("Ouvrir la fiche de votre brigade",
-                                      href=dash.get_relative_path(f"/brigade?id={user.brigade_id}")),
-            "."], tone="info"),
+        html.P("L'organisation du département se consulte à l'échelon du groupement ; votre "
+               "brigade a ses propres pages :", className="text-body-secondary"),
+        html.Ul([html.Li(dcc.Link(label, href=dash.get_relative_path(path)))
+                 for label, path in links], id="organisation-brigade-liens"),
         dcc.Store(id=Ids.shown, data=None),
     ])
 
