@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import NoReturn
 
 import pandas as pd
 from sqlalchemy import select
@@ -22,6 +24,7 @@ from werkzeug.exceptions import BadRequest, Forbidden
 from dashboard.core import access
 from dashboard.core import warehouse as data
 from dashboard.core.cache import Lru
+from etl import clock
 from etl.ops import records
 from etl.ops.record_tables import FORM_SOURCES, IDEMPOTENCY_KEY_MAX
 from etl.ops.store import audit, record_tables
@@ -42,6 +45,13 @@ COMMUNE_COLUMNS = ["code", "nom", "brigade_id"]
 
 #: the scoped fields of the form sources: commune fields must be the user's communes, brigade
 #: fields his brigade (or one of his département's)
+#: the forms « Mes saisies » lists (the élus' alert contacts are the alert pages'), and at most
+#: how many of each
+ENTRY_SOURCES = ("dcas", "complaints", "trainings", "immersions", "diagnostics")
+ENTRIES_MAX = 300
+ENTRY_COLUMNS = ["source", "id", "version", "ident", "commune", "date", "created_by",
+                 "created_at"]
+
 SCOPED: dict[str, str] = {f.name: f.kind for s in FORM_SOURCES.values() for f in s.fields
                           if f.kind in ("insee", "brigade")}
 assert all(f.kind == SCOPED[f.name] for s in FORM_SOURCES.values() for f in s.fields
@@ -58,10 +68,8 @@ def new_form_key() -> str:
 
 # --- who writes what ---------------------------------------------------------------------------
 
-def writable_communes(user: access.User, warehouse: data.Warehouse) -> pd.DataFrame:
-    """The communes ``user`` may enter records for [code, nom, brigade_id], by name: a
-    brigade's communes, a commandant's département, an administrator's département (all
-    communes without one); none for the read-only roles."""
+def commune_scope(user: access.User) -> dict | None:
+    """The SQL parameters of the communes ``user`` writes for (None: none at all)."""
     brigade = departement = None
     if user.by_brigade:
         brigade = user.brigade_id
@@ -69,6 +77,16 @@ def writable_communes(user: access.User, warehouse: data.Warehouse) -> pd.DataFr
         departement = user.departement
     if not user.can(Capability.ENTER_RECORDS) or (
             not user.works_nationally and not (brigade or departement)):
+        return None
+    return {"brigade": brigade, "departement": departement}
+
+
+def writable_communes(user: access.User, warehouse: data.Warehouse) -> pd.DataFrame:
+    """The communes ``user`` may enter records for [code, nom, brigade_id], by name: a
+    brigade's communes, a commandant's département, an administrator's département (all
+    communes without one); none for the read-only roles."""
+    params = commune_scope(user)
+    if params is None:
         return pd.DataFrame(columns=COMMUNE_COLUMNS)
     return warehouse.query_reference(
         """
@@ -77,7 +95,7 @@ def writable_communes(user: access.User, warehouse: data.Warehouse) -> pd.DataFr
         WHERE ($brigade IS NULL OR brigade_id = $brigade)
           AND ($departement IS NULL OR departement = $departement)
         ORDER BY nom, code
-        """, {"brigade": brigade, "departement": departement})
+        """, params)
 
 
 def _brigades(user: access.User, warehouse: data.Warehouse) -> set[str] | None:
@@ -178,9 +196,13 @@ def check_request(user: access.User, source_name: str, values, form_key=None) ->
           and (form_key is None or (isinstance(form_key, str)
                                     and len(form_key) <= IDEMPOTENCY_KEY_MAX)))
     if not ok:
-        audit(access.ops_engine(), "requete_invalide", user.login,
-              f"saisie {source_name} : {access.shown(values)}", access.client_address())
-        raise BadRequest(INVALID)
+        invalid(user, f"saisie {source_name} : {access.shown(values)}")
+
+
+def invalid(user: access.User, what: str, message: str = INVALID) -> NoReturn:
+    """A French 400 for a request no page sends, audited as ``requete_invalide``."""
+    audit(access.ops_engine(), "requete_invalide", user.login, what, access.client_address())
+    raise BadRequest(message)
 
 
 def submit_form(source_name: str, values: dict, form_key: str) -> records.Result:
@@ -216,6 +238,27 @@ def correct_form(source_name: str, record_id, changes: dict,
                                expected_version=expected_version,
                                address=access.client_address())
     except PermissionError as exc:
+        raise Forbidden(str(exc)) from exc
+
+
+def delete_form(source_name, record_id, expected_version, reason) -> records.Result:
+    """Deletes (soft) a stored record a page showed at ``expected_version``, with the user's
+    ``reason`` (in its audit record): through the door, for a writer whose scope holds the
+    record (else 403, audited); changed meanwhile: STALE; gone: NOT_FOUND; no reason: its
+    French error under ``records.REASON``. Values a page never sends: a French 400, audited."""
+    user = require_writer()
+    ok = (source_name in ENTRY_SOURCES and all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31
+        for v in (record_id, expected_version))
+          and (reason is None or (isinstance(reason, str) and len(reason) <= MAX_REQUEST_TEXT)))
+    if not ok:
+        invalid(user, f"suppression {access.shown(source_name)} n° {access.shown(record_id)}")
+    warehouse = data.get_warehouse()
+    try:
+        return records.delete(access.ops_engine(), source_name, record_id, user.login,
+                              scope_check_for(user, warehouse), expected_version=expected_version,
+                              address=access.client_address(), reason=reason or "")
+    except PermissionError as exc:  # audited by records
         raise Forbidden(str(exc)) from exc
 
 
@@ -264,6 +307,44 @@ def stored_records(source_name: str, user: access.User, warehouse: data.Warehous
     return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
 
 
+def _first_date(source_name: str) -> str:
+    return next(f.name for f in FORM_SOURCES[source_name].fields
+                if f.kind in ("date", "datetime"))
+
+
+def month_start_utc(today: date | None = None) -> datetime:
+    """The first instant of France's current month, as the store's times are kept (UTC)."""
+    today = today or clock.today()
+    return datetime(today.year, today.month, 1, tzinfo=clock.LOCAL_TZ).astimezone(
+        UTC).replace(tzinfo=None)
+
+
+def entries_since(user: access.User, warehouse: data.Warehouse, since: datetime,
+                  limit: int = ENTRIES_MAX) -> pd.DataFrame:
+    """The records of every form (:data:`ENTRY_SOURCES`) entered since ``since`` (UTC) for the
+    user's communes (all of them for a national reach), deleted ones left out, newest first:
+    source, id, version, ident, commune, date, created_by, created_at (at most ``limit`` of
+    each form)."""
+    communes = None if user.works_nationally else sorted(
+        writable_communes(user, warehouse)["code"])
+    rows = []
+    with access.ops_engine().connect() as con:
+        for name in ENTRY_SOURCES:
+            table, source = record_tables[name], FORM_SOURCES[name]
+            commune = table.c[_commune_field(name)]
+            query = select(table.c.id, table.c.version, table.c[source.key[0]].label("ident"),
+                           commune.label("commune"), table.c[_first_date(name)].label("date"),
+                           table.c.created_by, table.c.created_at).where(
+                table.c.deleted.is_(False), table.c.created_at >= since)
+            if communes is not None:
+                query = query.where(commune.in_(communes))
+            query = query.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
+            rows += [{"source": name, **dict(r)} for r in con.execute(query).mappings()]
+    frame = pd.DataFrame(rows, columns=ENTRY_COLUMNS)
+    return frame.sort_values(["created_at", "source", "id"], ascending=False,
+                             ignore_index=True)
+
+
 def imported_records(warehouse: data.Warehouse, source_name: str, commune: str,
                      limit: int = 50) -> pd.DataFrame:
     """The warehouse's rows of ``source_name`` for one commune (loaded from files, or
@@ -279,6 +360,20 @@ def imported_records(warehouse: data.Warehouse, source_name: str, commune: str,
 def history(source_name: str, record_id: int) -> list[dict]:
     """Every version of a stored record, oldest first (``records.history``)."""
     return records.history(access.ops_engine(), source_name, record_id)
+
+
+def record_to_correct(user: access.User, warehouse: data.Warehouse, source_name: str,
+                      asked) -> dict | None:
+    """The stored record an address's ``?corriger=<n°>`` names (None: unknown or deleted),
+    if the user may write for it; else 403, audited."""
+    number = int(asked) if isinstance(asked, str) and asked.isdigit() and len(asked) <= 9 \
+        else None
+    record = stored(source_name, number) if number else None
+    if record is None or record["deleted"]:
+        return None
+    if not scope_check_for(user, warehouse)(record):
+        access.refuse(user, f"correction de {source_name} n° {number}", message=records.DENIED)
+    return record
 
 
 def stored(source_name: str, record_id: int) -> dict | None:

@@ -6,20 +6,23 @@ The session's inputs come from the source's declaration (the forms' builder); th
 a list of rows (« Ajouter un participant », « Retirer »). « Enregistrer » checks the session and
 every attendee first (nothing is stored while one is wrong: each error is shown by its input
 and in the summary), then stores each attendee with the idempotency key « form key + attendee
-index »: a resubmitted page stores nothing twice. The session's id is made from the form
-display's key (``views/saisie_formation.py``), the attendance ids by the store. The rest is
-every form page's (``_formulaire.FormPage``: roles, ids, the layout's frame).
+index »: a resubmitted page stores nothing twice, and the form stays filled after its
+confirmation until « Nouvelle saisie » (one empty attendee row, a new key). The session's id
+is made from the form display's key (``views/saisie_formation.py``), the attendance ids by
+the store. The rest is every form page's (``_formulaire.FormPage``: roles, ids, the layout's
+frame).
 """
 
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, callback, ctx, html
+from dash import ALL, MATCH, Input, Output, State, callback, ctx, html
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import BadRequest
 
 from dashboard.core import access
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
+from dashboard.pages import _communes as commune_search
 from dashboard.pages import _formulaire as formulaire
 from dashboard.pages import _saisie as saisie
 from dashboard.views import saisie as view
@@ -44,15 +47,26 @@ def default_unit(user) -> str | None:
     return f"G{user.departement}" if user.departement else None
 
 
-def _attendees(communes: list) -> list:
+def _attendees(communes: list, searched: bool) -> list:
     """The attendee rows, inside the form after the session's fields."""
     return [
         html.H2("Participants", id="formation-participants-titre", className="h5 mt-2"),
         html.P(f"Au moins un participant, {formation.MAX_ATTENDEES} au plus.",
                className="small text-body-secondary"),
-        html.Div(formation.attendee_list([{}], communes), id=formation.ROWS_ID,
-                 role="group", **{"aria-labelledby": "formation-participants-titre"}),
+        html.Div(formation.attendee_list([{}], communes, searched=searched),
+                 id=formation.ROWS_ID, role="group",
+                 **{"aria-labelledby": "formation-participants-titre"}),
     ]
+
+
+def _rows(user, attendees: list[dict], errors=None, session: dict | None = None) -> list:
+    """The attendee rows drawn again with their values: the user's communes offered (on
+    demand: those chosen in the rows and the session only)."""
+    chosen = [a.get("code_commune_participant") for a in attendees] + [
+        (session or {}).get("code_commune_session")]
+    communes = PAGE.communes(user, data.get_warehouse(), chosen)
+    return formation.attendee_list(attendees, communes, errors,
+                                   searched=commune_search.on_demand(user))
 
 
 # --- the attendee rows -------------------------------------------------------------------------
@@ -106,10 +120,11 @@ def _checked_rows(user, rows: list[dict], key: str) -> dict[int, dict[str, str]]
     return errors
 
 
-def _failed(whole, session_errors, attendee_errors, attendees, communes) -> formulaire.Answer:
+def _failed(whole, session_errors, attendee_errors, attendees, user,
+            session) -> formulaire.Answer:
     return formulaire.Answer(formation.summary(whole, session_errors, attendee_errors),
-                             session_errors, outputs=(formation.attendee_list(
-                                 attendees, communes, attendee_errors),))
+                             session_errors,
+                             outputs=(_rows(user, attendees, attendee_errors, session),))
 
 
 def _store(page, user, session, key, attendee_states) -> formulaire.Answer:
@@ -119,26 +134,33 @@ def _store(page, user, session, key, attendee_states) -> formulaire.Answer:
     saisie.check_request(user, SOURCE, session, key)  # odd shapes: a 400, audited
     if not isinstance(key, str) or not key:
         raise BadRequest(saisie.INVALID)
-    communes = page.communes(user, data.get_warehouse())
     whole, missing = formation.attendee_problems(attendees)
     if whole:
-        return _failed(whole, {}, {}, attendees, communes)
+        return _failed(whole, {}, {}, attendees, user, session)
     ident = formation.session_id(key, formation.session_year(session.get("date_session")))
     rows = formation.attendee_rows(session, attendees, ident)
     session_errors, attendee_errors = formation.split_errors(_checked_rows(user, rows, key))
     for i, reasons in missing.items():  # « manquante » said as the list's own check says
         attendee_errors.setdefault(i, {}).update(reasons)
     if session_errors or attendee_errors:
-        return _failed(None, session_errors, attendee_errors, attendees, communes)
+        return _failed(None, session_errors, attendee_errors, attendees, user, session)
     results = [saisie.submit_form(SOURCE, row, formation.attendee_key(key, i))
                for i, row in enumerate(rows)]
     failed = {i: r.errors for i, r in enumerate(results) if not r.ok}
     if failed:  # stored meanwhile by another form, or a twin submission: said, not hidden
-        return _failed(None, *formation.split_errors(failed), attendees, communes)
+        return _failed(None, *formation.split_errors(failed), attendees, user, session)
     stored = [(r.ident, r.record_id) for r in results]
     replayed = all(r.replayed for r in results)
-    return formulaire.Answer(formation.confirmation(ident, stored, replayed), stored=True,
-                             outputs=(formation.attendee_list([{}], communes),))
+    # the attendees stay as entered: the same form sent again replays (« déjà enregistrée »)
+    return formulaire.Answer(formation.confirmation(ident, stored, replayed), stored=True)
+
+
+def _renew(page, user) -> tuple:
+    """« Nouvelle saisie »: one empty attendee row."""
+    try:
+        return (_rows(user, [{}]),)
+    except READ_ERRORS as exc:
+        return (view.read_only(failure(exc, page.page)),)
 
 
 PAGE = formulaire.register_page(
@@ -150,7 +172,8 @@ PAGE = formulaire.register_page(
           "de la session et des participations sont attribués à l'enregistrement.",
     names=formation.SESSION_FIELDS, inside=_attendees, buttons=[("Ajouter un participant", ADD)],
     defaults=lambda user: {"date_session": clock.today().isoformat(), "unite": default_unit(user)},
-    outputs=[(formation.ROWS_ID, "children")], states=[ATTENDEE_STATE], store=_store)
+    outputs=[(formation.ROWS_ID, "children")], states=[ATTENDEE_STATE], store=_store,
+    renew=_renew)
 layout = PAGE.layout
 
 
@@ -177,7 +200,10 @@ def _edit_rows(_add, _removes, _values):
     else:
         raise PreventUpdate
     try:
-        communes = PAGE.communes(user, data.get_warehouse())
+        return _rows(user, attendees)
     except READ_ERRORS as exc:
         return view.read_only(failure(exc, PAGE.page))
-    return formation.attendee_list(attendees, communes)
+
+
+commune_search.register(
+    {"type": formation.ROW_TYPE, "index": MATCH, "name": "code_commune_participant"})

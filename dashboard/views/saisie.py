@@ -38,6 +38,9 @@ MAX_NUMBER = 32
 #: an enum of at most this many values is answered with radio buttons, else a dropdown
 RADIO_MAX = 5
 REQUIRED = "obligatoire"
+#: a dropdown whose choices come as one types (a national list of communes)
+SEARCH_PLACEHOLDER = "Tapez le nom ou le code de la commune…"
+SEARCH_HINT = "Tapez au moins 2 lettres du nom ou 2 chiffres du code"
 ERROR_PREFIX = "Erreur : "
 
 #: French labels of enum values a humanised value would say badly; the others are humanised
@@ -80,7 +83,8 @@ VALUE_LABELS: dict[str, str] = {
 #: the form pages, for their sub-navigation: (label, path)
 FORM_PAGES = (("DCAS", "/saisie/dcas"), ("Plainte", "/saisie/plainte"),
               ("Formation", "/saisie/formation"), ("Immersion", "/saisie/immersion"),
-              ("Diagnostic cyber", "/saisie/diagnostic"), ("Suivi DCAS", "/suivi-dcas"))
+              ("Diagnostic cyber", "/saisie/diagnostic"), ("Suivi DCAS", "/suivi-dcas"),
+              ("Mes saisies", "/saisie/mes-saisies"))
 
 
 def humanised(value: str) -> str:
@@ -189,12 +193,22 @@ def _group(form: str, f: Field, value, choices) -> html.Fieldset:
     ], className="mb-3 saisie-champ")
 
 
-def _control(form: str, f: Field, value, choices):
+def choice_dropdown(ident, choices: list[tuple[str, str]], value, *, clearable: bool,
+                    searched: bool = False):
+    """A dropdown of (value, label) ``choices``; ``searched``: its options come as one types
+    (the server's search), so it starts with the chosen one only and says so."""
+    extra = {"placeholder": SEARCH_PLACEHOLDER, "labels": {"no_options_found": SEARCH_HINT}} \
+        if searched else {"placeholder": "Choisir…"}
+    return components.dropdown(
+        id=ident, options=[{"label": label, "value": v} for v, label in choices],
+        value=value, clearable=clearable, searchable=True, **extra)
+
+
+def _control(form: str, f: Field, value, choices, searched: bool = False):
     ident = field_id(form, f.name)
     if f.kind in ("enum", "insee", "brigade") or choices is not None:
-        return components.dropdown(
-            id=ident, options=[{"label": label, "value": v} for v, label in _options(f, choices)],
-            value=value, clearable=not f.required, searchable=True, placeholder="Choisir…")
+        return choice_dropdown(ident, _options(f, choices), value, clearable=not f.required,
+                               searched=searched)
     today = clock.today().isoformat()
     if f.kind == "date":
         return dbc.Input(id=ident, type="date", value=value, required=f.required,
@@ -216,19 +230,27 @@ def _control(form: str, f: Field, value, choices):
                      maxLength=MAX_CODE)
 
 
+def label_id(form: str, name: str) -> str:
+    """The id of a field's visible label (what names its dropdown and the dropdown's search box
+    and list: ``assets/dropdowns.js``)."""
+    return f"{form}-libelle-{name}"
+
+
 def field_input(form: str, source: Source, name: str, value=None,
-                choices: list[tuple[str, str]] | None = None) -> html.Div:
+                choices: list[tuple[str, str]] | None = None, searched: bool = False
+                ) -> html.Div:
     """The field ``name`` of ``source`` on the form ``form``: its visible label (with
     « obligatoire » or « facultatif »), its input chosen by its kind and its error slot.
     ``choices``: (value, label) pairs offered instead of the declared values (a commune or
-    brigade field: the user's communes)."""
+    brigade field: the user's communes); ``searched``: offered as one types
+    (:func:`choice_dropdown`)."""
     f = source.field(name)
     if grouped(f, choices):
         return html.Div(_group(form, f, value, choices))
     return html.Div([
         html.Label([*_heading(f), _error_slot(form, name)], htmlFor=input_dom_id(form, name),
-                   className="form-label fw-semibold"),
-        _control(form, f, value, choices),
+                   id=label_id(form, name), className="form-label fw-semibold"),
+        _control(form, f, value, choices, searched),
     ], className="mb-3 saisie-champ")
 
 
@@ -239,12 +261,14 @@ def shown_fields(source: Source) -> list[str]:
 
 def form_fields(form: str, source: Source, names: list[str] | None = None,
                 choices: dict[str, list[tuple[str, str]]] | None = None,
-                values: dict | None = None) -> list:
-    """The inputs of ``names`` (default: every field in declaration order, but the id)."""
+                values: dict | None = None, searched=()) -> list:
+    """The inputs of ``names`` (default: every field in declaration order, but the id);
+    ``searched``: the fields whose choices come as one types."""
     names = shown_fields(source) if names is None else [
         n for n in names if n != source.key[0]]
     choices, values = choices or {}, values or {}
-    return [field_input(form, source, n, values.get(n), choices.get(n)) for n in names]
+    return [field_input(form, source, n, values.get(n), choices.get(n), n in searched)
+            for n in names]
 
 
 # --- after a submission ----------------------------------------------------------------------
@@ -297,6 +321,13 @@ def confirmation(ident: str, record_id: int, what: str) -> html.Div:
     ], id="saisie-confirmation", role="status", tabIndex="-1", className="alert alert-success")
 
 
+def initial_value(source: Source, name: str, value=None):
+    """A field's input value on a new display of the form (check boxes: a list)."""
+    if source.field(name).kind == "list":
+        return value.split("|") if isinstance(value, str) else list(value or [])
+    return value
+
+
 def values_from(states: list[dict]) -> dict:
     """The form's values from Dash's pattern states (``callback_context.states_list`` entry):
     ``{name: value}``, an empty text or list read as no value. A state of another shape (a
@@ -319,6 +350,20 @@ def values_from(states: list[dict]) -> dict:
 def commune_choices(communes: pd.DataFrame) -> list[tuple[str, str]]:
     """(code, « Nom (code) ») of a frame of communes [code, nom]."""
     return [(c, f"{n} ({c})") for c, n in zip(communes["code"], communes["nom"], strict=True)]
+
+
+def commune_options(choices: list[tuple[str, str]], typed) -> list[dict]:
+    """A searched dropdown's options, each once: the dropdown filters its options again by
+    the typed text, with no regard for accents (« fougeres » would hide « Fougères »): each
+    option's search text carries the typed text."""
+    typed = typed if isinstance(typed, str) else ""
+    seen: set[str] = set()
+    out = []
+    for value, label in choices:
+        if value not in seen:
+            seen.add(value)
+            out.append({"label": label, "value": value, "search": f"{label} {typed}"})
+    return out
 
 
 def subnav(current: str, relative: Callable[[str], str] = str) -> html.Nav:

@@ -24,7 +24,6 @@ from datetime import date
 
 from dash import html
 
-from dashboard.core import components
 from dashboard.views import saisie as form_view
 from etl import clock
 from etl.ops.limits import IDEMPOTENCY_KEY_MAX
@@ -157,7 +156,14 @@ def function_choices() -> list[tuple[str, str]]:
     return [(v, form_view.value_label(v)) for v in TRAININGS.field("fonction_participant").enum]
 
 
-def _attendee_input(index: int, name: str, value, choices, error: str | None) -> html.Div:
+def attendee_label_id(index: int, name: str) -> str:
+    """The id of an attendee field's visible label (it names the dropdown, its search box and
+    its list: ``assets/dropdowns.js``)."""
+    return f"formation-participant-libelle-{int(index)}-{name}"
+
+
+def _attendee_input(index: int, name: str, value, choices, error: str | None,
+                    searched: bool = False) -> html.Div:
     f = TRAININGS.field(name)
     return html.Div([
         html.Label([
@@ -167,17 +173,18 @@ def _attendee_input(index: int, name: str, value, choices, error: str | None) ->
             html.Span(form_view.ERROR_PREFIX + error if error else None,
                       id=attendee_error_id(index, name),
                       className="saisie-erreur d-block text-danger small"),
-        ], htmlFor=form_view.dom_id(attendee_id(index, name)), className="form-label fw-semibold"),
-        components.dropdown(id=attendee_id(index, name),
-                            options=[{"label": label, "value": v} for v, label in choices],
-                            value=value, clearable=False, searchable=True,
-                            placeholder="Choisir…"),
+        ], htmlFor=form_view.dom_id(attendee_id(index, name)),
+            id=attendee_label_id(index, name), className="form-label fw-semibold"),
+        form_view.choice_dropdown(attendee_id(index, name), choices, value, clearable=False,
+                                  searched=searched),
     ], className="col-md-5 saisie-champ")
 
 
 def attendee_row(index: int, values: dict, communes: list[tuple[str, str]],
-                 errors: dict[str, str] | None = None) -> html.Fieldset:
-    """Attendee ``index`` (0-based): its function and commune, and its « Retirer » button."""
+                 errors: dict[str, str] | None = None, searched: bool = False
+                 ) -> html.Fieldset:
+    """Attendee ``index`` (0-based): its function and commune (``searched``: offered as one
+    types), and its « Retirer » button."""
     errors = errors or {}
     return html.Fieldset([
         html.Legend(f"Participant {index + 1}", className="fs-6 fw-semibold mb-1"),
@@ -186,7 +193,7 @@ def attendee_row(index: int, values: dict, communes: list[tuple[str, str]],
                             function_choices(), errors.get("fonction_participant")),
             _attendee_input(index, "code_commune_participant",
                             values.get("code_commune_participant"), communes,
-                            errors.get("code_commune_participant")),
+                            errors.get("code_commune_participant"), searched),
             html.Div(html.Button("Retirer", id=remove_id(index), type="button",
                                  className="btn btn-outline-danger btn-sm mb-3",
                                  **{"aria-label": f"Retirer le participant {index + 1}"}),
@@ -196,13 +203,15 @@ def attendee_row(index: int, values: dict, communes: list[tuple[str, str]],
 
 
 def attendee_list(attendees: list[dict], communes: list[tuple[str, str]],
-                  errors: dict[int, dict[str, str]] | None = None) -> list:
+                  errors: dict[int, dict[str, str]] | None = None,
+                  searched: bool = False) -> list:
     """The attendee rows (none: a message saying one is needed)."""
     errors = errors or {}
     if not attendees:
         return [html.P("Aucun participant : ajoutez-en au moins un.",
                        className="small text-body-secondary")]
-    return [attendee_row(i, a, communes, errors.get(i)) for i, a in enumerate(attendees)]
+    return [attendee_row(i, a, communes, errors.get(i), searched)
+            for i, a in enumerate(attendees)]
 
 
 def summary(whole: str | None, session: dict[str, str],

@@ -47,6 +47,11 @@ KEY_TAKEN = "identifiant déjà utilisé par un autre enregistrement"
 NOT_FOUND = "enregistrement introuvable (ou supprimé)"
 STALE = "enregistrement modifié entre-temps par un autre utilisateur : rechargez-le"
 FIXED_ID = "l'identifiant d'un enregistrement ne se corrige pas"
+#: a deletion's reason: its name among a Result's errors, its bound and French problems
+REASON = "motif"
+REASON_MAX = 300
+NO_REASON = "motif de la suppression manquant"
+REASON_TOO_LONG = f"motif trop long ({REASON_MAX} caractères au plus)"
 DENIED = ("Accès refusé : vous ne pouvez saisir que pour les communes de votre périmètre. "
           "La tentative est enregistrée.")
 
@@ -215,8 +220,9 @@ def _values(source: Source, row) -> dict:
 
 def _write_trail(con, source: Source, record_id: int, version: int, now, login: str,
                  action: str, before: dict | None, after: dict | None,
-                 address: str | None) -> None:
-    """The history row and the audit record of a write, in the write's transaction."""
+                 address: str | None, reason: str | None = None) -> None:
+    """The history row and the audit record of a write (with its ``reason``, a deletion's),
+    in the write's transaction."""
     assert action in ACTIONS  # noqa: S101 - the three actions of this module
     con.execute(insert(record_history).values(
         source=source.name, record_id=record_id, version=version, at=now, login=login,
@@ -226,7 +232,8 @@ def _write_trail(con, source: Source, record_id: int, version: int, now, login: 
             "suppression": "suppression"}[action]
     name = f"saisie_{source.name}" + ("" if action == "creation" else f"_{action}")
     detail = f"{source.name} n° {record_id} ({ident}), version {version} : {verb} " + (
-        _json(after) if after is not None else "")
+        _json(after) if after is not None else "") + (
+        f"motif : {reason}" if reason is not None else "")
     con.execute(insert(audit_log).values(
         at=now, login=login, action=name[:AUDIT_FIELD_MAX], detail=detail[:AUDIT_DETAIL_MAX],
         address=None if address is None else str(address)[:AUDIT_FIELD_MAX]))
@@ -327,7 +334,7 @@ def _current(engine: Engine, source_name: str, record_id, expected_version):
 
 def _commit_change(engine: Engine, source: Source, table: Table, row: dict, values: dict,
                    login: str, action: str, before: dict, after: dict | None,
-                   address: str | None) -> Result:
+                   address: str | None, reason: str | None = None) -> Result:
     """Write ``values`` over ``row`` if nobody changed it since it was read (its version)."""
     now = utcnow()
     version = row["version"] + 1
@@ -341,7 +348,7 @@ def _commit_change(engine: Engine, source: Source, table: Table, row: dict, valu
             if changed != 1:
                 return _failed({"*": STALE})
             _write_trail(con, source, row["id"], version, now, login, action, before, after,
-                         address)
+                         address, reason)
     return Result(True, row["id"], (after or before)[source.key[0]], version)
 
 
@@ -390,19 +397,33 @@ def correct(engine: Engine, source_name: str, record_id: int, changes: dict, log
                           clean, address)
 
 
+def delete_reason_problem(reason) -> str | None:
+    """Why ``reason`` cannot be a deletion's reason (French), or None."""
+    if not isinstance(reason, str) or not reason.strip():
+        return NO_REASON
+    if len(reason) > REASON_MAX:
+        return REASON_TOO_LONG
+    return _as_text(reason)[1]
+
+
 def delete(engine: Engine, source_name: str, record_id: int, login: str,
            scope_check: ScopeCheck, expected_version: int | None = None,
-           address: str | None = None) -> Result:
-    """Marks the record deleted (it stays in the store, with its history); never a physical
-    delete."""
+           address: str | None = None, reason: str | None = None) -> Result:
+    """Marks the record deleted (it stays in the store, with its history; the next refresh
+    withdraws it from the warehouse); never a physical delete. ``reason``: why (a user's
+    deletion needs one, :data:`REASON` in its errors otherwise), in the audit record."""
     login = str(login)[:AUDIT_FIELD_MAX]
+    if reason is not None:
+        if (problem := delete_reason_problem(reason)) is not None:
+            return _failed({REASON: problem})
+        reason = reason.strip()
     opened = _open(engine, source_name, record_id, expected_version, login, scope_check,
                    "suppression", address)
     if isinstance(opened, Result):
         return opened
     source, table, row, before = opened
     return _commit_change(engine, source, table, row, {"deleted": True}, login, "suppression",
-                          before, None, address)
+                          before, None, address, reason)
 
 
 def history(engine: Engine, source_name: str, record_id: int) -> list[dict]:

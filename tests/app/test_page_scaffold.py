@@ -39,6 +39,8 @@ EXCEPTED: dict[str, str] = {
     **{f"/saisie/{form}": "a form: its commune is chosen in the form among the user's own "
                           "(tests/app/test_saisie_app.py)"
        for form in ("dcas", "plainte", "formation", "immersion", "diagnostic")},
+    "/saisie/mes-saisies": "the month's entries of the user's own communes "
+                           "(tests/app/test_mes_saisies_app.py)",
 }
 
 

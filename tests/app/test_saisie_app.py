@@ -75,14 +75,15 @@ def _key(client, form: str) -> str:
     return find(page(client, FORMS[form][0]), f"{form}-cle")["data"]
 
 
-def _post(app, client, form: str, values, key, states=None):
+def _post(app, client, form: str, values, key, states=None, correction=None):
     """The form's submit callback as Dash's front end posts it."""
     body = callback_body(_outputs(app, f"{form}-resultat"),
                          [(f"{form}-enregistrer", "n_clicks", 1)])
     fields = states if states is not None else [
         {"id": {"type": f"{form}-champ", "name": n}, "property": "value", "value": v}
         for n, v in values.items()]
-    body["state"] = [fields, {"id": f"{form}-cle", "property": "data", "value": key}]
+    body["state"] = [fields, {"id": f"{form}-cle", "property": "data", "value": key},
+                     {"id": f"{form}-correction", "property": "data", "value": correction}]
     return client.post("/_dash-update-component", json=body)
 
 
@@ -170,9 +171,10 @@ def test_a_brigade_records_a_dcas_consultation_once(app):
     assert record["attentes"] == "cambriolages|rodeos" and record["creneaux"] == "soiree"
     shown = as_text(out["dcas-resultat"])
     assert "Consultation enregistrée" in shown and record["id_consultation"] in shown
-    assert out["dcas-cle"]["data"] not in (None, key)  # the next submission is a new record
+    # the key survives the confirmation: the filled form sent again is the same entry
+    assert "dcas-cle" not in out and "Nouvelle saisie" in shown
     assert all(out[f"dcas-erreur-{n}"]["children"] is None for n in DCAS)
-    again = _submit(app, client, "dcas", DCAS, key)  # a double click, a resubmitted page
+    again = _submit(app, client, "dcas", DCAS, key)  # a second click, a resubmitted page
     assert record["id_consultation"] in as_text(again["dcas-resultat"])
     assert "déjà enregistrée" in as_text(again["dcas-resultat"])
     assert _records(app, "dcas") == before + 1

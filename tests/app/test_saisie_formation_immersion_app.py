@@ -140,11 +140,12 @@ def _attendee_states(attendees: list[dict]) -> list[dict]:
 
 
 def _formation(client, app, key, session=SESSION, attendees=ATTENDEES):
-    cb = _key(app, "formation-resultat.children", "formation-cle.data")
+    cb = _key(app, "..formation-resultat.children...", "formation-correction.data...")
     return _call(client, app, cb, [{"id": "formation-enregistrer", "property": "n_clicks",
                                     "value": 1}],
                  [_fields("formation", session), _attendee_states(attendees),
-                  {"id": "formation-cle", "property": "data", "value": key}],
+                  {"id": "formation-cle", "property": "data", "value": key},
+                  {"id": "formation-correction", "property": "data", "value": None}],
                  ["formation-enregistrer.n_clicks"])
 
 
@@ -188,7 +189,9 @@ def test_a_session_and_its_attendees_are_stored_once(app):
     assert all(re.fullmatch(r"FP-S\d{6}", i) for i in ids) and len(set(ids)) == 2
     for i, r in zip(ids, stored, strict=True):  # each attendance id and record number shown
         assert i in shown and f"enregistrement n° {r['id']}" in shown
-    assert out["formation-cle"]["data"] != key  # a new display, a new session
+    # the key survives the confirmation, the attendees stay: the same session if sent again
+    assert "formation-cle" not in out and "formation-participants" not in out
+    assert "Nouvelle saisie" in shown
     # the same page sent again (a double click, a reload): nothing stored twice
     again = _ok(_formation(client, app, key))
     assert "Session déjà enregistrée" in text(again["formation-resultat"])
@@ -308,11 +311,12 @@ def test_attendee_rows_are_added_and_removed_with_their_values(app):
 # --- « Immersion » -------------------------------------------------------------------------------
 
 def _immersion(client, app, key, values):
-    cb = _key(app, "immersion-resultat.children", "immersion-cle.data")
+    cb = _key(app, "..immersion-resultat.children...", "immersion-correction.data...")
     return _call(client, app, cb, [{"id": "immersion-enregistrer", "property": "n_clicks",
                                     "value": 1}],
                  [_fields("immersion", {n: values.get(n) for n in NEW_NAMES}),
-                  {"id": "immersion-cle", "property": "data", "value": key}],
+                  {"id": "immersion-cle", "property": "data", "value": key},
+                  {"id": "immersion-correction", "property": "data", "value": None}],
                  ["immersion-enregistrer.n_clicks"])
 
 
