@@ -274,8 +274,8 @@ def run_alert_status(settings, id_alerte: str) -> int:
           f" — {alert['categorie']}, {len(alert['communes_liste'])} commune(s), "
           f"{alert['parts']} SMS {alert['encoding']} par destinataire")
     print(f"  rédigée par {alert['created_by']} ({alert['author_role']}, "
-          f"{alert['unite_auteur']}) le {alert['created_at']:%Y-%m-%d %H:%M} UTC ; faits du "
-          f"{alert['faits_le']:%Y-%m-%d %H:%M}")
+          f"{alert['unite_auteur']}) le {workflow.to_local(alert['created_at']):%Y-%m-%d %H:%M} "
+          f"; faits du {alert['faits_le']:%Y-%m-%d %H:%M} (heures de Paris)")
     print(f"  message : {alert['message']}")
     print(f"  messages : {p['total']} — {p['pending']} en attente, {p['sent']} transmis, "
           f"{p['delivered']} remis, {p['failed']} en échec, {p['cancelled']} annulé(s)"
@@ -283,8 +283,8 @@ def run_alert_status(settings, id_alerte: str) -> int:
     for reason, n in sorted(p["failed_by_reason"].items(), key=lambda kv: -kv[1]):
         print(f"    échec : {reason} ({n})")
     for step in workflow.trail(engine, id_alerte):
-        print(f"  {step['at']:%Y-%m-%d %H:%M:%S} {step['etape']:<15} {step['login'] or '-':<12}"
-              f" {step['detail']}")
+        print(f"  {workflow.to_local(step['at']):%Y-%m-%d %H:%M:%S} {step['etape']:<15} "
+              f"{step['login'] or '-':<12} {step['detail']}")
     return 0
 
 

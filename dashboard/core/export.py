@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 #: a spreadsheet evaluates a cell that starts with one of these as a formula (OWASP's list)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: a text made of a sign and digits only, with spaces, dots or commas between them: a phone
+#: number (« +33 6 39 98 00 01 », or masked « +33 6 •• •• •• 01 ») or a number (« -12,5 »).
+#: Without a letter, a bracket or an operator after its sign it can call no function, reach
+#: no cell and run nothing: data
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 .,\u00a0\u202f•]*")
 
 
 def neutralise_cell(value: object) -> object:
     """Prefix a text cell that a spreadsheet would run as a formula with an apostrophe.
 
-    Numbers are left alone: a negative number is data, and it reaches the file as a number.
+    Numbers are left alone: a negative number is data, and it reaches the file as a number;
+    so is a text that is only a signed number or a phone number (:data:`PLAIN_NUMBER`: a
+    number in E.164 is not mangled into « '+33 6… »). Anything else starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return is neutralised (``+cmd|…``, ``-1+1``,
+    ``@SUM(A1)``).
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if (isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+            and not PLAIN_NUMBER.fullmatch(value)):
         return "'" + value
     return value
 

@@ -9,13 +9,13 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from dash import dcc, html
 
 from dashboard.core.components import wire
 from dashboard.core.formatting import MISSING, format_number
+from etl import clock
 from etl.alerts.labels import STATUT_LABELS
 from etl.roles import ROLES
 from etl.sources.alerts import ALERT_CATEGORIES
@@ -55,8 +55,8 @@ CHANNEL_LABELS: dict[str, str] = {
 }
 ROLE_LABELS = {code: role.short for code, role in ROLES.items()}
 ORIGIN_LABELS = {"saisie": "Saisie", "importé": "Fichier importé"}
-#: the store's times are UTC; pages show France's local time
-LOCAL_TZ = ZoneInfo("Europe/Paris")
+#: the store's times are UTC; pages and exports show France's local time
+LOCAL_TZ = clock.LOCAL_TZ
 
 
 def plural(n: int) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 from dash import html
 
-from dashboard.core.components import data_table
+from dashboard.core.components import data_table, wire
 from dashboard.core.formatting import format_number, format_percent, safe_ratio
 from dashboard.views.alertes import (
     CATEGORY_LABELS,
@@ -24,7 +24,7 @@ from dashboard.views.alertes import (
     utc_text,
     when_text,
 )
-from etl.alerts.labels import STATE_LABELS, STATUT_LABELS
+from etl.alerts.labels import DLR_LABELS, STATE_LABELS, STATUT_LABELS
 
 PREFIX = "fiche-alerte"
 #: rows of the deliveries table on the page (the export has them all)
@@ -101,7 +101,8 @@ def trail_frame(trail: Sequence[Mapping]) -> pd.DataFrame:
 
 
 def trail_table(trail: Sequence[Mapping]) -> html.Table:
-    return data_table(trail_frame(trail), TRAIL_COLUMNS, "Étapes de l'alerte (journal d'audit)",
+    return data_table(trail_frame(trail), TRAIL_COLUMNS,
+                      "Étapes de l'alerte (journal d'audit, heures de Paris)",
                       table_id=f"{PREFIX}-etapes")
 
 
@@ -160,46 +161,81 @@ def progress_block(progress: Mapping) -> list:
     return out
 
 
+#: the page's deliveries table; times in France's (the store's UTC converted)
 DELIVERY_COLUMNS = {"commune": "Commune", "fonction_texte": "Fonction", "telephone": "Numéro",
-                    "etat_texte": "État", "dlr_state": "Accusé de réception",
+                    "etat_texte": "État", "accuse_texte": "Accusé de réception",
                     "transmis": "Transmis le", "etat_le": "Accusé le",
                     "attempts": "Tentatives", "reason": "Motif"}
+#: the export: the same, its times said to be Paris's, and the operator's raw code for the
+#: expert beside its French label
 EXPORT_DELIVERY_COLUMNS = {"id_contact": "Contact", "code_commune": "Code commune",
-                           **DELIVERY_COLUMNS}
+                           **DELIVERY_COLUMNS, "dlr_state": "Code de l'opérateur (accusé)",
+                           "transmis": "Transmis le (heure de Paris)",
+                           "etat_le": "Accusé le (heure de Paris)"}
+#: the page's text columns whose cell carries the raw code as its tooltip
+_RAW_CODE = {"accuse_texte": "dlr_state"}
+
+
+def dlr_text(code) -> str:
+    """An operator's delivery code in French (« DELIVRD » → « Remis au destinataire »); an
+    unknown code as it came."""
+    return "" if missing(code) else DLR_LABELS.get(str(code), str(code))
 
 
 def deliveries_frame(frame: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
     """The deliveries (``workflow.deliveries``, numbers as the user may read them) with
-    French columns."""
+    French columns, times in Paris's."""
     if frame.empty:
         return pd.DataFrame(columns=list(EXPORT_DELIVERY_COLUMNS))
     return frame.assign(
         commune=[commune_text(c, names) for c in frame["code_commune"]],
         fonction_texte=[label(FUNCTION_LABELS, f) for f in frame["fonction"]],
         etat_texte=[label(STATE_LABELS, s) for s in frame["state"]],
+        accuse_texte=frame["dlr_state"].map(dlr_text),
         dlr_state=frame["dlr_state"].map(lambda v: "" if missing(v) else str(v)),
         transmis=frame["sent_at"].map(utc_text), etat_le=frame["dlr_at"].map(utc_text),
         reason=frame["reason"].map(lambda v: "" if missing(v) else str(v)),
         attempts=frame["attempts"].fillna(0).astype(int))
 
 
-def deliveries_table(frame: pd.DataFrame, names: Mapping[str, str]):
+def deliveries_table(frame: pd.DataFrame, names: Mapping[str, str]) -> html.Table:
+    """The messages, one row each; the delivery report in French, the operator's code as its
+    tooltip (« DELIVRD »)."""
     shown = deliveries_frame(frame, names)
-    caption = "Messages de l'alerte, un par destinataire"
+    caption = "Messages de l'alerte, un par destinataire (heures de Paris)"
     if len(shown) > MAX_DELIVERY_ROWS:
         caption += f" — les {format_number(MAX_DELIVERY_ROWS)} premiers (l'export a tout)"
-    return data_table(shown.head(MAX_DELIVERY_ROWS), DELIVERY_COLUMNS, caption,
-                      table_id=f"{PREFIX}-messages")
+    header = html.Thead(html.Tr([html.Th(t, scope="col", className="text-end"
+                                         if c == "attempts" else None)
+                                 for c, t in DELIVERY_COLUMNS.items()]))
+    rows = []
+    for row in shown.head(MAX_DELIVERY_ROWS).to_dict("records"):
+        cells = [wire("Th", str(row["commune"]), scope="row")]
+        for column in list(DELIVERY_COLUMNS)[1:]:
+            value = row[column]
+            if column == "attempts":
+                cells.append(wire("Td", format_number(value), className="text-end"))
+            elif column in _RAW_CODE and row[_RAW_CODE[column]]:
+                code = row[_RAW_CODE[column]]
+                cells.append(wire("Td", wire("Span", str(value), title=f"Code de l'opérateur : "
+                                             f"{code}", className="code-operateur")))
+            else:
+                cells.append(wire("Td", "" if missing(value) else str(value)))
+        rows.append(wire("Tr", cells))
+    return html.Table([html.Caption(caption), header, html.Tbody(rows)],
+                      className="table table-sm table-striped table-hover align-middle data-table",
+                      id=f"{PREFIX}-messages")
 
 
 ALERT_EXPORT_COLUMNS = {
     "id_alerte": "Alerte", "statut_texte": "Statut", "categorie_texte": "Catégorie",
     "message": "Message", "encoding": "Codage", "parts": "SMS par destinataire",
     "recipients": "Destinataires", "total": "SMS au total", "communes": "Communes (codes)",
-    "communes_noms": "Communes", "faits": "Faits du", "cree": "Créée le",
-    "created_by": "Rédigée par", "author_role": "Rôle", "unite_auteur": "Unité",
-    "validated_by": "Validée ou refusée par", "valide": "Le", "refused_reason": "Motif du refus",
-    "termine": "Envoi terminé le",
+    "communes_noms": "Communes", "faits": "Faits du (heure de Paris)",
+    "cree": "Créée le (heure de Paris)", "created_by": "Rédigée par", "author_role": "Rôle",
+    "unite_auteur": "Unité", "validated_by": "Validée ou refusée par",
+    "valide": "Le (heure de Paris)", "refused_reason": "Motif du refus",
+    "termine": "Envoi terminé le (heure de Paris)",
 }
 
 

@@ -380,6 +380,28 @@ def test_progress_after_the_worker_ran(app, tmp_path):
                     [v("fiche-alerte-id", ident, "data")]))
     assert csv["fiche-alerte-telechargement-messages"]["data"]["filename"] == \
         f"{ident}-messages.csv"
+    # the operator's codes in French, the raw one beside (a tooltip on the page, a column in
+    # the export); numbers without a stray « ' » (issue #19); times said to be Paris's
+    table = out["fiche-alerte-envois"]["children"]
+    assert "Remis au destinataire" in as_text(table) and "DELIVRD" not in as_text(table).replace(
+        '"title": "Code de l\'opérateur : DELIVRD"', "")
+    rows = _csv_rows(csv["fiche-alerte-telechargement-messages"]["data"])
+    header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
+    assert "Transmis le (heure de Paris)" in header and "Accusé le (heure de Paris)" in header
+    assert first["Accusé de réception"] == "Remis au destinataire"
+    assert first["Code de l'opérateur (accusé)"] == "DELIVRD"
+    assert first["Numéro"].startswith("+33 6 39 98 ")
+    assert not any(cell.startswith("'") for row in rows for cell in row)
+
+
+def _csv_rows(download: dict) -> list[list[str]]:
+    import base64
+    import csv
+    import io
+
+    payload = base64.b64decode(download["content"]) if download.get("base64") else \
+        download["content"].encode("utf-8")
+    return list(csv.reader(io.StringIO(payload.decode("utf-8-sig")), delimiter=";"))
 
 
 # --- contacts --------------------------------------------------------------------------------

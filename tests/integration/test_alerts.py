@@ -664,6 +664,11 @@ def test_worker_and_status_commands(engine, wh, url, tmp_path):
     assert status.returncode == 0, status.stderr
     assert status.stdout.startswith(f"{ident} — Validée (envoi en cours) — cambriolages")
     assert "messages : 2 — 0 en attente, 2 transmis" in status.stdout
+    # the times in France's (the store keeps UTC): the creation, and each step of the trail
+    created = workflow.to_local(workflow.get(engine, ident)["created_at"])
+    assert f"le {created:%Y-%m-%d %H:%M} ; faits du" in status.stdout
+    assert "(heures de Paris)" in status.stdout and " UTC" not in status.stdout
+    assert f"  {created:%Y-%m-%d %H:%M}" in status.stdout.split("message :")[1]
     missing = subprocess.run([sys.executable, "-m", "etl", "alerts", "status", "AL-0"],
                              cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                              timeout=120)

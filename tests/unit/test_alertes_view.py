@@ -18,9 +18,9 @@ from dashboard.views import alertes_contacts as contacts_view
 from dashboard.views import alertes_detail as detail
 from dashboard.views import alertes_nouvelle as composer
 from etl.alerts import encoding
-from etl.alerts.labels import STATE_LABELS, STATUT_LABELS
+from etl.alerts.labels import DLR_LABELS, STATE_LABELS, STATUT_LABELS
 from etl.alerts.tables import STATES, STATUTS
-from etl.sources.alerts import ALERT_CATEGORIES
+from etl.sources.alerts import ALERT_CATEGORIES, DLR_STATES
 from etl.sources.contacts import CANAUX_OPT_IN, FONCTIONS_CONTACT
 
 
@@ -35,6 +35,10 @@ def _text(component) -> str:
 def test_every_status_state_and_coded_value_has_its_label():
     assert set(STATUT_LABELS) == set(STATUTS)
     assert set(STATE_LABELS) == set(STATES)
+    assert set(DLR_LABELS) == set(DLR_STATES)  # ENROUTE, DELIVRD… never shown raw
+    assert detail.dlr_text("ENROUTE") == "En cours d'acheminement"
+    assert detail.dlr_text("UNDELIV") == "Non remis" and detail.dlr_text(None) == ""
+    assert set(common.FUNCTION_PLURALS) == set(FONCTIONS_CONTACT)
     assert set(common.CATEGORY_LABELS) == set(ALERT_CATEGORIES)
     assert set(common.FUNCTION_LABELS) == set(FONCTIONS_CONTACT)
     assert set(common.CHANNEL_LABELS) == set(CANAUX_OPT_IN)
@@ -235,6 +239,16 @@ def test_deliveries_and_the_alert_export():
     assert shown[list(detail.EXPORT_DELIVERY_COLUMNS)].iloc[0].tolist()[:5] == [
         "CT-1", "35047", "Bruz (35047)", "Maire", "+33 6 •• •• •• 01"]
     assert shown["etat_texte"].iloc[0] == "Remis" and shown["reason"].iloc[0] == ""
+    # the operator's code in French, the raw code kept beside it for the expert
+    assert shown["accuse_texte"].iloc[0] == "Remis au destinataire"
+    assert shown["dlr_state"].iloc[0] == "DELIVRD"
+    assert shown["transmis"].iloc[0] == "01/11/2026 10:00"  # 09:00 UTC, Paris in winter
+    assert detail.EXPORT_DELIVERY_COLUMNS["dlr_state"] == "Code de l'opérateur (accusé)"
+    assert detail.EXPORT_DELIVERY_COLUMNS["transmis"] == "Transmis le (heure de Paris)"
+    table = _text(detail.deliveries_table(frame, {"35047": "Bruz"}))
+    assert ('{"title": "Code de l\'opérateur : DELIVRD", "className": "code-operateur", '
+            '"children": "Remis au destinataire"}') in table
+    assert table.count("DELIVRD") == 1 and "heures de Paris" in table
     export = detail.alert_export(ROW, {"35047": "Bruz"})
     assert list(export.columns) == list(detail.ALERT_EXPORT_COLUMNS)
     assert export["total"].iloc[0] == 8 and export["communes"].iloc[0] == "35047|35066"

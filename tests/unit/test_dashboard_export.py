@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.core.export import FORMULA_PREFIXES, neutralise_cell, to_csv_bytes
+from dashboard.core.export import FORMULA_PREFIXES, PLAIN_NUMBER, neutralise_cell, to_csv_bytes
 
 
 def _rows(payload: bytes) -> list[list[str]]:
@@ -16,10 +16,26 @@ def _rows(payload: bytes) -> list[list[str]]:
 
 def test_neutralise_cell():
     assert neutralise_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
-    for prefix in ("+", "-", "@", "\t", "\r"):
+    for prefix in ("=", "@", "\t", "\r"):
         assert neutralise_cell(prefix + "1") == "'" + prefix + "1"
     assert neutralise_cell("Rennes") == "Rennes"
     assert neutralise_cell(-3) == -3
+
+
+def test_a_phone_number_or_a_signed_number_is_not_a_formula():
+    """Issue #19: the messages' CSV had « '+33 6 39 98 00 01 »."""
+    for data in ("+33 6 39 98 00 01", "+33639980001", "+596 696 12 34 56", "-12,5", "+1",
+                 "-3", "+33 6 39 98 00 01 ", "-1\u202f204,5",
+                 "+33 6 •• •• •• 01"):  # a number masked for the roles that do not send
+        assert neutralise_cell(data) == data, data
+
+
+def test_formula_content_after_a_sign_is_still_neutralised():
+    for formula in ("+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "+HYPERLINK(\"http://x\")",
+                    "-1+1", "+1-1", "+33 6 39 98 00 01+A1", "-A1", "+ 1", "@SUM(A1:A2)",
+                    "=33", "+33\n=1", "+(1)", "-1*2", "+1/2", "+33 6 39;98", "\t+33"):
+        assert neutralise_cell(formula) == "'" + formula, formula
+
 
 
 def test_csv_for_french_excel():
@@ -47,4 +63,5 @@ def test_no_text_cell_can_start_a_formula(texts):
     frame = pd.read_csv(io.BytesIO(payload), sep=";", encoding="utf-8-sig", dtype=str,
                         keep_default_na=False)
     for cell in frame["t"]:
-        assert not cell.startswith(FORMULA_PREFIXES)
+        # either no formula's first character, or a number alone (digits, a sign, spaces)
+        assert not cell.startswith(FORMULA_PREFIXES) or PLAIN_NUMBER.fullmatch(cell), cell
