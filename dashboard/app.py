@@ -103,7 +103,7 @@ def _user_menu() -> html.Form | None:
                         className="btn btn-sm btn-outline-light text-nowrap"),
         ],
         action="/deconnexion", method="POST",
-        className="d-flex flex-wrap align-items-center gap-2 ms-lg-3 py-2 py-lg-0",
+        className="user-menu d-flex flex-wrap align-items-center gap-2 ms-lg-3 py-2 py-lg-0",
     )
 
 

@@ -70,7 +70,8 @@ def layout(**_query) -> html.Div:
             html.H2("Données de démonstration", className="h5"),
             components.empty_state(
                 "Les données opérationnelles chargées sont synthétiques pour les sources : "
-                + ", ".join(synthetic) + ". Elles sont générées avec une graine fixe et calibrées "
+                + " ; ".join(f"{view.source_label(name)} ({name})" for name in synthetic)
+                + ". Elles sont générées avec une graine fixe et calibrées "
                 "sur des chiffres publiés (faits enregistrés nationaux, atteintes aux élus, "
                 "satisfaction DCAS, élus formés) ; elles ne décrivent aucun événement réel et "
                 "ne sont rattachées à aucune personne réelle. Les numéros de téléphone sont dans "
@@ -86,10 +87,10 @@ def layout(**_query) -> html.Div:
             html.H2("Lignes en quarantaine", className="h5"),
             html.P("Lignes refusées au chargement, avec leur motif ; les autres lignes des "
                    "mêmes fichiers ont été chargées.", className="small"),
-            components.data_table(quarantine, {"source": "Source", "motif": "Motif",
-                                               "lignes": "Lignes"},
-                                  "Lignes en quarantaine par source et motif",
-                                  table_id="methodologie-quarantaine"),
+            _scrolling(components.data_table(quarantine, {"source": "Source", "motif": "Motif",
+                                                          "lignes": "Lignes"},
+                                             "Lignes en quarantaine par source et motif",
+                                             table_id="methodologie-quarantaine")),
         ], className="mb-4"))
 
     source = params.get("source_organisation", "modele")
@@ -102,9 +103,10 @@ def layout(**_query) -> html.Div:
                "territoriale ; compagnies, communautés de brigades et effectifs sont modélisés."),
         html.Details([
             html.Summary("Paramètres et résultats du modèle"),
-            components.data_table(org_rows, {"parametre": "Paramètre", "valeur": "Valeur"},
-                                  "Paramètres du modèle d'organisation",
-                                  table_id="methodologie-parametres"),
+            _scrolling(components.data_table(org_rows, {"parametre": "Paramètre",
+                                                        "valeur": "Valeur"},
+                                             "Paramètres du modèle d'organisation",
+                                             table_id="methodologie-parametres")),
         ]),
     ], className="mb-4"))
 
@@ -143,16 +145,21 @@ COUNTING_RULES = (
 )
 
 
+def _scrolling(table: html.Table) -> html.Div:
+    """A wide table scrolls inside its block on a phone, not the whole page."""
+    return html.Div(table, className="table-responsive")
+
+
 def _history_table(history: pd.DataFrame) -> html.Div:
     if history.empty:
         return components.empty_state("Aucun chargement enregistré.")
-    return components.data_table(
+    return _scrolling(components.data_table(
         view.history_frame(history),
         {"source": "Source", "libelle": "Contenu", "dernier_chargement":
          "Dernier chargement réussi (heure de Paris)", "chargements": "Chargements",
          "echecs": "Échecs", "lignes_chargees": "Lignes chargées",
          "lignes_rejetees": "Lignes rejetées", "nature": "Données"},
-        "Sources chargées dans l'entrepôt (table load_runs)", table_id="methodologie-sources")
+        "Sources chargées dans l'entrepôt (table load_runs)", table_id="methodologie-sources"))
 
 
 def _table_doc(t) -> html.Details:
@@ -160,7 +167,7 @@ def _table_doc(t) -> html.Details:
     return html.Details([
         html.Summary([html.Code(t.name), " — ", description]),
         html.P(f"Source : {source}.", className="small mb-1"),
-        components.data_table(view.column_frame(t),
-                              {"colonne": "Colonne", "type": "Type", "sens": "Sens"},
-                              f"Colonnes de la table {t.name}"),
+        _scrolling(components.data_table(view.column_frame(t),
+                                         {"colonne": "Colonne", "type": "Type", "sens": "Sens"},
+                                         f"Colonnes de la table {t.name}")),
     ], className="mb-1")

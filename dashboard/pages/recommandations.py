@@ -250,9 +250,12 @@ def _results(user, shown: dict | None) -> list:
         _section("Décision", "reco-decision", apply,
                  html.Div(id=Ids.applied, role="status"),
                  html.Div(decisions, id=Ids.decisions, className="table-responsive")),
-        _section("Audit du plan", Ids.audit, dcc.Loading(html.Div(id=Ids.audit), **loading)),
+        _section("Audit du plan", Ids.audit, dcc.Loading(html.Div(id=Ids.audit,
+                                                                  className="table-responsive"),
+                                                         **loading)),
         _section("Prévision : rétro-évaluation et replis", Ids.backtest,
-                 dcc.Loading(html.Div(id=Ids.backtest), **loading)),
+                 dcc.Loading(html.Div(id=Ids.backtest, className="table-responsive"),
+                             **loading)),
     ]
 
 

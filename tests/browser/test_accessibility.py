@@ -1,11 +1,15 @@
 """Every page checked by a real accessibility engine: axe-core (node_modules, pinned in
 package.json) runs in headless Chromium on each page once its content is rendered, signed out
 (the sign-in page, also with its error message) and signed in, against the WCAG 2.1 A and AA
-rules. A violation fails the test with its rule, impact and first targets."""
+rules, at 1280 px and again on a phone's 390 px (the same visit, the window narrowed: the menu
+folded, and no page wider than the screen). A violation fails the test with its rule, impact
+and first targets; so does a page that scrolls sideways on the phone. One more test opens and
+closes the folded menu on the phone."""
 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import ROOT, choose_option, sign_in
 
@@ -43,8 +47,6 @@ VISITS: dict[str, tuple[str | None, str, str]] = {
     "/saisie/formation": ("/saisie/formation", "#formation-enregistrer", "saisie"),
     "/saisie/immersion": ("/saisie/immersion", "#immersion-enregistrer", "saisie"),
     "/saisie/diagnostic": ("/saisie/diagnostic", "#diagnostic-enregistrer", "saisie"),
-    "/saisie/mes-saisies": ("/saisie/mes-saisies",
-                            "#mes-saisies-saisies .empty-state, #mes-saisies-liste", "saisie"),
     "/suivi-dcas": ("/suivi-dcas", "#suivi-dcas-liste", "saisie"),
     "/alertes": ("/alertes", "#alertes-liste .empty-state, #alertes-liste table", "alertes"),
     "/alertes/contacts": ("/alertes/contacts", "#contacts-table tbody tr", "alertes"),
@@ -95,15 +97,58 @@ def _axe(page) -> list[dict]:
     return page.evaluate(f"async (tags) => {{ {AXE.read_text()}\n;{run} }}", TAGS)
 
 
-def _check(page, url: str, rendered: str) -> list[str]:
-    page.wait_for_selector(rendered, state="attached")
-    page.wait_for_function(SETTLED, polling="raf")
+#: the desktop window the visits open at, and a phone's (an iPhone 12 to 15: 390 × 844)
+DESKTOP = {"width": 1280, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+#: the page has reflowed on the phone: Plotly's graphs are redrawn at the new width (they follow
+#: their block), and each block that now scrolls sideways is reachable with the keyboard
+#: (dashboard/assets/tables.js)
+REFLOWED = """(width) => window.innerWidth === width
+    && [...document.querySelectorAll('.js-plotly-plot .main-svg')].every(
+        (svg) => svg.getBoundingClientRect().right <= width + 1 || svg.closest('.table-responsive'))
+    && [...document.querySelectorAll('.table-responsive')].every(
+        (block) => block.scrollWidth <= block.clientWidth + 1 || block.hasAttribute('tabindex'))"""
+#: what makes a page wider than the window (the elements wider than their parent), for the
+#: message of a failure
+WIDER = """(width) => [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > width + 1
+            && e.parentElement.getBoundingClientRect().right <= width + 1)
+    .slice(0, 4).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                     + (typeof e.className === 'string' && e.className
+                        ? '.' + e.className.trim().split(/ +/).join('.') : ''))"""
+
+
+def _violations(page, url: str) -> list[str]:
     problems = []
     for violation in _axe(page):
         targets = [t for t in violation["targets"] if (violation["id"], t) not in ALLOWED]
         if targets:
             problems.append(f"{url}: {violation['id']} ({violation['impact']}, "
                             f"{len(targets)} elements) {targets[:4]}")
+    return problems
+
+
+def _check(page, url: str, rendered: str) -> list[str]:
+    """axe-core at the desktop's width, then on the phone's within the same visit (no second
+    load: the window is narrowed, the layout reflows), where the page may not scroll
+    sideways; the window is widened again for what follows."""
+    page.wait_for_selector(rendered, state="attached")
+    page.wait_for_function(SETTLED, polling="raf")
+    problems = _violations(page, url)
+    page.set_viewport_size(PHONE)
+    try:
+        try:  # what does not reflow is said below, by axe-core and the page's width
+            page.wait_for_function(REFLOWED, arg=PHONE["width"], polling="raf", timeout=15_000)
+        except PlaywrightTimeout:
+            pass
+        page.wait_for_function(SETTLED, polling="raf")
+        problems += _violations(page, f"{url} ({PHONE['width']} px)")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            problems.append(f"{url} ({PHONE['width']} px): the page is {width} px wide, "
+                            f"scrolled sideways by {page.evaluate(WIDER, PHONE['width'])}")
+    finally:
+        page.set_viewport_size(DESKTOP)
     return problems
 
 
@@ -188,4 +233,41 @@ def test_alert_pages_pass_axe(server, watched, registered):
     page.click("#alerte-lien")
     problems += _check(page, "/alertes/alerte", ALERT_PAGE)
     assert problems == [], "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(problems)
+    watched.assert_clean()
+
+
+EXPANDED = "() => document.getElementById('menu-bouton').getAttribute('aria-expanded') === '{}'"
+
+
+def test_the_menu_folds_on_a_phone(server, watched):
+    """On a phone the menu is one « Menu » button: it unfolds the links and the user's menu
+    (aria-expanded), a link opens its page and folds the menu again, the button folds it too.
+    The analyst's « Recommandations » opens without a territory: none of the plan's callbacks
+    may fire on its missing inputs (a console error before)."""
+    page = watched.page
+    page.set_viewport_size(PHONE)
+    sign_in(page, server + "/methodologie", "analyste.test")
+    page.wait_for_selector("#methodologie-sources", state="attached")
+    button = page.get_by_role("button", name="Menu", exact=True)
+    menu = page.locator("#menu")
+    assert button.get_attribute("aria-expanded") == "false"
+    assert button.get_attribute("aria-controls") == "menu" and not menu.is_visible()
+    assert page.locator("nav.navbar").bounding_box()["height"] < 80  # 420 px unfolded before
+    button.click()
+    page.wait_for_function(EXPANDED.format("true"), polling="raf")
+    link = page.get_by_role("link", name="Recommandations", exact=True)
+    link.wait_for(state="visible")
+    assert page.get_by_role("button", name="Se déconnecter").is_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    link.click()
+    page.wait_for_selector("#_pages_content h1:text-is('Recommandations')")
+    page.wait_for_function(EXPANDED.format("false"), polling="raf")
+    menu.wait_for(state="hidden")
+    page.wait_for_function(SETTLED, polling="raf")
+    button.click()
+    page.wait_for_function(EXPANDED.format("true"), polling="raf")
+    menu.wait_for(state="visible")
+    button.click()
+    page.wait_for_function(EXPANDED.format("false"), polling="raf")
+    menu.wait_for(state="hidden")
     watched.assert_clean()
