@@ -89,16 +89,21 @@ def national_demo(tmp_path_factory, national_builds) -> Path:
 
 # --- the national builds start in the background, and the tests that read them run last ---------
 
-def _reads_a_build(item) -> bool:
-    return bool(build_cache.needed(set(getattr(item, "fixturenames", ()))))
+def _last_build(item) -> int:
+    """1 + the rank of the last build (in build order) the test reads; 0: none."""
+    names = build_cache.needed(set(getattr(item, "fixturenames", ())))
+    return max((build_cache.BUILD_ORDER.index(n) + 1 for n in names), default=0)
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The modules whose tests read a national build run after the others (each in its order):
-    on a fresh clone, the build in the background overlaps the other tests."""
-    late = {getattr(item, "module", None) for item in items if _reads_a_build(item)}
-    items[:] = ([i for i in items if getattr(i, "module", None) not in late]
-                + [i for i in items if getattr(i, "module", None) in late])
+    """The modules whose tests read a national build run after the others, those reading the
+    demo last (each module whole, in its order): on a fresh clone, the builds in the
+    background overlap the other tests."""
+    rank: dict = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        rank[module] = max(rank.get(module, 0), _last_build(item))
+    items.sort(key=lambda item: rank[getattr(item, "module", None)])  # stable
 
 
 def pytest_collection_finish(session):
@@ -115,11 +120,15 @@ def pytest_collection_finish(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    """The background build ended (if the session no longer needs it); its log kept only if it
+    failed (the fixtures then built what they needed themselves)."""
     proc, log = session.config.stash.get(_BACKGROUND, (None, None))
+    if proc is None:
+        return
     status = build_cache.stop_background(proc)
-    if status == 0:
+    if status is None:
         log.unlink(missing_ok=True)
-    elif status is not None:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"background national build stopped ({status}): see {log}")
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"the background national build failed ({status}): see {log}")

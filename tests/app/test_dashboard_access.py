@@ -15,18 +15,31 @@ from etl.ops.store import audit_log, get_engine, sessions
 from etl.settings import get_settings
 from tests.support.dash_callbacks import organisation_kpis
 from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
+from tests.support.shared_app import empty_store
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory):
+    """One app on the fixture warehouse for the module's tests (building one is what costs)."""
+    data_dir = tmp_path_factory.mktemp("access")
+    build_small_warehouse(data_dir / "warehouse.duckdb")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PRESENCE_DATA_DIR", str(data_dir))
+        yield create_app(get_settings()), data_dir
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    build_small_warehouse(tmp_path / "warehouse.duckdb")
-    monkeypatch.setenv("PRESENCE_DATA_DIR", str(tmp_path))
-    app = create_app(get_settings())
-    add_account(tmp_path, "prefet35", "prefet", "35")
-    add_account(tmp_path, "commandant56", "commandant", "56")
-    add_account(tmp_path, "brigade35", "brigade", "35", "B35047")
-    add_account(tmp_path, "analyste", "analyste")
-    add_account(tmp_path, "admin", "admin")
+def app(shared_app, monkeypatch):
+    """The module's app, its operational store made new (the tests lock, disable and audit
+    accounts) with one account per role."""
+    app, data_dir = shared_app
+    monkeypatch.setenv("PRESENCE_DATA_DIR", str(data_dir))
+    empty_store(get_settings().ops_url)
+    add_account(data_dir, "prefet35", "prefet", "35")
+    add_account(data_dir, "commandant56", "commandant", "56")
+    add_account(data_dir, "brigade35", "brigade", "35", "B35047")
+    add_account(data_dir, "analyste", "analyste")
+    add_account(data_dir, "admin", "admin")
     return app
 
 

@@ -36,10 +36,22 @@ def _signed_in(app):
     return client
 
 
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory):
+    """One app on the fixture warehouse for the module's tests (they only read; building one is
+    what costs)."""
+    data_dir = tmp_path_factory.mktemp("dashboard_app")
+    build_small_warehouse(data_dir / "warehouse.duckdb")
+    with pytest.MonkeyPatch.context() as mp:
+        yield _app(mp, data_dir), data_dir
+
+
 @pytest.fixture
-def client(tmp_path, monkeypatch):
-    build_small_warehouse(tmp_path / "warehouse.duckdb")
-    return _signed_in(_app(monkeypatch, tmp_path))
+def client(shared_app, monkeypatch):
+    """A new browser signed in to the module's app."""
+    app, data_dir = shared_app
+    monkeypatch.setenv("PRESENCE_DATA_DIR", str(data_dir))
+    return _signed_in(app)
 
 
 def _text(response) -> str:

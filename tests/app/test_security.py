@@ -19,19 +19,11 @@ from sqlalchemy import func, select, update
 from dashboard.app import create_app
 from dashboard.core import accounts, auth
 from dashboard.core.scope import Period, Scope, ScopeError, add_months
-from etl.ops.store import (
-    audit,
-    audit_log,
-    get_engine,
-    login_attempts,
-    metadata,
-    sessions,
-    users,
-    utcnow,
-)
+from etl.ops.store import audit, audit_log, get_engine, login_attempts, sessions, users, utcnow
 from etl.settings import get_settings
 from tests.support.dash_callbacks import operational_app, organisation_kpis
 from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
+from tests.support.shared_app import empty_store
 
 PASSWORD = "mot-de-passe-de-test"
 
@@ -68,9 +60,7 @@ def app(shared_app, monkeypatch):
     accounts created again."""
     app, data_dir = shared_app
     monkeypatch.setenv("PRESENCE_DATA_DIR", str(data_dir))
-    with get_engine(get_settings().ops_url).begin() as con:
-        for table in reversed(metadata.sorted_tables):
-            con.execute(table.delete())
+    empty_store(get_settings().ops_url)
     _add_accounts(data_dir)
     return app
 

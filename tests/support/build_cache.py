@@ -68,6 +68,8 @@ CODE_GLOBS = ("etl/**/*",)
 CODE_FILES = ("tests/support/build_cache.py", "tests/conftest.py", "requirements-dev.lock")
 
 REFERENCE, NATIONAL, DEMO = "reference", "national", "national_demo"
+#: the order of the builds (each warehouse is built from the reference tables)
+BUILD_ORDER = (REFERENCE, NATIONAL, DEMO)
 #: the national demo: its seed, years and reference date (its period ends with the month
 #: before; fixed, so that the build does not depend on the day it runs)
 DEMO_SEED, DEMO_YEARS, DEMO_TODAY = 20211115, 3, date(2026, 11, 15)
@@ -282,7 +284,7 @@ class Builds:
         the background build and the fixtures use the keys of the collection's time)."""
         if name not in self._keys:
             digest = code_digest()
-            self._keys |= {n: entry_key(n, self.wheel, digest) for n in (REFERENCE, NATIONAL, DEMO)
+            self._keys |= {n: entry_key(n, self.wheel, digest) for n in BUILD_ORDER
                            if n not in self._keys}
         return self._keys[name]
 
@@ -325,7 +327,7 @@ class Builds:
 
 def needed(fixturenames: set[str]) -> list[str]:
     """The builds the given fixtures read, in build order (the reference first)."""
-    wanted = [name for name in (REFERENCE, NATIONAL, DEMO) if FIXTURES[name] & fixturenames]
+    wanted = [name for name in BUILD_ORDER if FIXTURES[name] & fixturenames]
     if wanted and REFERENCE not in wanted:
         wanted.insert(0, REFERENCE)  # the warehouses are built from it
     return wanted
@@ -350,8 +352,8 @@ def start_background(builds: Builds, names: list[str], log: Path) -> subprocess.
 
 
 def stop_background(proc: subprocess.Popen | None) -> int | None:
-    """Ends the background build if it still runs (its unfinished entry is discarded); its exit
-    status (None: there was none)."""
+    """Ends the background build if it still runs (the session needs it no more: its unfinished
+    entry is discarded). Its exit status if it failed on its own, else None."""
     if proc is None:
         return None
     if proc.poll() is None:
@@ -361,7 +363,8 @@ def stop_background(proc: subprocess.Popen | None) -> int | None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    return proc.returncode
+        return None
+    return proc.returncode or None
 
 
 def _main(parent: int, wheel: Path, keys: dict[str, str]) -> None:
