@@ -305,6 +305,33 @@ def test_each_role_lands_on_a_page_of_its_own(app):
     assert "acces-refuse" not in home
 
 
+def test_a_profiles_period_runs_to_today_while_its_facts_stop_at_their_last_month(app):
+    """The fixture's facts stop in October 2026: the profile's default period runs on to this
+    month, so that what a brigade entered today is counted, and its facts say where they
+    stop."""
+    from tests.support.dash_callbacks import update
+
+    client = client_for(app, "bta35")
+    tree = page(client, "/brigade", "?id=B35047")
+    view = find(tree, "fiche-brigade-vue")["data"]
+    assert view == {"perimetre": "brigade:B35047", "debut": "2025-11",
+                    "fin": clock.today().strftime("%Y-%m")}
+    months = find(tree, "fiche-brigade-fin")["options"]
+    assert max(o["value"] for o in months) == clock.today().strftime("%Y-%m")  # « au mois »
+    out = update(client, [("fiche-brigade-chiffres", "children"),
+                          ("fiche-brigade-sections", "children")],
+                 [("fiche-brigade-vue", "data", view)])
+    kpis, sections = text(out["fiche-brigade-chiffres"]), text(out["fiche-brigade-sections"])
+    assert "Faits publiés jusqu'à octobre 2026" in kpis
+    assert "Faits publiés jusqu'à octobre 2026" in sections
+    # a period after the last month with facts: no figure of facts, said so
+    later = update(client, [("fiche-brigade-chiffres", "children"),
+                            ("fiche-brigade-sections", "children")],
+                   [("fiche-brigade-vue", "data", view | {"debut": view["fin"]})])
+    assert "Aucun mois de la période n'a encore de faits publiés" in text(
+        later["fiche-brigade-chiffres"])
+
+
 # --- communes on demand --------------------------------------------------------------------------
 
 def _search(app, client, text_, value=None, field="code_commune"):

@@ -38,6 +38,15 @@ def test_period_defaults_and_windows():
         Period.parse("2026-13", None, date(2026, 10, 1))
 
 
+def test_a_period_up_to_the_last_month_with_facts():
+    """A profile's period runs to today; its facts stop at their last month (#19)."""
+    p = Period.parse("2025-11", "2026-12", date(2026, 12, 1))
+    assert p.until(date(2026, 10, 1)) == Period(date(2025, 11, 1), date(2026, 10, 1))
+    assert p.until(date(2026, 10, 31)) == Period(date(2025, 11, 1), date(2026, 10, 1))
+    assert p.until(date(2026, 12, 1)) is p and p.until(None) is p
+    assert p.until(date(2025, 10, 1)) is None  # no month of the period has facts yet
+
+
 def test_access_rules():
     prefet = User("p", "prefet", "35")
     brigade = User("b", "brigade", "35", "B35047")

@@ -201,7 +201,58 @@ def test_subnav_marks_the_current_page_and_links_the_others():
     assert [n["props"]["children"] for n in current] == ["Plainte"]
     hrefs = [n["props"]["href"] for n in nodes if n["type"] == "Link"]
     assert hrefs == ["/saisie/dcas", "/saisie/formation", "/saisie/immersion",
-                     "/saisie/diagnostic", "/suivi-dcas"]
+                     "/saisie/diagnostic", "/suivi-dcas", "/saisie/mes-saisies"]
+
+
+def test_searched_communes_keep_the_typed_text_for_the_dropdowns_own_filter():
+    """The dropdown filters its options again by the typed text, accents included: each
+    searched option carries it (« fougeres » must not hide « Fougères »)."""
+    options = view.commune_options([("35115", "Fougères (35115)"), ("35047", "Bruz (35047)"),
+                                    ("35115", "Fougères (35115)")], "fougeres")
+    assert [o["value"] for o in options] == ["35115", "35047"]  # each once
+    assert all(o["search"].endswith(" fougeres") for o in options)
+    assert view.commune_options([("35047", "Bruz (35047)")], None)[0]["search"] == \
+        "Bruz (35047) "
+    dropdown = view.choice_dropdown("x", [], None, clearable=False, searched=True)
+    assert dropdown.placeholder == view.SEARCH_PLACEHOLDER
+    assert dropdown.labels["no_options_found"] == view.SEARCH_HINT
+
+
+def test_a_stored_record_fills_its_form_as_its_inputs_hold_values():
+    from dashboard.views import saisie_suite as suite
+
+    record = {"date_depot": pd.Timestamp("2026-01-11 10:30:00"), "date_faits": date(2026, 1, 10),
+              "code_commune": "35047", "statut": None}
+    assert suite.record_values(COMPLAINTS, list(record), record) == {
+        "date_depot": "2026-01-11T10:30", "date_faits": "2026-01-10", "code_commune": "35047",
+        "statut": None}
+    dcas = {"attentes": "cambriolages|rodeos", "satisfaction": 4, "creneaux": None}
+    assert suite.record_values(DCAS, list(dcas), dcas) == {
+        "attentes": ["cambriolages", "rodeos"], "satisfaction": "4", "creneaux": None}
+    assert view.initial_value(DCAS, "creneaux") == []
+
+
+def test_the_months_entries_table_and_the_deletions_question():
+    from dashboard.views import saisie_mes_saisies as mine
+
+    entries = pd.DataFrame({
+        "source": ["trainings", "dcas"], "id": [7, 3], "version": [1, 2],
+        "ident": ["FP-S000007", "DC-2026-S000003"], "commune": ["35047", "35066"],
+        "date": [date(2026, 12, 2), date(2026, 12, 1)], "created_by": ["bta", "bta"],
+        "created_at": [pd.Timestamp("2026-12-07 23:30"), pd.Timestamp("2026-12-01 08:00")]})
+    shown = json.dumps(mine.entries_table(entries, {"35047": "Bruz"}, {
+        "dcas": "/saisie/dcas", "trainings": None}, "décembre 2026").to_plotly_json(),
+        default=lambda o: o.to_plotly_json(), ensure_ascii=False)
+    assert "2 saisies de décembre 2026" in shown and "Bruz (35047)" in shown
+    assert "08/12/2026 00:30" in shown  # the store's UTC time, said in France's
+    assert "/saisie/dcas?corriger=3" in shown and "corriger=7" not in shown
+    assert mine.NO_CORRECTION in shown
+    assert '"version": 2' in shown  # the version listed goes with the deletion
+    assert mine.record_text("dcas", {"id_consultation": "DC-1", "code_commune": "35047",
+                                     "date_consultation": date(2026, 12, 1)},
+                            {"35047": "Bruz"}) == "Consultation DCAS DC-1 (Bruz, 01/12/2026)"
+    assert mine.NONE in json.dumps(mine.entries_table(entries.iloc[0:0], {}, {}, "décembre")
+                                   .to_plotly_json(), ensure_ascii=False)
 
 
 # --- cyber self-diagnostic -----------------------------------------------------------------------
