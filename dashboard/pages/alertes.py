@@ -3,6 +3,10 @@ store (``etl.alerts.workflow.list_alerts``): a brigade its own unit's, a command
 his département's, an administrator or an analyst the département chosen (or all). « À
 valider » comes first for those who validate (commandants, administrators); each alert links to
 its page; « Nouvelle alerte » for those who write them.
+
+Below, the alerts sent to the élus of the territory whatever their origin — imported files or
+the dashboard's, once published —, counted and listed by the one definition the overview counts
+too (``dashboard.queries.alertes.SENT_ALERTS_SQL``): the two pages say the same number.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from dashboard.core import access, components, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.pages import _alertes as rules
+from dashboard.queries import alertes as queries
 from dashboard.views import alertes as view
 from etl.alerts import workflow
+from etl.alerts.labels import SENT_LABEL
 from etl.alerts.tables import STATUTS
 from etl.roles import Capability
 
@@ -38,6 +44,7 @@ class Ids:
     status = "alertes-statut"
     count = "alertes-compte"
     table = "alertes-liste"
+    sent = "alertes-envoyees"
 
 
 def _bar(user, warehouse, dep) -> html.Div:
@@ -80,15 +87,41 @@ def layout(departement=None, **_query) -> html.Div:
                     composer=rules.composes(user)),
         html.P("Les alertes rédigées dans le tableau de bord, les plus récentes d'abord : une "
                "alerte part après validation par un commandant du département, jamais par son "
-               "auteur. Ouvrez une alerte pour la valider, suivre son envoi ou l'exporter.",
-               className="text-body-secondary"),
+               "auteur. Ouvrez une alerte pour la valider, suivre son envoi ou l'exporter. "
+               "Plus bas, toutes les alertes envoyées aux élus, fichiers importés compris : "
+               "celles que compte la vue d'ensemble.", className="text-body-secondary"),
         scaffold.refusal(refused) if refused else None,
         *[components.empty_state(p, tone="warning") for p in problems],
         _bar(user, warehouse, dep),
+        html.H2("Alertes rédigées dans le tableau de bord", id="alertes-redigees-titre",
+                className="h5"),
         html.P(id=Ids.count, role="status", className="small fw-semibold"),
         dcc.Loading(html.Div(id=Ids.table, className="table-responsive"), delay_show=1000),
+        _sent(user, warehouse, dep),
         dcc.Store(id=Ids.view, data={"departement": dep}),
     ])
+
+
+def _sent(user, warehouse, dep) -> html.Section | None:
+    """The alerts sent to the élus of the territory, whatever their origin, as the overview
+    counts them (none drawn for Dash's start-up check or without a warehouse)."""
+    if user is None or warehouse is None:
+        return None
+    brigade = (user.brigade_id or "-") if user.by_brigade else None
+    departement = None if brigade else dep
+    try:
+        counts, alerts = queries.sent_alerts(warehouse, departement, brigade)
+    except READ_ERRORS as exc:
+        body = [components.empty_state(failure(exc, PAGE), tone="warning")]
+    else:
+        body = [html.P(view.sent_text(counts, view.territory_words(departement, brigade)),
+                       id=f"{Ids.sent}-compte", className="small fw-semibold")]
+        if len(alerts):
+            body.append(html.Div(view.sent_table(alerts, counts["alertes"],
+                                                 dash.get_relative_path),
+                                 className="table-responsive"))
+    return html.Section([html.H2(SENT_LABEL, id=f"{Ids.sent}-titre", className="h5 mt-4"),
+                         *body], id=Ids.sent, **{"aria-labelledby": f"{Ids.sent}-titre"})
 
 
 @callback(Output(Ids.count, "children"), Output(Ids.table, "children"),
@@ -110,8 +143,8 @@ def _list(shown, statut):
     waiting = int((alerts["statut"] == view.TO_VALIDATE).sum()) if len(alerts) else 0
     text = view.count_text(len(alerts), waiting, reviewer)
     if alerts.empty:
-        return text, components.empty_state("Aucune alerte ne correspond à ce choix (statut, "
-                                            "département).")
+        return text, components.empty_state("Aucune alerte rédigée dans le tableau de bord ne "
+                                            "correspond à ce choix (statut, département).")
     return text, view.list_table(alerts, dash.get_relative_path)
 
 

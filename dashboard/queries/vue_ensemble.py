@@ -12,6 +12,7 @@ import pandas as pd
 
 from dashboard.core.categories import Category
 from dashboard.core.scope import Period, Scope
+from dashboard.queries.alertes import SENT_ALERTS_SQL
 from dashboard.queries.scoping import plain, scoped
 
 #: élus among the attendees of a training (trainings.fonction_participant)
@@ -86,12 +87,9 @@ pl AS (
     GROUP BY p.periode
 ),
 al AS (
-    -- an alert belongs to the territory when one of the communes it targets does
-    SELECT a.id_alerte, a.cree_le, a.faits_le
-    FROM alerts AS a
-    WHERE a.statut = 'envoyee'
-      AND a.id_alerte IN (SELECT ac.id_alerte FROM alert_communes AS ac
-                          JOIN sc ON sc.code = ac.code_commune)
+    -- the alerts sent to the élus of the territory: the one definition the « Alertes »
+    -- page lists too (dashboard.queries.alertes.SENT_ALERTS_SQL)
+    /*sent_alerts*/
 ),
 alp AS (
     SELECT p.periode, count(*) AS alertes,
@@ -182,7 +180,7 @@ LEFT JOIN dc USING (periode)
 LEFT JOIN fo USING (periode)
 LEFT JOIN cy USING (periode)
 LEFT JOIN pr USING (periode)
-"""
+""".replace("/*sent_alerts*/", SENT_ALERTS_SQL.strip())
 
 
 def period_figures(warehouse, scope: Scope, periods: Mapping[str, Period]

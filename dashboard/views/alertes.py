@@ -1,6 +1,8 @@
 """SMS alerts to élus, shared by the alert pages, and the list of alerts (« Alertes »): French
 labels of statuses, categories and functions, an alert's address, dates, the list's order
-(« À valider » first for those who validate) and its table (pure).
+(« À valider » first for those who validate) and its table; and the alerts sent to the élus of
+the territory whatever their origin (imported files, the dashboard), as the overview counts
+them (pure).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dash import dcc, html
 from dashboard.core.components import wire
 from dashboard.core.formatting import MISSING, format_number
 from etl import clock
-from etl.alerts.labels import STATUT_LABELS
+from etl.alerts.labels import ORIGIN_DASHBOARD, ORIGIN_FILE, SENT_DETAIL, STATUT_LABELS
 from etl.roles import ROLES
 from etl.sources.alerts import ALERT_CATEGORIES
 
@@ -219,8 +221,64 @@ def list_table(alerts: pd.DataFrame, relative=str) -> html.Table:
 
 def count_text(n: int, waiting: int, validator: bool) -> str:
     if n == 0:
-        return "Aucune alerte."
-    text = f"{format_number(n)} alerte{plural(n)}"
+        return "Aucune alerte rédigée dans le tableau de bord."
+    text = f"{format_number(n)} alerte{plural(n)} rédigée{plural(n)} dans le tableau de bord"
     if validator and waiting:
         text += f", dont {format_number(waiting)} à valider"
     return text + "."
+
+
+# --- the alerts sent, whatever their origin ------------------------------------------------------
+
+SENT_COLUMNS = {"id_alerte": "Alerte", "cree_le": "Créée le", "origine": "Origine",
+                "categorie": "Catégorie", "unite_auteur": "Unité", "communes": "Communes",
+                "nb_destinataires": "Destinataires", "message": "Message"}
+
+
+def territory_words(departement: str | None, brigade: str | None) -> str:
+    """Where the sent alerts were counted: « du département 35 », « des communes de votre
+    brigade », « en France »."""
+    if brigade:
+        return "des communes de votre brigade"
+    return f"du département {departement}" if departement else "de France"
+
+
+def sent_text(counts: Mapping[str, int], where: str) -> str:
+    """The sent alerts counted as the overview counts them, with their origins."""
+    n, mine = int(counts.get("alertes") or 0), int(counts.get("depuis_tableau_de_bord") or 0)
+    if n == 0:
+        return f"Aucune alerte envoyée aux élus {where} ({SENT_DETAIL})."
+    imported = n - mine
+    return (f"{format_number(n)} alerte{plural(n)} envoyée{plural(n)} aux élus {where}, toutes "
+            f"dates : {format_number(imported)} importée{plural(imported)} de fichiers, "
+            f"{format_number(mine)} rédigée{plural(mine)} dans le tableau de bord. La vue "
+            "d'ensemble compte les mêmes, sur sa période, par date de création.")
+
+
+def sent_table(alerts: pd.DataFrame, total: int, relative=str) -> html.Table:
+    """The sent alerts, newest first, with their origin; the dashboard's link to their page
+    (an imported one has none: the file is its record). Times as loaded: Paris's."""
+    header = html.Thead(html.Tr([html.Th(t, scope="col", className="text-end" if c in (
+        "communes", "nb_destinataires") else None) for c, t in SENT_COLUMNS.items()]))
+    rows = []
+    for row in alerts.to_dict("records"):
+        ident = str(row["id_alerte"])
+        mine = bool(row.get("depuis_tableau_de_bord"))
+        rows.append(wire("Tr", [
+            wire("Th", dcc.Link(ident, href=alert_href(ident, relative)).to_plotly_json()
+                 if mine else ident, scope="row"),
+            wire("Td", when_text(row.get("cree_le"))),
+            wire("Td", ORIGIN_DASHBOARD if mine else ORIGIN_FILE),
+            wire("Td", label(CATEGORY_LABELS, row.get("categorie"))),
+            wire("Td", "" if missing(row.get("unite_auteur")) else str(row["unite_auteur"])),
+            wire("Td", format_number(len(communes_list(row.get("communes_ciblees")))),
+                 className="text-end"),
+            wire("Td", _count(row.get("nb_destinataires")), className="text-end"),
+            wire("Td", preview(row.get("message"))),
+        ]))
+    caption = "Alertes envoyées aux élus, les plus récentes d'abord (heures de Paris)"
+    if total > len(alerts):
+        caption += f" — les {format_number(len(alerts))} dernières sur {format_number(total)}"
+    return html.Table([html.Caption(caption), header, html.Tbody(rows)],
+                      className="table table-sm table-striped table-hover align-middle data-table",
+                      id="alertes-envoyees-table")

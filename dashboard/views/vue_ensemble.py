@@ -22,6 +22,7 @@ from dashboard.views.measures import (
     relative_change,
     share,
 )
+from etl.alerts.labels import SENT_DETAIL, SENT_LABEL
 
 #: the three periods every figure is computed for
 CURRENT, PREVIOUS, YEAR_BEFORE = "courante", "precedente", "annee_precedente"
@@ -120,8 +121,10 @@ def _measures() -> tuple[Measure, ...]:
         Measure("plaintes", "Atteintes aux élus (plaintes)", SECTION_ELUS, "count",
                 _get("plaintes"), lambda f, s: "plaintes d'élus, par date des faits",
                 f"tendances:{categories.COMPLAINTS}"),
-        Measure("alertes", "Alertes envoyées aux élus", SECTION_ELUS, "count", _get("alertes"),
-                lambda f, s: plural(f.get("messages"), "SMS adressé", "SMS adressés"),
+        # the one definition of the « Alertes » page too (etl.alerts.labels.SENT_LABEL)
+        Measure("alertes", SENT_LABEL, SECTION_ELUS, "count", _get("alertes"),
+                lambda f, s: (f"{SENT_DETAIL}, par date de création ; "
+                              + plural(f.get("messages"), "SMS adressé", "SMS adressés")),
                 "carte:alertes"),
         Measure("taux_remise", "SMS d'alerte remis", SECTION_ELUS, "share",
                 lambda f: share(f.get("messages_remis"), f.get("messages")),

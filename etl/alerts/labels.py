@@ -17,3 +17,14 @@ DLR_LABELS = {"ENROUTE": "En cours d'acheminement", "ACCEPTD": "Accepté par l'o
               "DELIVRD": "Remis au destinataire", "EXPIRED": "Expiré (non remis à temps)",
               "DELETED": "Supprimé par l'opérateur", "UNDELIV": "Non remis",
               "REJECTD": "Rejeté par l'opérateur", "UNKNOWN": "État inconnu de l'opérateur"}
+
+#: « Alertes envoyées aux élus », one definition for every page: the warehouse's alerts whose
+#: status is « envoyée » — imported from a file, or written in the dashboard and published by
+#: the refresh —, in a territory when one of the communes they target is, in a period by their
+#: creation date (Paris time). The overview counts them, the « Alertes » page lists them, both
+#: through ``dashboard.queries.alertes.SENT_ALERTS_SQL``
+SENT_LABEL = "Alertes envoyées aux élus"
+SENT_DETAIL = "importées de fichiers ou rédigées dans le tableau de bord"
+#: where such an alert came from (the warehouse's ``fichier``: ``saisie:alerts`` for the
+#: dashboard's, published by the refresh; a file's name otherwise)
+ORIGIN_DASHBOARD, ORIGIN_FILE = "Tableau de bord", "Fichier importé"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -127,6 +128,17 @@ def _act(app, client, ident, action, reason=None):
                  [[v({"action": action, "type": ACTION}, 1, "n_clicks")]],
                  [[v({"index": "motif", "type": "fiche-alerte-motif"}, reason)],
                   v("fiche-alerte-id", ident, "data"), v("fiche-alerte-version", 0, "data")])
+
+
+def _gateway(**options) -> SimulatedGateway:
+    """The simulated operator of the app's data folder: one file for the module's tests, so
+    that its message ids never repeat for one store (a second file would start again at
+    SIM000000001, and its reports would meet another test's messages)."""
+    from etl.alerts.gateway import simulated_path
+    from etl.settings import get_settings
+
+    return SimulatedGateway(simulated_path(get_settings()), failure_rate=0.0,
+                            throttle_rate=0.0, **options)
 
 
 def _refresh(app, client, ident):
@@ -350,16 +362,14 @@ def test_alerts_are_read_within_scope_only(app):
         v("alertes-statut", "toutes")]).status_code == 403
 
 
-def test_progress_after_the_worker_ran(app, tmp_path):
+def test_progress_after_the_worker_ran(app):
     ident = _create(app, "bta35")
     reviewer = client_for(app, "cdt35")
     _ok(_act(app, reviewer, ident, "valider"))
     out = _ok(_refresh(app, reviewer, ident))
     assert "envoi en cours" in as_text(out["fiche-alerte-progression"])
     assert out["fiche-alerte-minuteur"]["disabled"] is False
-    gateway = SimulatedGateway(tmp_path / "sms.sqlite", seed=1, failure_rate=0.0,
-                               throttle_rate=0.0, min_delay=0.0, max_delay=0.0,
-                               enroute_delay=0.0)
+    gateway = _gateway(seed=1, min_delay=0.0, max_delay=0.0, enroute_delay=0.0)
     worker = Worker(_engine(app), gateway, rate=None)
     try:
         worker.drain()
@@ -402,6 +412,86 @@ def _csv_rows(download: dict) -> list[list[str]]:
     payload = base64.b64decode(download["content"]) if download.get("base64") else \
         download["content"].encode("utf-8")
     return list(csv.reader(io.StringIO(payload.decode("utf-8-sig")), delimiter=";"))
+
+
+# --- one definition of « alertes envoyées » -----------------------------------------------------
+
+def _sent_on_alerts_page(client) -> tuple[int, str]:
+    """The alerts sent as the « Alertes » page counts them, and its words."""
+    said = as_text(find(page(client, "/alertes"), "alertes-envoyees-compte"))
+    found = re.search(r"(\d+) alertes? envoyées? aux élus|Aucune alerte envoyée", said)
+    return (0 if found[1] is None else int(found[1])), said
+
+
+def _sent_on_overview(client, perimetre, fin="2026-10") -> tuple[int, str]:
+    """The overview's card of the alerts sent (its value, its words), November 2025 to
+    ``fin``."""
+    from tests.support.dash_callbacks import post
+
+    state = {"perimetre": perimetre, "debut": "2025-11", "fin": fin}
+    out = _ok(post(client, [("vue-ensemble-titre", "children"),
+                            ("vue-ensemble-periodes", "children"),
+                            ("vue-ensemble-indicateurs", "children"),
+                            ("vue-ensemble-tableau", "children")],
+                   [("vue-ensemble-vue", "data", state)]))
+    card = find(out["vue-ensemble-indicateurs"]["children"], "kpi-alertes")
+    return int(card["children"][1]["props"]["children"]), as_text(card)
+
+
+def _status(app, ident) -> str:
+    with _engine(app).connect() as con:
+        return con.execute(select(alertes.c.statut).where(alertes.c.id_alerte == ident)
+                           ).scalar_one()
+
+
+def test_the_overview_and_the_alerts_page_count_the_same_sent_alerts(app):
+    """Issue #19: the overview counted 23 alerts sent while « Alertes » said « Aucune alerte »
+    (it listed the dashboard's only; the 23 came from files). One definition, both pages: the
+    imported alerts, then a dashboard's alert once sent and published by the refresh."""
+    from dashboard.queries import alertes as alert_queries
+    from dashboard.queries import vue_ensemble as overview_queries
+    from etl.alerts.labels import SENT_DETAIL, SENT_LABEL
+    from etl.settings import get_settings
+    from etl.warehouse.refresh import label, refresh
+
+    # one definition in code: the overview's query holds the « Alertes » page's, verbatim
+    assert alert_queries.SENT_ALERTS_SQL.strip() in overview_queries.PERIOD_SQL
+    assert label("alerts").startswith("saisie:")  # how a dashboard's alert is told apart
+
+    prefet, brigade = client_for(app, "prefet35"), client_for(app, "bta35")
+    on_page, said = _sent_on_alerts_page(prefet)
+    on_overview, card = _sent_on_overview(prefet, "departement:35")
+    assert on_page == on_overview == 1  # the fixture's imported alert to Bruz (AL-0)
+    assert "1 importée de fichiers, 0 rédigée dans le tableau de bord" in said
+    assert SENT_LABEL in card and SENT_DETAIL in card  # the card says what it counts
+    assert _sent_on_alerts_page(brigade)[0] == _sent_on_overview(brigade, "brigade:B35047")[0]
+    analyst = client_for(app, "analyste")
+    assert _sent_on_alerts_page(analyst)[0] == _sent_on_overview(analyst, "france")[0] == 2
+    # a dashboard's alert, validated, sent, published: on both pages, with its origin
+    ident = _create(app, "bta35")
+    _ok(_act(app, client_for(app, "cdt35"), ident, "valider"))
+    # reports a little after the submission (one stamped at the same instant could be
+    # quarantined as older than it): rounds until the alert is sent, within a deadline
+    gateway = _gateway(seed=2, min_delay=0.01, max_delay=0.02, enroute_delay=0.005)
+    worker = Worker(_engine(app), gateway, rate=None)
+    deadline = time.monotonic() + 30
+    try:
+        while _status(app, ident) != "envoyee":
+            assert time.monotonic() < deadline, "alert not sent in time"
+            worker.run_once()
+    finally:
+        worker.close()
+    with _engine(app).connect() as con:
+        sent = con.execute(select(func.count()).select_from(alertes).where(
+            alertes.c.statut == "envoyee", alertes.c.departement == "35")).scalar_one()
+    assert sent >= 1
+    assert refresh(get_settings(), _engine(app)).loaded["alerts"].loaded >= 1
+    on_page, said = _sent_on_alerts_page(prefet)
+    assert on_page == _sent_on_overview(prefet, "departement:35", "2026-12")[0] == 1 + sent
+    assert f"{sent} rédigée" in said
+    listed = as_text(find(page(prefet, "/alertes"), "alertes-envoyees"))
+    assert f'"href": "/alertes/alerte?id={ident}"' in listed and "Tableau de bord" in listed
+    assert "AL-0" in listed and "Fichier importé" in listed
 
 
 # --- contacts --------------------------------------------------------------------------------

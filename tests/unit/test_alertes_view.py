@@ -166,8 +166,10 @@ def test_waiting_alerts_come_first_for_those_who_validate():
         "AL-2026-S000001", "AL-2026-S000003", "AL-2026-S000002"]
     assert common.ordered(_alerts(), False)["id_alerte"].tolist() == [
         "AL-2026-S000003", "AL-2026-S000002", "AL-2026-S000001"]
-    assert common.count_text(3, 1, True) == "3 alertes, dont 1 à valider."
-    assert common.count_text(3, 1, False) == "3 alertes."
+    assert common.count_text(3, 1, True) == ("3 alertes rédigées dans le tableau de bord, dont "
+                                             "1 à valider.")
+    assert common.count_text(3, 1, False) == "3 alertes rédigées dans le tableau de bord."
+    assert common.count_text(0, 0, True) == "Aucune alerte rédigée dans le tableau de bord."
 
 
 def test_the_list_links_each_alert_and_says_its_status_in_words():
@@ -189,6 +191,30 @@ ROW = {"id_alerte": "AL-2026-S000001", "statut": "a_valider", "categorie": "camb
        "created_at": datetime(2026, 10, 31, 8, 0), "created_by": "bta35",
        "author_role": "brigade", "unite_auteur": "B35047", "validated_by": None,
        "validated_at": None, "refused_reason": None, "finished_at": None}
+
+
+def test_the_alerts_sent_whatever_their_origin_as_the_overview_counts_them():
+    counts = {"alertes": 23, "depuis_tableau_de_bord": 2}
+    text = common.sent_text(counts, common.territory_words("35", None))
+    assert text.startswith("23 alertes envoyées aux élus du département 35, toutes dates : 21 "
+                           "importées de fichiers, 2 rédigées dans le tableau de bord.")
+    assert "vue d'ensemble" in text
+    assert common.sent_text({"alertes": 0}, "de France").startswith("Aucune alerte envoyée")
+    assert common.territory_words(None, "B35047") == "des communes de votre brigade"
+    alerts = pd.DataFrame({
+        "id_alerte": ["AL-2026-S000002", "AL-2025-00042"],
+        "cree_le": [datetime(2026, 11, 2, 18, 5), datetime(2025, 1, 14, 18, 5)],
+        "faits_le": [datetime(2026, 11, 2, 17, 0)] * 2, "unite_auteur": ["B35047"] * 2,
+        "categorie": ["cambriolages", "rodeos"], "message": ["Gendarmerie : …"] * 2,
+        "communes_ciblees": ["35047|35066", "35047"], "nb_destinataires": [4, 1],
+        "depuis_tableau_de_bord": [True, False]})
+    table = _text(common.sent_table(alerts, 23))
+    # the dashboard's links to its page; the imported one, said so, has no page of its own
+    assert '"href": "/alertes/alerte?id=AL-2026-S000002"' in table
+    assert "AL-2025-00042" in table and "id=AL-2025-00042" not in table
+    assert "Tableau de bord" in table and "Fichier importé" in table
+    assert "02/11/2026 18:05" in table  # loaded in Paris's time: shown as it is
+    assert "les 2 dernières sur 23" in table
 
 
 def test_the_alert_facts_and_the_validation_statement():
