@@ -47,6 +47,8 @@ VISITS: dict[str, tuple[str | None, str, str]] = {
     "/saisie/formation": ("/saisie/formation", "#formation-enregistrer", "saisie"),
     "/saisie/immersion": ("/saisie/immersion", "#immersion-enregistrer", "saisie"),
     "/saisie/diagnostic": ("/saisie/diagnostic", "#diagnostic-enregistrer", "saisie"),
+    "/saisie/mes-saisies": ("/saisie/mes-saisies",
+                            "#mes-saisies-saisies .empty-state, #mes-saisies-liste", "saisie"),
     "/suivi-dcas": ("/suivi-dcas", "#suivi-dcas-liste", "saisie"),
     "/alertes": ("/alertes", "#alertes-liste .empty-state, #alertes-liste table", "alertes"),
     "/alertes/contacts": ("/alertes/contacts", "#contacts-table tbody tr", "alertes"),
