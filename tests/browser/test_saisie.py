@@ -42,6 +42,7 @@ def forms_server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("saisie")
     add_operational_data(build_small_warehouse(data_dir / "warehouse.duckdb"))
     add_account(data_dir, "brigade.test", "brigade", "35", "B35047")
+    add_account(data_dir, "admin.test", "admin")
     with serve(data_dir, PRESENCE_REFRESH_SECONDS="1") as base:
         yield base
 
@@ -174,4 +175,22 @@ def test_the_training_forms_dropdowns_are_named_by_their_labels(forms_server, wa
         expect(page.get_by_role("listbox")).to_have_accessible_name(name)
         page.keyboard.press("Escape")
         expect(page.get_by_role("searchbox")).to_have_count(0)
+    watched.assert_clean()
+
+
+def test_a_national_user_finds_a_commune_by_typing_it(forms_server, watched):
+    """An administrator's forms carry no national list of communes: typed, a name is searched
+    on the server (accents aside), and the choice stays when the attendee rows are drawn
+    again."""
+    page = watched.page
+    sign_in(page, forms_server + "/saisie/formation", "admin.test")
+    page.wait_for_selector("#formation-enregistrer")
+    session = css(dom_id(field_id("formation", "code_commune_session")))
+    attendee = css(dom_id(formation.attendee_id(0, "code_commune_participant")))
+    choose_option(page, session, "Fougères (35115)", "fougeres")
+    choose_option(page, attendee, "Schœlcher (97229)", "schoelcher")
+    page.click("#formation-ajouter")
+    page.wait_for_selector(css(dom_id(formation.attendee_id(1, "code_commune_participant"))))
+    assert page.locator(session).inner_text() == "Fougères (35115)"
+    assert page.locator(attendee).inner_text() == "Schœlcher (97229)"
     watched.assert_clean()
