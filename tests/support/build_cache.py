@@ -29,7 +29,8 @@ Safe by construction:
   (:func:`etl.warehouse.parts.changing`): a published file is never written in place.
 
 ``PRESENCE_TEST_BUILD_CACHE=0`` turns the cache (and the background build) off: every session
-builds what it needs itself, in its own folders.
+builds what it needs itself, in its own folders. ``PRESENCE_TEST_BUILD_CACHE_DIR`` puts the cache
+elsewhere.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ from typing import IO
 
 from etl.settings import PROJECT_ROOT, Settings
 
-CACHE_ROOT = PROJECT_ROOT / "data" / "cache" / "test-builds"
+#: the cache's folder (PRESENCE_TEST_BUILD_CACHE_DIR: elsewhere, e.g. a CI cache)
+CACHE_ROOT = Path(os.environ.get("PRESENCE_TEST_BUILD_CACHE_DIR")
+                  or PROJECT_ROOT / "data" / "cache" / "test-builds")
 COMPLETE = "COMPLETE.json"
 DATA = "data"
 #: entries of one build kept besides the one just made; an entry used in the last
