@@ -72,10 +72,12 @@ def _actions(user, row, warehouse) -> list:
     out = []
     if rules.may_review(user, row):
         recipients = len(rules.recipients_now(warehouse, common.communes_list(row["communes"])))
+        # nobody left to receive it (opted out since it was written): said, no « Valider »
+        # (the workflow would refuse it, audited)
         out += [
             html.H3("Validation", className="h6 mt-3"), view.review_statement(row, recipients),
             html.Button("Valider l'envoi", id={"type": ACTION, "action": "valider"},
-                        type="button", className="btn btn-primary mb-3"),
+                        type="button", className="btn btn-primary mb-3") if recipients else None,
             html.Div([
                 html.Label("Motif du refus (obligatoire pour refuser)", htmlFor=dom_id(REASON_ID),
                            className="form-label fw-semibold"),

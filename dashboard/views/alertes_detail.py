@@ -24,7 +24,7 @@ from dashboard.views.alertes import (
     utc_text,
     when_text,
 )
-from etl.alerts.labels import DLR_LABELS, STATE_LABELS, STATUT_LABELS
+from etl.alerts.labels import DLR_LABELS, NO_RECIPIENT_NOW, STATE_LABELS, STATUT_LABELS
 
 PREFIX = "fiche-alerte"
 #: rows of the deliveries table on the page (the export has them all)
@@ -107,7 +107,12 @@ def trail_table(trail: Sequence[Mapping]) -> html.Table:
 
 
 def review_statement(row: Mapping, recipients: int) -> html.P:
-    """What « Valider l'envoi » sends, said before the button."""
+    """What « Valider l'envoi » sends, said before the button; with no recipient left, why
+    the alert cannot be sent."""
+    if recipients == 0:
+        reason = NO_RECIPIENT_NOW
+        return html.P(reason[:1].upper() + reason[1:] + ".", id=f"{PREFIX}-engagement",
+                      className="alert alert-warning")
     parts = int(row.get("parts") or 0)
     return html.P([
         "En validant, vous envoyez le texte exact ci-dessus à ",

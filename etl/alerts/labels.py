@@ -28,3 +28,7 @@ SENT_DETAIL = "importées de fichiers ou rédigées dans le tableau de bord"
 #: where such an alert came from (the warehouse's ``fichier``: ``saisie:alerts`` for the
 #: dashboard's, published by the refresh; a file's name otherwise)
 ORIGIN_DASHBOARD, ORIGIN_FILE = "Tableau de bord", "Fichier importé"
+#: why an alert cannot be validated when nobody would receive it any more (the workflow's
+#: refusal, said on the alert's page before any click)
+NO_RECIPIENT_NOW = ("aucun destinataire à ce jour : les élus de ces communes se sont désinscrits "
+                    "depuis sa rédaction ; refusez l'alerte ou demandez à son auteur de l'annuler")

@@ -42,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from etl import clock, roles
 from etl.alerts import contacts
 from etl.alerts.encoding import MAX_PARTS, analyse
-from etl.alerts.labels import STATE_LABELS
+from etl.alerts.labels import NO_RECIPIENT_NOW, STATE_LABELS
 from etl.alerts.tables import FINAL_STATES, STATES
 from etl.ops.store import (
     AUDIT_DETAIL_MAX,
@@ -84,8 +84,6 @@ NO_REASON = "motif du refus obligatoire"
 LONG_REASON = f"motif trop long ({MAX_REASON} caractères au plus)"
 NO_RECIPIENT = ("aucun destinataire : aucun élu de ces communes n'a accepté les alertes SMS "
                 "avec un numéro de mobile ; choisissez d'autres communes")
-NO_RECIPIENT_NOW = ("aucun destinataire à ce jour : les élus de ces communes se sont désinscrits "
-                    "depuis sa rédaction ; refusez l'alerte ou demandez à son auteur de l'annuler")
 DENIED_SCOPE = ("Accès refusé : vous ne pouvez cibler que les communes de votre périmètre. "
                 "La tentative est enregistrée.")
 DENIED_ROLE = ("Accès refusé : votre rôle ne permet pas de rédiger d'alerte SMS. La tentative "

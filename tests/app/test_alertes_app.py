@@ -309,6 +309,19 @@ def test_an_alert_nobody_would_receive_is_said_then_refused_and_audited(app):
     assert (_count(app, alertes), _count(app, audit_log, audit_log.c.action
                                          == "alerte_sans_destinataire")) == (before[0],
                                                                              before[1] + 1)
+    # written for Saint-Aubin-du-Cormier, whose only élu opts out before the validation: the
+    # reviewer reads why, without « Valider l'envoi »; a forged click is refused, audited
+    ident = _create(app, "cdt35", communes=["35253"])
+    assert "désinscrit" in as_text(_ok(_opt_out(app, commandant, "CT-35253-1")))
+    reviewer = client_for(app, "cdt35b")
+    shown = as_text(page(reviewer, "/alertes/alerte", f"?id={ident}"))
+    assert "Aucun destinataire à ce jour" in shown and "Valider l'envoi" not in shown
+    assert "Refuser" in shown
+    refused = as_text(_ok(_act(app, reviewer, ident, "valider")))
+    assert "Action impossible : aucun destinataire à ce jour" in refused
+    assert _count(app, alert_outbox, alert_outbox.c.id_alerte == ident) == 0
+    assert _count(app, audit_log, audit_log.c.action == "alerte_sans_destinataire") == \
+        before[1] + 2
 
 
 # --- four eyes, progress, exports ------------------------------------------------------------
@@ -527,6 +540,11 @@ def test_contacts_are_listed_masked_for_readers_and_added_in_e164(app):
     assert "Désinscrire" in shown and "Arradon" not in shown
     bad = _ok(_contact(app, client, "12 34", _contacts_key(client)))
     assert "numéro de téléphone invalide" in as_text(bad["contact-erreur-telephone"])
+    # a landline: no SMS reaches it (issue #19: 7 of 12 recipients were landlines, « remis »)
+    landline = _ok(_contact(app, client, "02 61 91 00 01", _contacts_key(client)))
+    assert ("numéro fixe : les alertes partent par SMS, un numéro de mobile est attendu"
+            in as_text(landline["contact-erreur-telephone"]))
+    assert "Le formulaire contient 1 erreur" in as_text(landline["contact-resultat"])
     good = _ok(_contact(app, client, "06 39 98 02 02", _contacts_key(client)))
     assert "Contact enregistré" in as_text(good["contact-resultat"])
     with _engine(app).connect() as con:

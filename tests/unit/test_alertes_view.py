@@ -224,6 +224,8 @@ def test_the_alert_facts_and_the_validation_statement():
     assert "whiteSpace" in _text(detail.message_block(ROW))
     statement = _text(detail.review_statement(ROW, 5))
     assert "5 destinataires" in statement and "10 SMS" in statement and "GSM-7" in statement
+    nobody = _text(detail.review_statement(ROW, 0))
+    assert "Aucun destinataire à ce jour" in nobody and "alert-warning" in nobody
     assert detail.status_text({**ROW, "statut": "refusee", "refused_reason": "Doublon"}) == \
         "Refusée — motif : Doublon"
 
