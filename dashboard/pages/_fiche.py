@@ -42,7 +42,7 @@ def make(warehouse: Warehouse, engine: Engine, scope: Scope, period: Period,
     periods = overview.periods_of(period)
     frames = queries.read(warehouse, engine, scope, periods, overview.CURRENT,
                           overview.YEAR_BEFORE, GROUPS)
-    table = overview.display_frame(frames.figures)[0]
+    table = overview.display_frame(frames.figures, period)[0]
     table["section"] = overview.overview_frame(frames.figures)["section"]
     work = work_view.prepared(frames.work_list, frames.work_communes, now.date())
     return view.brief(

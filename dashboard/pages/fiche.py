@@ -93,7 +93,11 @@ def _update(state):
 
 
 @callback(Output(Ids.pdf_download, "data"), Input(Ids.pdf, "n_clicks"), State(Ids.shown, "data"),
-          prevent_initial_call=True)
+          prevent_initial_call=True,
+          # a few seconds for a département: the button says it is working meanwhile
+          running=[(Output(Ids.pdf, "disabled"), True, False),
+                   (Output(Ids.pdf, "children"), "Préparation du PDF…",
+                    "Télécharger la fiche (PDF)")])
 def _pdf(_clicks, state):
     try:
         _user, scope, period, warehouse = scaffold.checked_view(state)

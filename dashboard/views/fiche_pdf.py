@@ -231,6 +231,7 @@ def _fitted(pdf: _Document, text: str, width: float) -> str:
 
 def _grid_header(pdf: _Document, columns: dict[str, str], widths: list[float],
                  right: list[bool], size: float) -> None:
+    size -= 0.5  # the headers' longest words fit their columns
     pdf.set_font(FONT, "B", size)
     pdf.set_fill_color(*HEADER_FILL)
     top, x = pdf.get_y(), pdf.l_margin

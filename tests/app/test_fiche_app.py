@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 
 import pytest
 from pypdf import PdfReader
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from etl.ops import plans
 from etl.ops.store import audit_log, get_engine
-from tests.support.dash_callbacks import client_for, find, operational_app, page, post, text, update
+from tests.support.dash_callbacks import client_for, find, operational_app, page, post, update
 
 ACCOUNTS = {"prefet35": ("prefet", "35", None), "commandant35": ("commandant", "35", None),
             "analyste.test": ("analyste", None, None), "brigade35": ("brigade", "35", "B35047")}
@@ -30,6 +31,12 @@ STATE = {"perimetre": "departement:35", "debut": "2025-11", "fin": "2026-10"}
 def app(tmp_path_factory):
     with operational_app(tmp_path_factory.mktemp("fiche"), ACCOUNTS) as app:
         yield app
+
+
+def text(value) -> str:
+    """A callback's output as text with its accents (plain JSON: plotly's encoder escapes every
+    accent when the text holds « NaN », as the base64 of a picture may)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _engine(app):
