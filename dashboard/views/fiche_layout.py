@@ -57,14 +57,11 @@ def commune_links(brief: Brief, prefix: str) -> pd.DataFrame:
 
 def body(brief: Brief, trend_png: bytes | None, map_png: bytes | None, prefix: str) -> list:
     """The brief's sections; ``prefix``: the app's path prefix (links to the communes'
-    profiles)."""
+    profiles). The synthetic-data notice is the shell's, above every page (and printed)."""
     header = html.Div([
         html.P(brief.label, className="h4 mb-1 fiche-territoire"),
         html.P([brief.period_text, " ", brief.generated, "."],
                className="small text-body-secondary mb-2"),
-        html.P(brief.synthetic, role="note", className="alert alert-warning py-1 px-2 small "
-                                                      "fiche-synthetique")
-        if brief.synthetic else None,
     ], className="fiche-entete")
     key_figures = [html.Div(components.data_table(
         part, KEY_COLUMNS, f"{section} : la période et un an plus tôt",

@@ -68,7 +68,7 @@ def test_the_prefet_reads_the_brief_of_his_departement(app):
                      "Suivi des attentes DCAS", "Alertes SMS envoyées", "Formations et immersions",
                      "Toutes les communes", "Chartres-de-Bretagne", "Saint-Aubin-du-Cormier",
                      "Sources et méthode", "heure de Paris", "data:image/png;base64,",
-                     "Données de démonstration"):
+                     "(synthétiques)"):
         assert expected in shown, expected
     # every indicator of every commune, police-zone communes included
     table = find(update(client, CONTENT, [("fiche-vue", "data", STATE)])["fiche-contenu"][
