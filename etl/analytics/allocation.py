@@ -247,7 +247,9 @@ def water_fill(need: np.ndarray, lower: np.ndarray, upper: np.ndarray,
     need = np.asarray(need, dtype=float)
     lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
     top = float(need.max()) if need.size and need.max() > 0 else 1.0
-    weight = np.maximum(need, _NEED_FLOOR * top)
+    # needs scaled to the largest (1): the result does not depend on their unit, and a need
+    # as small as a float allows (5e-324) does not overflow the breakpoints
+    weight = np.maximum(need / top, _NEED_FLOOR)
     tol = _TOL * max(1.0, capacity)
     if upper.sum() <= capacity + tol:
         return upper.copy(), 0.0
@@ -266,7 +268,7 @@ def water_fill(need: np.ndarray, lower: np.ndarray, upper: np.ndarray,
     free = (hours > lower + 1e-12) & (hours < upper - 1e-12)
     if free.any():  # land exactly on the capacity: the free communes absorb the rounding
         hours[free] += (capacity - hours.sum()) * hours[free] / hours[free].sum()
-    return hours, 1.0 / t
+    return hours, top / t
 
 
 def proportional_target(need: np.ndarray, minimum: np.ndarray, capacity: float) -> np.ndarray:

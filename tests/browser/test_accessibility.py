@@ -54,6 +54,10 @@ VISITS: dict[str, tuple[str | None, str, str]] = {
     "/alertes/contacts": ("/alertes/contacts", "#contacts-table tbody tr", "alertes"),
     COMPOSER: (COMPOSER, "#alerte-comptes dl", "alertes"),
     "/alertes/alerte": (None, ALERT_PAGE, "alerte"),
+    "/fiche": ("/fiche?perimetre=departement:35", "#fiche-communes-tableau tbody tr",
+               "analyste"),
+    "/plan-brigade": ("/plan-brigade?perimetre=departement:35",
+                      "#plan-brigade-liste tbody tr", "analyste"),
 }
 #: a page with no entry in VISITS: its own address, signed in as an analyst, once its title is
 #: drawn

@@ -479,3 +479,15 @@ def test_two_communes_move_toward_their_target(need, current, max_change, floor,
     x, t = totals(plan), plan.target
     tol = 1e-9 * current.sum()
     assert (x >= np.minimum(current, t) - tol).all() and (x <= np.maximum(current, t) + tol).all()
+
+
+def test_a_need_as_small_as_a_float_allows_still_gives_a_plan():
+    """Found by hypothesis: a need of 5e-324 overflowed the water-filling's breakpoints."""
+    problem = BrigadeProblem(brigade_id="P", communes=("0",),
+                             need=np.array([[0, 0, 0, 0, 0, 5e-324]]), current=np.zeros((1, 6)),
+                             minimum=np.array([0.0]), capacity=1.0)
+    params = AllocationParameters(max_change=0.0, change_floor_hours=0.0, catch_up=0.0,
+                                  min_visits=0, priority_min_factor=1.0, visit_minutes=10,
+                                  gendarmes_per_patrol=1)
+    plan = solve_brigade(problem, params)
+    assert np.isfinite(plan.hours).all() and plan.hours.sum() <= 1.0 + 1e-9
