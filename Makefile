@@ -11,10 +11,13 @@ run: setup warehouse
 	$(PY) -m dashboard demo-accounts
 	$(PY) -m dashboard
 
+# The suite on TEST_WORKERS processes (pytest-xdist), each taking whole test modules.
+TEST_WORKERS ?= 2
+
 test: setup-test
 	$(PY) -m ruff check .
 	.venv/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # --- set-up -------------------------------------------------------------------------------
 $(UV):
