@@ -17,6 +17,7 @@ from dash import Input, Output, clientside_callback, dcc, html
 
 from dashboard.core import components
 from dashboard.core.scope import LEVEL_LABELS, Period, Scope, add_months
+from etl.reference.names import unit_name
 from etl.roles import Reach
 
 
@@ -68,10 +69,10 @@ def scope_options(user, departements: pd.DataFrame, compagnies: pd.DataFrame,
         comp, brig = compagnies, brigades
     else:
         comp, brig = compagnies.iloc[0:0], brigades[brigades["brigade_id"] == user.brigade_id]
-    opts += [{"label": f"Compagnie de {nom} ({dep})", "value": f"compagnie:{code}"}
+    opts += [{"label": f"{unit_name('Compagnie', nom)} ({dep})", "value": f"compagnie:{code}"}
              for code, nom, dep in zip(comp["compagnie_id"], comp["nom"], comp["departement"],
                                        strict=True)]
-    opts += [{"label": f"Brigade de {nom} ({dep})", "value": f"brigade:{code}"}
+    opts += [{"label": f"{unit_name('Brigade', nom)} ({dep})", "value": f"brigade:{code}"}
              for code, nom, dep in zip(brig["brigade_id"], brig["nom"], brig["departement"],
                                        strict=True)]
     return opts

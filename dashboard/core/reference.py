@@ -12,6 +12,7 @@ import pandas as pd
 from dashboard.core.scope import add_months, month_start
 from dashboard.core.warehouse import plain
 from etl import clock
+from etl.reference.names import unit_name
 
 
 def fact_months(warehouse) -> tuple[date | None, date | None]:
@@ -69,20 +70,25 @@ def commune_name(warehouse, code: str) -> str | None:
 SCOPE_LABEL_SQL = {
     "region": "SELECT 'Région ' || nom AS label FROM regions WHERE code = $code",
     "departement": "SELECT code || ' — ' || nom AS label FROM departements WHERE code = $code",
-    "compagnie": "SELECT 'Compagnie de ' || nom || ' (' || departement || ')' AS label "
+    "compagnie": "SELECT 'Compagnie' AS kind, nom, ' (' || departement || ')' AS tail "
                  "FROM compagnies WHERE compagnie_id = $code",
-    "brigade": "SELECT 'Brigade de ' || nom || ' (' || departement || ')' AS label "
+    "brigade": "SELECT 'Brigade' AS kind, nom, ' (' || departement || ')' AS tail "
                "FROM brigades WHERE brigade_id = $code",
     "commune": "SELECT nom || ' (' || code || ')' AS label FROM communes WHERE code = $code",
 }
 
 
 def scope_label(warehouse, scope) -> str:
-    """« 35 — Ille-et-Vilaine », « Brigade de Bruz (35) », « France entière »…"""
+    """« 35 — Ille-et-Vilaine », « Brigade de Bruz (35) », « Brigade du Lude (72) », « France
+    entière »…"""
     if scope.level == "france":
         return "France entière"
     frame = warehouse.query(SCOPE_LABEL_SQL[scope.level], {"code": scope.code})
-    return str(frame["label"].iloc[0]) if not frame.empty else str(scope.code)
+    if frame.empty:
+        return str(scope.code)
+    if "kind" in frame.columns:  # a unit: « Brigade du Lude (72) », never « de Le Lude »
+        return unit_name(frame["kind"].iloc[0], frame["nom"].iloc[0]) + frame["tail"].iloc[0]
+    return str(frame["label"].iloc[0])
 
 
 def scope_departement(warehouse, scope) -> str | None:

@@ -13,6 +13,7 @@ from dashboard.core.page_state import first
 from dashboard.core.scope import Period, Scope
 from dashboard.pages import _profil as profile
 from dashboard.queries import profils as queries
+from etl.reference.names import unit_name
 
 TITLE = "Fiche brigade"
 IDS = profile.register_page(__name__, "brigade", "/brigade", TITLE,
@@ -29,20 +30,20 @@ def _header(warehouse, brigade_id: str, period: Period) -> html.Div:
             else "membre d'une communauté de brigades")
     modelled = row["source"] == "modele"
     facts = [f"{row['departement_nom']} ({row['departement']})", kind,
-             f"compagnie de {row['compagnie_nom']}",
+             unit_name("compagnie", row["compagnie_nom"]),
              f"effectif {format_number(row['effectif'])}" + (" (modélisé)" if modelled else ""),
              f"{format_number(row['population'])} habitants",
              f"{format_number(row['nb_communes'])} communes"]
     cob = None
     if row["type"] == "COB" and row["cob_id"] and row["cob_id"] != row["brigade_id"]:
-        cob = dcc.Link(f"communauté de {row['cob_nom']}",
+        cob = dcc.Link(unit_name("communauté", row["cob_nom"]),
                        href=dash.get_relative_path(f"/brigade?id={row['cob_id']}&{dates}"))
     directory = [("Téléphone", row["telephone"]), ("Adresse", row["adresse"]),
                  ("Accueil", row["horaires_accueil"])]
     seat = dcc.Link(row["siege_nom"] or row["commune_siege"], href=dash.get_relative_path(
         f"/commune?code={row['commune_siege']}&{dates}"))
     return html.Div([
-        html.H1(f"Brigade de {row['nom']}", className="h3 mb-1", id=CARD),
+        html.H1(unit_name("Brigade", row["nom"]), className="h3 mb-1", id=CARD),
         html.P([" · ".join(facts), *([" · ", cob] if cob else []), " · ",
                 dcc.Link("voir ses communes sur la carte",
                          href=profile.map_link(Scope("brigade", brigade_id), "commune", period))],

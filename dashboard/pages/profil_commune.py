@@ -13,6 +13,7 @@ from dashboard.core.page_state import first
 from dashboard.core.scope import Period, Scope
 from dashboard.pages import _profil as profile
 from dashboard.queries import profils as queries
+from etl.reference.names import unit_name
 
 TITLE = "Fiche commune"
 IDS = profile.register_page(__name__, "commune", "/commune", TITLE,
@@ -29,7 +30,7 @@ def _header(warehouse, code: str, period: Period) -> html.Div:
     brigade = None
     if row["brigade_id"]:
         dates = "&".join(f"{k}={v}" for k, v in period.params().items())
-        brigade = dcc.Link(f"Brigade de {row['brigade_nom']}",
+        brigade = dcc.Link(unit_name("Brigade", row["brigade_nom"]),
                            href=dash.get_relative_path(f"/brigade?id={row['brigade_id']}&{dates}"))
     directory = [
         ("Téléphone", row["brigade_telephone"]),
@@ -48,7 +49,8 @@ def _header(warehouse, code: str, period: Period) -> html.Div:
     return html.Div([
         html.H1(f"{row['nom']} ({row['code']})", className="h3 mb-1", id=CARD),
         html.P([" · ".join(facts), *([" · ", brigade] if brigade else []),
-                *([f" · compagnie de {row['compagnie_nom']}"] if row["compagnie_nom"] else []),
+                *([" · " + unit_name("compagnie", row["compagnie_nom"])] if row["compagnie_nom"]
+                  else []),
                 " · ", dcc.Link("voir sur la carte", href=profile.map_link(
                     Scope("brigade", row["brigade_id"]) if row["brigade_id"]
                     else Scope("departement", row["departement"]), "commune", period))],
@@ -61,7 +63,7 @@ def _header(warehouse, code: str, period: Period) -> html.Div:
                     className="small mb-0"),
             ], className="col-md-6 contact-card"),
             html.Section([
-                html.H2(f"Brigade de {row['brigade_nom']}" if row["brigade_id"]
+                html.H2(unit_name("Brigade", row["brigade_nom"]) if row["brigade_id"]
                         else "Gendarmerie", className="h6"),
                 profile.contact_list(directory) if has_directory else html.P(
                     "Commune en zone police nationale : pas de brigade de gendarmerie."

@@ -15,6 +15,7 @@ from dashboard.core.formatting import MISSING, format_number
 from dashboard.core.scope import MONTHS_FR
 from etl.analytics.slots import SLOT_LABELS, SLOTS
 from etl.clock import LOCAL_TZ
+from etl.reference.names import unit_name
 
 NO_PLAN = "Aucun plan appliqué pour cette brigade."
 NO_BRIGADE = ("Choisissez une brigade dans « Territoire » (ou dans la liste ci-dessous) pour voir "
@@ -75,13 +76,13 @@ def plan_view(brigade: str, decision: dict | None, communes: pd.DataFrame,
     """The plan of the brigade ``brigade`` (its name) from its last decision, or the French
     « no plan » message."""
     if decision is None:
-        return [html.H2(f"Brigade de {brigade}", className="h5"),
+        return [html.H2(unit_name("Brigade", brigade), className="h5"),
                 components.empty_state(NO_PLAN)]
     plan = decision["plan"]
     frame = plan_frame(plan, communes)
     visits, hours = int(plan["visites"].sum()), float(plan["heures"].sum())
     return [
-        html.H2(f"Brigade de {brigade} — plan de la {week_text(decision['semaine'])}",
+        html.H2(f"{unit_name('Brigade', brigade)} — plan de la {week_text(decision['semaine'])}",
                 className="h5", id="plan-brigade-titre"),
         html.P(f"Plan appliqué le {decided_text(decision['decided_at'])} (heure de Paris) par "
                f"{decision['login']}, décision n° {decision['id']} : "
