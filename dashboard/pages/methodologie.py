@@ -13,6 +13,7 @@ from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.queries import methodologie as queries
 from dashboard.views import methodologie as view
+from etl.alerts.labels import DLR_LABELS
 from etl.warehouse import schema
 
 dash.register_page(
@@ -139,7 +140,8 @@ COUNTING_RULES = (
     "Plaintes d'élus : par date des faits, ou de dépôt quand elle est inconnue.",
     "Alertes : celles envoyées sur la période qui visent au moins une commune du territoire.",
     "SMS d'alerte remis : les SMS des alertes envoyées sur la période, adressés aux élus des "
-    "communes du territoire, avec un accusé de remise (DELIVRD).",
+    "communes du territoire, dont l'opérateur a accusé la remise "
+    f"(« {DLR_LABELS['DELIVRD'].lower()} »).",
     "Indicateurs de l'opération (consultations DCAS, formations, autodiagnostics, présence) : "
     "communes de la zone gendarmerie ; celles de la zone police apparaissent en gris.",
 )

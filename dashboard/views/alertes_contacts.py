@@ -32,6 +32,7 @@ from dashboard.views.alertes import (
     when_text,
 )
 from etl.sources.contacts import CONTACTS
+from etl.sources.phones import MAX_INPUT
 
 FORM = "contact"
 #: the form's fields, in the page's order (the id is made by the store)
@@ -42,7 +43,6 @@ PAGE_SIZE = 50
 #: characters of a search kept (a commune's name is shorter)
 SEARCH_MAX = 80
 COLUMNS = ("Commune", "Fonction", "Numéro", "Alertes SMS", "Origine")
-PHONE_MAX = 40
 
 
 def consent_text(row: Mapping) -> str:
@@ -190,7 +190,7 @@ def phone_input(value=None) -> html.Div:
                    htmlFor=forms.input_dom_id(FORM, "telephone"),
                    className="form-label fw-semibold"),
         dbc.Input(id=forms.field_id(FORM, "telephone"), type="tel", value=value,
-                  maxLength=PHONE_MAX, autoComplete="off"),
+                  maxLength=MAX_INPUT, autoComplete="off"),
     ], className="mb-3 saisie-champ")
 
 

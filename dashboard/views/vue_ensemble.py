@@ -22,7 +22,7 @@ from dashboard.views.measures import (
     relative_change,
     share,
 )
-from etl.alerts.labels import SENT_DETAIL, SENT_LABEL
+from etl.alerts.labels import DLR_LABELS, SENT_DETAIL, SENT_LABEL
 
 #: the three periods every figure is computed for
 CURRENT, PREVIOUS, YEAR_BEFORE = "courante", "precedente", "annee_precedente"
@@ -128,7 +128,8 @@ def _measures() -> tuple[Measure, ...]:
                 "carte:alertes"),
         Measure("taux_remise", "SMS d'alerte remis", SECTION_ELUS, "share",
                 lambda f: share(f.get("messages_remis"), f.get("messages")),
-                lambda f, s: (f"{format_number(f.get('messages_remis'))} remis (DELIVRD) sur "
+                lambda f, s: (f"{format_number(f.get('messages_remis'))} "
+                              f"{DLR_LABELS['DELIVRD'].lower()} sur "
                               f"{format_number(f.get('messages'))} adressés aux élus"),
                 "carte:taux_remise"),
         Measure("delai_alerte", "Délai médian des faits à l'alerte", SECTION_ELUS, "minutes",

@@ -29,6 +29,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 FRENCH_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC")
 #: read a national number (« 0… ») as these regions' when it is not a metropolitan one
 _NATIONAL_TRIES = ("FR", "RE", "GP", "MQ", "GF", "YT")
+#: the longest text read as a number (longer: refused); the contact form's ``maxLength``
 MAX_INPUT = 40
 #: the blocks ARCEP reserves for fiction (« numéros réservés à la fiction »), never assigned to
 #: a subscriber: block -> national prefix of 6 digits (the last 4 digits vary)

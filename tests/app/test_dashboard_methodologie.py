@@ -75,8 +75,9 @@ def test_methodology_page(tmp_path, monkeypatch):
     rules = [li["children"] for li in _nodes(find(tree, "methodologie-regles")["children"], "Li")]
     assert rules == caveats[4:]
     assert rules[3] == ("SMS d'alerte remis : les SMS des alertes envoyées sur la période, "
-                        "adressés aux élus des communes du territoire, avec un accusé de remise "
-                        "(DELIVRD).")
+                        "adressés aux élus des communes du territoire, dont l'opérateur a "
+                        "accusé la remise (« remis au destinataire »).")
+    assert "DELIVRD" not in str(tree)
 
     # the dictionary: every declared table, in order, with its columns
     summaries = _nodes(tree, "Summary")[1:]  # after the organisation model's parameters

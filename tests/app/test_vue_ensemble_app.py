@@ -107,6 +107,8 @@ def test_departement_cards_have_the_fixture_figures(app, tmp_path_factory):
     assert values["heures_presence"] == "126"
     body = text(outputs)
     assert "/tendances?perimetre=departement%3A35" in body
+    # the operator's code in French, never « DELIVRD » in a sentence
+    assert "1 remis au destinataire sur 1 adressés aux élus" in body and "DELIVRD" not in body
     # 12 months: the months before are the same period a year earlier, said once per card
     assert body.count("Un an plus tôt : ") == len(values) and "Période précédente" not in body
     assert outputs["vue-ensemble-periodes"]["children"].startswith(
