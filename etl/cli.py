@@ -1,5 +1,5 @@
 """Command line of the ETL: fetch-reference, build, load, refresh, alerts, recommend,
-dictionary, formats, settings, ops-upgrade."""
+export, dictionary, formats, settings, ops-upgrade."""
 
 from __future__ import annotations
 
@@ -84,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
     rb = actions.add_parser("build", help="exécution nationale (rétro-évaluation, prévisions, "
                             "plans, audit) écrite dans l'entrepôt publié")
     rb.add_argument("--quiet", action="store_true", help="n'affiche que les erreurs")
+    ex = sub.add_parser("export", help="exporte l'entrepôt publié pour d'autres outils",
+                        description="--format parquet DEST : un fichier Parquet par table dans "
+                        "DEST (nouveau ou vide), avec manifest.json et LISEZMOI.md ; écrit à "
+                        "côté puis renommé : jamais d'export partiel. --format sql : réécrit "
+                        "warehouse.sql, le SQL d'initialisation (ATTACH en lecture seule de "
+                        "chaque fichier) qui donne toutes les tables à un client DuckDB.")
+    ex.add_argument("--format", choices=("parquet", "sql"), required=True,
+                    help="parquet (DEST requis) ou sql (warehouse.sql à côté de l'entrepôt)")
+    ex.add_argument("dest", nargs="?", type=Path, help="dossier de destination (parquet)")
     sub.add_parser("dictionary", help="écrit le dictionnaire des données (Markdown)")
     sub.add_parser("formats", help="écrit la documentation des formats de fichiers sources "
                    "(Markdown)")
@@ -130,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_alert_status(settings, args.id_alerte)
     if args.command == "refresh":
         return run_refresh(settings, args.watch, args.interval)
+    if args.command == "export":
+        return run_export(settings, args.format, args.dest)
     from etl.warehouse.publish import NoWarehouse
 
     if args.command == "load":
@@ -181,6 +192,29 @@ def run_settings(readme: bool) -> int:
     if new != text:
         path.write_text(new, "utf-8")
     print(f"{path} : tableau des réglages {'mis à jour' if new != text else 'déjà à jour'}")
+    return 0
+
+
+def run_export(settings, fmt: str, dest: Path | None) -> int:
+    """`python -m etl export --format parquet DEST | --format sql`."""
+    from etl.warehouse.export import ExportError, export_parquet, rewrite_init_sql
+
+    try:
+        if fmt == "sql":
+            if dest is not None:
+                print("Erreur : --format sql n'a pas de destination (warehouse.sql est écrit à "
+                      "côté de l'entrepôt publié).", file=sys.stderr)
+                return 2
+            print(f"SQL d'initialisation écrit : {rewrite_init_sql(settings.warehouse_path)}")
+            return 0
+        if dest is None:
+            print("Erreur : --format parquet demande un dossier de destination (DEST).",
+                  file=sys.stderr)
+            return 2
+        print(export_parquet(settings.warehouse_path, dest).line())
+    except ExportError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -42,7 +42,7 @@ import pandas as pd
 from etl.analytics.tables import RECO_TABLES
 from etl.sources.registry import SOURCES
 from etl.warehouse import schema
-from etl.warehouse.publish import NoWarehouse, updating
+from etl.warehouse.publish import NoWarehouse, updating, write_init_sql
 from etl.warehouse.tables import Table, ident
 
 MANIFEST = "manifest.json"
@@ -114,15 +114,27 @@ def _fsync(path: Path) -> None:
 
 
 def write_manifest(published: Path, manifest: Manifest) -> None:
-    """Publish ``manifest`` atomically (write, fsync, rename, fsync the folder), then point
-    ``published`` (a link, for tools reading the reference data) at its main file."""
+    """Publish ``manifest`` atomically (write, fsync, rename, fsync the folder), then its init
+    SQL (``warehouse.sql``: every table from any DuckDB client, see
+    :func:`etl.warehouse.publish.init_sql`) and point ``published`` (a link, for tools reading
+    the reference data) at its main file. Between the two renames the init SQL still names the
+    previous manifest's files, which stay for their grace period: either text is a whole
+    publication; a crash between them leaves it one publication behind until the next."""
     folder = parts_dir(published)
     tmp = folder / f"{MANIFEST}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps({"files": manifest.files}, indent=1, sort_keys=True), "utf-8")
     _fsync(tmp)
     os.replace(tmp, folder / MANIFEST)
     _fsync(folder)
+    write_init_sql(published, init_sql_files(published, manifest))
     _link_main(published, manifest)
+
+
+def init_sql_files(published: Path, manifest: Manifest) -> dict[str, str]:
+    """Catalog → file relative to the published warehouse's folder, the main part first."""
+    order = [MAIN, *sorted(p for p in manifest.files if p != MAIN)]
+    return {catalog(p): f"{parts_dir(published).name}/{manifest.files[p]}" for p in order
+            if p in manifest.files}
 
 
 def _link_main(published: Path, manifest: Manifest) -> None:

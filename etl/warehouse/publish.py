@@ -1,4 +1,10 @@
-"""Build a warehouse in a new file, then publish it atomically: readers never see a partial one."""
+"""Build a warehouse in a new file, then publish it atomically: readers never see a partial one.
+
+Beside the published warehouse, each publication also writes its *init SQL*
+(``warehouse.sql`` for ``warehouse.duckdb``, :func:`write_init_sql`): the statements that give
+any DuckDB client — the command line, Python, DBeaver, SQLAlchemy — every table of the warehouse
+in one connection, whatever files hold them (:mod:`etl.warehouse.parts`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ from etl.warehouse import schema
 from etl.warehouse.tables import ident
 
 BUILDING_SUFFIX = ".building"
+#: DuckDB variable that, when set, replaces the folder the init SQL names (a moved data folder)
+DATA_VARIABLE = "presence_data"
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -120,6 +128,7 @@ def _finish(con: duckdb.DuckDBPyConnection, tmp: Path, published: Path) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, published)
+    write_init_sql(published, {"wh": published.name})
     dir_fd = os.open(published.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -153,3 +162,76 @@ def carry_over(con: duckdb.DuckDBPyConnection, previous: Path, tables: list[str]
     finally:
         con.execute("DETACH previous")
     return out
+
+
+# --- the init SQL: every table in one step, from any DuckDB client -------------------------------
+
+def init_sql_path(published: Path) -> Path:
+    """``data/warehouse.sql`` for ``data/warehouse.duckdb``."""
+    return published.with_suffix(".sql")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def init_sql(published: Path, files: dict[str, str]) -> str:
+    """The init SQL of a publication: ``files`` maps each catalog to attach to its file, relative
+    to the published warehouse's folder (``{"wh": "warehouse.parts/main-<run>.duckdb", ...}``).
+
+    Paths. DuckDB resolves a relative ``ATTACH`` path against the process's working directory,
+    not against the SQL file, and the clients that read this file (the command line, DBeaver,
+    a notebook, a BI server) each start somewhere else. So each file is named by the data
+    folder's absolute path, written again at every publication, **unless** the DuckDB variable
+    ``presence_data`` is set: then it is the folder (a data folder moved or copied elsewhere —
+    ``SET VARIABLE presence_data = '/new/place'`` before reading the file —, or ``'.'`` from
+    inside the folder). The file itself never sets the variable, so that reading two
+    warehouses' files in one connection reads each from its own folder.
+
+    Each statement is on one line and ends with ``;`` (clients that run a script statement by
+    statement, such as DBeaver, split it as DuckDB does). Catalogs are detached first, so that
+    reading the file again in the same connection shows the newest publication; every file is
+    attached read-only (a reader never blocks a publication: new files, never changed ones),
+    and the search path names every catalog, as :func:`etl.warehouse.parts.connect` does, so
+    that every table is named as in one file.
+    """
+    folder = str(published.parent.absolute())
+    base = f"coalesce(getvariable({_literal(DATA_VARIABLE)}), {_literal(folder)})"
+    lines = [
+        "-- Entrepôt « Présents pour les élus » : toutes ses tables dans une connexion DuckDB,",
+        "-- en lecture seule. Réécrit à chaque publication (avec warehouse.parts/manifest.json) :",
+        "-- ne pas modifier. Relu dans la même connexion, il montre la dernière publication.",
+        f"--   DuckDB 2.0+ :  duckdb -init {folder}/{init_sql_path(published).name}",
+        f"--   Python     :  con = duckdb.connect(); "
+        f"con.execute(open('{folder}/{init_sql_path(published).name}').read())",
+        f"-- Dossier déplacé ou copié : d'abord  SET VARIABLE {DATA_VARIABLE} = "
+        "'/nouveau/dossier';",
+        f"--   (depuis le dossier lui-même :  SET VARIABLE {DATA_VARIABLE} = '.';)",
+    ]
+    # the search path's first catalog is the default one: back to the connection's own first,
+    # so that its catalogs can be detached
+    lines.append("RESET search_path;")
+    for cat, rel in files.items():
+        ident(cat)
+        lines.append(f"DETACH DATABASE IF EXISTS {cat};")
+        lines.append(f"ATTACH {base} || {_literal('/' + rel)} AS {cat} (READ_ONLY);")
+    lines.append("SET search_path = " + _literal(",".join(f"{c}.main" for c in files)) + ";")
+    return "\n".join(lines) + "\n"
+
+
+def write_init_sql(published: Path, files: dict[str, str]) -> Path:
+    """Write :func:`init_sql` atomically beside ``published`` (a reader gets the previous text
+    or the new one, each naming a whole publication's files); its path."""
+    path = init_sql_path(published)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(init_sql(published, files))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return path

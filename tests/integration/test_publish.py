@@ -27,7 +27,8 @@ def test_publish_then_failed_build_keeps_previous(tmp_path):
         publish.write_table(con, "regions", regions(5))
         raise RuntimeError("panne")
     assert count(target) == 3
-    assert [p.name for p in tmp_path.iterdir()] == ["warehouse.duckdb"]
+    # the file and its init SQL (every table from any DuckDB client), nothing left by r2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb", "warehouse.sql"]
 
 
 def test_write_table_requires_declared_columns(tmp_path):
