@@ -20,22 +20,56 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "usage_stupefiants": ("Usage de stupéfiants", "Mis en cause"),
 }
 
+#: Indicators of the bases published before 2024 that today's have no counterpart for, loaded
+#: under their own name: « Coups et blessures volontaires » is the sum of its two parts below
+#: (intrafamily and other), which are loaded as today's two indicators.
+HISTORICAL_INDICATORS: tuple[str, ...] = ("Coups et blessures volontaires",)
+
 #: SSMSI indicators (communal and departmental bases), canonical spelling.
 SSMSI_INDICATORS: tuple[str, ...] = tuple(label for label, _ in CATEGORIES.values()) + (
     "Homicides", "Tentatives d'homicide", "Usage de stupéfiants (AFD)",
-    "Usage de stupéfiants (hors AFD)",
+    "Usage de stupéfiants (hors AFD)", *HISTORICAL_INDICATORS,
 )
+
+#: Labels of the bases published before 2024 → today's indicator. Until the 2023 edition the
+#: communal base (« base statistique communale de la délinquance enregistrée », data.gouv.fr)
+#: named its indicator column ``classe`` and its physical violence « coups et blessures
+#: volontaires » (on persons aged 15 or over, the SSMSI's longer label), split into
+#: « intrafamiliaux » and « autres » (outside the family), beside their total; vehicle thefts
+#: were « Vols de véhicules » and frauds « Escroqueries ». Since 2024 the SSMSI publishes
+#: « violences physiques » (intrafamily, outside the family) on a wider definition: the older
+#: years of an older edition are a break in the series, which a newer edition's back-series
+#: (it restates every year since 2016) replaces when loaded after it (same key).
+OLDER_INDICATORS: dict[str, str] = {
+    "Coups et blessures volontaires intrafamiliaux": "Violences physiques intrafamiliales",
+    "Coups et blessures volontaires intrafamiliaux sur personnes de 15 ans ou plus":
+        "Violences physiques intrafamiliales",
+    "Autres coups et blessures volontaires": "Violences physiques hors cadre familial",
+    "Autres coups et blessures volontaires sur personnes de 15 ans ou plus":
+        "Violences physiques hors cadre familial",
+    "Coups et blessures volontaires sur personnes de 15 ans ou plus":
+        "Coups et blessures volontaires",
+    "Vols de véhicules": "Vols de véhicule",
+    "Escroqueries": "Escroqueries et fraudes aux moyens de paiement",
+}
 
 #: indicators whose rate is per 1,000 dwellings, not inhabitants
 PER_DWELLING = ("Cambriolages de logement",)
 
 
+def _key(label: str) -> str:
+    return " ".join(label.lower().replace("’", "'").split())
+
+
+_CANONICAL: dict[str, str] = {
+    **{_key(old): new for old, new in OLDER_INDICATORS.items()},
+    **{_key(ind): ind for ind in SSMSI_INDICATORS},
+}
+
+
 def canonical_indicator(label: str | None) -> str | None:
-    """The canonical spelling of an indicator label (case and apostrophe insensitive)."""
+    """The canonical spelling of an indicator label (case, spaces and apostrophes aside), an
+    older label (:data:`OLDER_INDICATORS`) as today's indicator; an unknown one as it is."""
     if not isinstance(label, str):
         return label
-    key = label.strip().lower().replace("’", "'")
-    for ind in SSMSI_INDICATORS:
-        if ind.lower() == key:
-            return ind
-    return label.strip()
+    return _CANONICAL.get(_key(label), label.strip())

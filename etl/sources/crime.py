@@ -57,7 +57,12 @@ CRIME = Source(
           aliases=("codgeo",), header_regex=r"CODGEO_\d{4}"),
         F("annee", "int", "Year (2-digit years of the older schema are mended)", min=2000,
           max=2100, not_future=True),
-        F("indicateur", "text", "SSMSI indicator", aliases=("classe",)),
+        F("indicateur", "text", "SSMSI indicator; a label of the files before 2024 is read as "
+          "today's (« Coups et blessures volontaires intrafamiliaux » as « Violences physiques "
+          "intrafamiliales », « Autres coups et blessures volontaires » as « … hors cadre "
+          "familial », « Vols de véhicules » as « Vols de véhicule »; their total « Coups et "
+          "blessures volontaires » kept as it is: OLDER_INDICATORS in etl/sources/categories.py)",
+          aliases=("classe",)),
         F("unite_de_compte", "text", "Counting unit", aliases=("unité.de.compte",
                                                                "unite.de.compte")),
         F("est_diffuse", "enum", "'diff' published, 'ndiff' not published",
@@ -99,7 +104,8 @@ CRIME_DEP = Source(
         F("departement", "departement", "Département code", aliases=("code_departement",)),
         F("code_region", "text", "Région code", required=False),
         F("annee", "int", "Year", min=2000, max=2100, not_future=True),
-        F("indicateur", "text", "SSMSI indicator"),
+        F("indicateur", "text", "SSMSI indicator (labels before 2024 read as today's, as in "
+          "the communal base)"),
         F("unite_de_compte", "text", "Counting unit"),
         F("nombre", "int", "Count", min=0),
         F("taux_pour_mille", "float", "Rate per 1,000 inhabitants (dwellings for burglaries)",
