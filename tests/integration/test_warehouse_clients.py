@@ -156,19 +156,31 @@ def test_a_single_file_warehouse_gets_its_init_sql_too(tmp_path):
 
 # --- the README's recipes, each from a fresh process ----------------------------------------------
 
+def readme_recipe(tool: str) -> list[str]:
+    """The code spans of the README's recipe row for ``tool`` (« From other tools »)."""
+    readme = (PROJECT_ROOT / "README.md").read_text("utf-8")
+    [row] = [line for line in readme.splitlines() if line.startswith(f"| {tool} ")]
+    return row.split(" | ", 1)[1].split("`")[1::2]
+
+
+def _as_written(code: str, warehouse: Path) -> str:
+    """A README line, with the data folder of the test instead of ``data/``."""
+    assert '"data/warehouse.sql"' in code
+    return code.replace('"data/warehouse.sql"', repr(str(publish.init_sql_path(warehouse))))
+
+
 def test_duckdb_command_line_recipe(warehouse, expected):
     """`duckdb -init data/warehouse.sql`, from any working directory."""
+    assert readme_recipe("DuckDB's command line")[0] == "duckdb -init data/warehouse.sql"
     sql = publish.init_sql_path(warehouse)
     assert _fresh(_cli_like(sql), list(expected)) == expected
 
 
 def test_pandas_recipe(warehouse, expected):
-    script = f"""
-import json, sys, duckdb
-con = duckdb.connect(); con.execute(open({str(publish.init_sql_path(warehouse))!r}).read())
-df = con.sql("SELECT * FROM facts_monthly").df()
+    [line] = readme_recipe("pandas")
+    script = "import json, sys, duckdb\n" + _as_written(line, warehouse) + f"""
 assert len(df) == {expected["facts_monthly"]} and "categorie" in df.columns
-""" + COUNT_ALL  # noqa: S608 - a test script, not a query
+""" + COUNT_ALL
     assert _fresh(script, list(expected)) == expected
 
 
@@ -177,6 +189,7 @@ def test_dbeaver_recipe_statement_by_statement(warehouse, expected):
     script's statements one at a time, over the DuckDB driver of the same version: here, one
     `execute` per statement, in a connection opened on the main file itself, read-only (a
     DBeaver connection to data/warehouse.duckdb)."""
+    assert any(code.startswith("@include ") for code in readme_recipe("DBeaver"))
     script = f"""
 import json, sys, duckdb
 con = duckdb.connect({str(warehouse)!r}, read_only=True)
@@ -191,19 +204,18 @@ for s in statements:
 
 def test_sqlalchemy_recipe(warehouse, expected):
     """duckdb-engine: every new connection of the pool runs the init SQL."""
+    setup, read = readme_recipe("SQLAlchemy")
     script = f"""
 import json, sys
 import pandas as pd
 from sqlalchemy import create_engine, event, text
-engine = create_engine("duckdb:///:memory:")
-event.listen(engine, "connect", lambda con, _: con.execute(
-    open({str(publish.init_sql_path(warehouse))!r}).read()))
+{_as_written(setup, warehouse)}
+df = {read}
 out = {{}}
 with engine.connect() as con:
     for t in json.loads(sys.argv[1]):
         out[t] = con.execute(text(f'SELECT count(*) FROM "{{t}}"')).scalar_one()
-df = pd.read_sql("SELECT code, nom FROM communes ORDER BY code", engine)
-assert len(df) == out["communes"]
+assert len(df) == out["communes"] and "nom" in df.columns
 print(json.dumps(out))
 """  # noqa: S608 - a test script, not a query
     assert _fresh(script, list(expected)) == expected
