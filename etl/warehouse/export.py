@@ -72,6 +72,26 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return [(str(c), str(t)) for c, t in rows]
 
 
+def _alive(pid: str) -> bool:
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _files_read(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Catalog → name of the file it is (those the connection attached: a publication made
+    during the export is not mixed in)."""
+    return {str(name): Path(path).name for name, path in con.execute(
+        "SELECT database_name, path FROM duckdb_databases() WHERE NOT internal "
+        "AND path IS NOT NULL ORDER BY database_name").fetchall()}
+
+
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -109,7 +129,8 @@ def export_parquet(published: Path, dest: Path) -> Exported:
                           "`python -m etl build`.") from None
     tmp = dest.with_name(f".{dest.name}.export-{os.getpid()}.tmp")
     for old in dest.parent.glob(f".{dest.name}.export-*.tmp"):
-        shutil.rmtree(old, ignore_errors=True)  # left by a killed export
+        if not _alive(old.name.rsplit("-", 1)[1].removesuffix(".tmp")):
+            shutil.rmtree(old, ignore_errors=True)  # left by a killed export
     try:
         tmp.mkdir()
         tables: dict[str, int] = {}
@@ -122,10 +143,9 @@ def export_parquet(published: Path, dest: Path) -> Exported:
             tables[name] = con.execute(f"SELECT count(*) FROM {rel}").fetchall()[0][0]  # noqa: S608
             _fsync(target)
         at = utcnow().isoformat(timespec="seconds")
-        manifest = parts.read_manifest(published)
         (tmp / MANIFEST).write_text(json.dumps({
             "entrepot": str(Path(published).absolute()), "exporte_le_utc": at,
-            "fichiers_entrepot": manifest.files if manifest else {published.name: published.name},
+            "fichiers_entrepot": _files_read(con),
             "tables": [{"table": n, "fichier": f"{n}.parquet", "lignes": rows}
                        for n, rows in tables.items()]}, indent=1, ensure_ascii=False), "utf-8")
         (tmp / README).write_text(_readme(published, tables, at), "utf-8")

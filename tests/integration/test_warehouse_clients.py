@@ -258,7 +258,8 @@ def test_parquet_export_from_the_command_line(warehouse, expected, tmp_path, mon
     assert f"{len(expected)} tables exportées" in proc.stdout
     manifest = json.loads((dest / "manifest.json").read_text("utf-8"))
     assert {t["table"]: t["lignes"] for t in manifest["tables"]} == expected
-    assert manifest["fichiers_entrepot"] == parts.read_manifest(warehouse).files
+    assert sorted(manifest["fichiers_entrepot"].values()) == sorted(
+        parts.read_manifest(warehouse).files.values())
     assert "| `facts_monthly` | `facts_monthly.parquet` |" in \
         (dest / "LISEZMOI.md").read_text("utf-8")
     script = f"""
