@@ -366,8 +366,10 @@ def solve_brigade(problem: BrigadeProblem,
     hours = _slot_split(problem, totals)
     with np.errstate(divide="ignore", invalid="ignore"):
         marginal = need / np.maximum(totals, _TOL)
-        objective = float(np.where(need > 0, need * np.log(
-            np.where(need > 0, totals, 1.0) / np.where(need > 0, need, 1.0)), 0.0).sum())
+        # log(totals / need) as a difference: a subnormal need would overflow the quotient
+        objective = float(np.where(need > 0, need * (
+            np.log(np.where(need > 0, totals, 1.0)) - np.log(np.where(need > 0, need, 1.0))),
+            0.0).sum())
     capacity_value = lam if np.isfinite(lam) else float(marginal[np.isfinite(marginal)].max(
         initial=0.0))
     visits = _to_visits(hours, np.asarray(problem.minimum, dtype=float), capacity,
