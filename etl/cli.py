@@ -93,6 +93,21 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", choices=("parquet", "sql"), required=True,
                     help="parquet (DEST requis) ou sql (warehouse.sql à côté de l'entrepôt)")
     ex.add_argument("dest", nargs="?", type=Path, help="dossier de destination (parquet)")
+    tx = sub.add_parser("taux", help="taux communaux sur 12 mois d'un département, bruts et "
+                        "lissés (bayésien empirique) avec leur intervalle à 90 %",
+                        description="Une ligne par commune : commune, nom, denominateur "
+                        "(habitants, logements pour les cambriolages), nombre, taux_brut, "
+                        "taux_lisse, taux_bas, taux_haut (pour 1 000, sur 12 mois), incertain.")
+    tx.add_argument("--departement", required=True, help="code du département, par ex. 35")
+    tx.add_argument("--categorie", required=True, help="catégorie de faits, par ex. "
+                    "cambriolages_logement")
+    tx.add_argument("--mois-fin", help="dernier mois des 12 (AAAA-MM ; défaut : le dernier "
+                    "mois de faits)")
+    tx.add_argument("--a-priori", default="covariables",
+                    choices=("covariables", "departement", "taille"),
+                    help="loi a priori du lissage (défaut : covariables)")
+    tx.add_argument("--format", choices=("csv", "json"), default="csv",
+                    help="CSV ; (défaut) ou JSON (liste d'objets)")
     sub.add_parser("dictionary", help="écrit le dictionnaire des données (Markdown)")
     sub.add_parser("formats", help="écrit la documentation des formats de fichiers sources "
                    "(Markdown)")
@@ -126,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
             return commands.run_plan(settings, args.departement, args.brigade, args.semaine,
                                      args.format)
         return commands.run_build(settings, quiet=args.quiet)
+    if args.command == "taux":
+        from etl.analytics.small_area import run_rates
+
+        return run_rates(settings.warehouse_path, args.departement, args.categorie,
+                         args.mois_fin, args.a_priori, args.format)
     if args.command == "formats":
         from etl.sources.docs import formats_markdown
 
