@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                                      args.format)
         return commands.run_build(settings, quiet=args.quiet)
     if args.command == "taux":
-        from etl.analytics.small_area import run_rates
+        from etl.analytics.rates_command import run_rates
 
         return run_rates(settings.warehouse_path, args.departement, args.categorie,
                          args.mois_fin, args.a_priori, args.format)

@@ -10,6 +10,8 @@ recolours the drawn map (a ``Patch``: no geometry travels) and rewrites the addr
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from urllib.parse import urlencode
 
 import dash
@@ -31,6 +33,7 @@ from dashboard.core.filters import FilterIds, register_address_sync
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.core.scope import Period, Scope
 from dashboard.core.warehouse import Warehouse
+from dashboard.pages import _carte_communes as national_communes
 from dashboard.queries import carte as queries
 from dashboard.views import carte as carte_view
 from dashboard.views import map_indicators as indicators
@@ -42,9 +45,11 @@ from dashboard.views.map_indicators import (
     COMPARAISON,
     CONTROLS,
     SSMSI,
+    TAUX,
     THEME,
     Choices,
 )
+from dashboard.views.vue_ensemble import PREVIOUS, YEAR_BEFORE, comparisons
 from etl.sources.dcas import THEMES
 
 dash.register_page(
@@ -99,7 +104,24 @@ def _select(control: str, options: list[dict], value, label: str) -> html.Div:
     )
 
 
-def _controls(indicator, choices: Choices, ssmsi_offered) -> html.Div:
+def comparison_options(period: Period) -> dict[str, str]:
+    """The comparisons offered for ``period`` (value → label): the overview's
+    (:func:`dashboard.views.vue_ensemble.comparisons`), so that a 12-month period, whose
+    previous period is the same months a year earlier, offers it once."""
+    keys = {YEAR_BEFORE: "annee", PREVIOUS: "precedente"}
+    return {keys[c.key]: f"{c.column} ({c.period.label()})" for c in comparisons(period)}
+
+
+def _rate_box(choices: Choices) -> html.Div:
+    """Smoothed or raw rate, one click apart (radio buttons)."""
+    return html.Div(
+        components.radio_group(Ids.controls[TAUX], [{"label": v, "value": k}
+                                                    for k, v in indicators.RATE_MODES.items()],
+                               choices.taux, "Taux affiché", label_class_name="small"),
+        id=Ids.control_boxes[TAUX], className="col-md-6")
+
+
+def _controls(indicator, choices: Choices, ssmsi_offered, period: Period) -> html.Div:
     ssmsi_names = sorted(set(ssmsi_offered["indicateur"])) if ssmsi_offered is not None else []
     years = sorted({int(y) for y in ssmsi_offered.loc[
         ssmsi_offered["indicateur"] == choices.ssmsi, "annee"]}, reverse=True) \
@@ -119,13 +141,14 @@ def _controls(indicator, choices: Choices, ssmsi_offered) -> html.Div:
                             for k, v in indicators.CATEGORY_LABELS.items()],
                 choices.categorie, "Catégorie de faits"),
         _select(COMPARAISON, [{"label": v, "value": k}
-                              for k, v in indicators.COMPARISONS.items()],
+                              for k, v in comparison_options(period).items()],
                 choices.comparaison, "Comparer avec"),
         _select(THEME, [{"label": indicators.theme_label(t), "value": t} for t in THEMES],
                 choices.theme, "Thème des attentes"),
         _select(SSMSI, [{"label": n, "value": n} for n in ssmsi_names], choices.ssmsi,
                 "Indicateur SSMSI"),
         _select(ANNEE, [{"label": str(y), "value": y} for y in years], choices.annee, "Année"),
+        _rate_box(choices),
     ]
     for box, control in zip(boxes[1:], CONTROLS, strict=True):
         if control not in indicator.controls:
@@ -148,7 +171,8 @@ def _rows_control() -> html.Fieldset:
 
 
 def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, categorie=None,
-           comparaison=None, theme=None, ssmsi=None, annee=None, **_query) -> html.Div:
+           comparaison=None, theme=None, ssmsi=None, annee=None, taux=None,
+           **_query) -> html.Div:
     """The map for the address's territory, period, unit and indicator (all optional)."""
     context = scaffold.page_context("carte", perimetre, debut, fin)
     first = page_state.first
@@ -158,10 +182,14 @@ def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, c
     maille = indicators.pick_maille(scope, first(maille))
     offered = queries.ssmsi_choices(context.warehouse) if context.ready else None
     choices = Choices.parse(first(categorie), first(comparaison), first(theme), first(ssmsi),
-                            first(annee), offered)
+                            first(annee), offered, taux=first(taux))
+    period = context.state.period if context.ready else None
+    if period is not None and choices.comparaison not in comparison_options(period):
+        # a 12-month period: « période précédente » is the year before, offered once
+        choices = replace(choices, comparaison="annee")
     view = context.shown(maille=maille)
     settings = [indicator.key, choices.categorie, choices.comparaison, choices.theme,
-                choices.ssmsi, choices.annee]
+                choices.ssmsi, choices.annee, choices.taux]
     # the map comes with the page (one request less, and plotly.js draws it at once instead
     # of a placeholder first); the callback below redraws it for a new indicator
     figure, title, info, legend, caption, drawn = _map_outputs(view, settings) \
@@ -177,7 +205,7 @@ def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, c
         "l'ouvrir ; le tableau sous la carte donne les mêmes chiffres.",
         html.Div([html.Div(_maille_control(scope, maille), className="col-md-6"),
                   html.Div(overseas, className="col-md-6")], className="row g-3 mb-2"),
-        _controls(indicator, choices, offered),
+        _controls(indicator, choices, offered, period or Period.parse(None, None, date.today())),
         html.Section([
             html.H2(title, id=Ids.title, className="h5 mt-2"),
             html.Div(info, id=Ids.info),
@@ -212,7 +240,7 @@ _cache: Lru[MapResult] = Lru(_CACHE_SIZE)
 
 
 def _map(view, indicateur, categorie=None, comparaison=None, theme=None, ssmsi=None,
-         annee=None) -> tuple[MapResult, Period, Warehouse]:
+         annee=None, taux=None) -> tuple[MapResult, Period, Warehouse]:
     """The map the browser asks for, once per warehouse file: the map, its table and its
     export are three requests for the same figures. The territory is checked every time
     (403 when forged); the settings are checked against what is offered."""
@@ -221,7 +249,7 @@ def _map(view, indicateur, categorie=None, comparaison=None, theme=None, ssmsi=N
     maille = indicators.pick_maille(scope, view.get("maille"))
     indicator = indicators.pick_indicator(indicateur)
     offered = queries.ssmsi_choices(warehouse) if indicator.source == "ssmsi" else None
-    choices = Choices.parse(categorie, comparaison, theme, ssmsi, annee, offered)
+    choices = Choices.parse(categorie, comparaison, theme, ssmsi, annee, offered, taux=taux)
     key = (warehouse.version, scope, maille, period, indicator.key, choices)
 
     def compute() -> MapResult:
@@ -244,9 +272,9 @@ def _map(view, indicateur, categorie=None, comparaison=None, theme=None, ssmsi=N
     State(Ids.drawn, "data"),
     prevent_initial_call=True,  # the page's layout comes with its map
 )
-def _update_map(view, indicateur, categorie, comparaison, theme, ssmsi, annee, drawn):
+def _update_map(view, indicateur, categorie, comparaison, theme, ssmsi, annee, taux, drawn):
     recolour = ctx.triggered_id not in (None, Ids.view)
-    return _map_outputs(view, [indicateur, categorie, comparaison, theme, ssmsi, annee],
+    return _map_outputs(view, [indicateur, categorie, comparaison, theme, ssmsi, annee, taux],
                         drawn if recolour else None)
 
 
@@ -267,7 +295,12 @@ def _map_outputs(view, settings: list, drawn: dict | None = None) -> tuple:
     url = map_shapes.url_for(g.couche, g.niveau, g.zone, warehouse)
     # a new indicator on the map already drawn: recolour it, the shapes stay in the browser
     recolour = isinstance(drawn, dict) and drawn.get("url") == url
-    figure = carte_view.map_patch(shown, url) if recolour else carte_view.map_figure(shown, url)
+    if national_communes.applies(shown):  # every commune of France: WebGL points, not shapes
+        figure, caption = national_communes.outputs(shown, warehouse, url, recolour)
+    else:
+        figure = carte_view.map_patch(shown, url) if recolour else \
+            carte_view.map_figure(shown, url)
+        caption = carte_view.caption(shown)
     info = components.empty_state(shown.info, tone="info") if shown.info else None
     # what is drawn, for the table (which follows the map: the map is drawn first)
     drawn = {"url": url, "vue": view, "reglages": settings, "label": shown.label}
@@ -275,8 +308,7 @@ def _map_outputs(view, settings: list, drawn: dict | None = None) -> tuple:
     title = shown.title if shown.indicator.source == "ssmsi" else \
         f"{shown.title} — {period.label()}"
     return (figure, title, info,
-            report.grey_legend(carte_view.legend_items(shown)), carte_view.caption(shown),
-            drawn)
+            report.grey_legend(carte_view.legend_items(shown)), caption, drawn)
 
 
 @callback(
@@ -298,9 +330,9 @@ def _update_table(drawn, rows):
                             TABLE_ROWS if rows != "toutes" else len(shown.frame) + 1)
 
 
-def _export(view, indicateur, categorie, comparaison, theme, ssmsi, annee):
+def _export(view, indicateur, categorie, comparaison, theme, ssmsi, annee, taux):
     shown, _period, _warehouse = _map(view, indicateur, categorie, comparaison, theme, ssmsi,
-                                      annee)
+                                      annee, taux)
     return None if shown.message else (shown.export_frame(), shown.columns(),
                                        shown.export_filename())
 

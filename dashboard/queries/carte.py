@@ -18,9 +18,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.core.reference import scope_departement, scope_label
-from dashboard.core.scope import Period, Scope
+from dashboard.core.scope import Period, Scope, add_months
 from dashboard.core.warehouse import Warehouse
+from dashboard.queries.alertes import SENT_ALERTS_SQL
 from dashboard.queries.scoping import period_params, run, scoped
+from etl.analytics.small_area import HISTORY_MONTHS, family_of
 
 BURGLARY_INDICATOR = "Cambriolages de logement"
 
@@ -102,18 +104,29 @@ def facts(warehouse: Warehouse, scope: Scope, maille: str, period: Period, refer
     """Recorded facts of each unit in ``period`` and in ``reference`` (one category, or all
     when ``categorie`` is None), its population and, from the SSMSI base, its dwellings
     (``logements``: null unless every commune has them). Every commune counts, police zone
-    included (FACTS_RULE)."""
+    included (FACTS_RULE). For the smoothed rates (:mod:`etl.analytics.small_area`):
+    ``faits_historique``, the same facts in the
+    :data:`~etl.analytics.small_area.HISTORY_MONTHS` months before the period, and
+    ``faits_famille``, the facts of the category's family's other categories in the period."""
     sql, params = _every_commune("""
         WITH /*all*/,
         f AS (
             SELECT f.code_commune,
-                   sum(f.nombre) FILTER (WHERE f.mois BETWEEN $debut AND $fin) AS faits,
-                   sum(f.nombre) FILTER (WHERE f.mois BETWEEN $ref_debut AND $ref_fin)
-                       AS faits_reference
-            FROM facts_monthly AS f
+                   sum(f.nombre) FILTER (WHERE f.mois BETWEEN $debut AND $fin AND f.principale)
+                       AS faits,
+                   sum(f.nombre) FILTER (WHERE f.mois BETWEEN $ref_debut AND $ref_fin
+                                         AND f.principale) AS faits_reference,
+                   sum(f.nombre) FILTER (WHERE f.mois BETWEEN $hist_debut AND $hist_fin
+                                         AND f.principale) AS faits_historique,
+                   sum(f.nombre) FILTER (WHERE f.mois BETWEEN $debut AND $fin
+                                         AND NOT f.principale) AS faits_famille
+            FROM (SELECT *, ($categorie IS NULL OR categorie = $categorie) AS principale
+                  FROM facts_monthly) AS f
             WHERE f.code_commune IN (SELECT commune FROM u)
-              AND (f.mois BETWEEN $debut AND $fin OR f.mois BETWEEN $ref_debut AND $ref_fin)
-              AND ($categorie IS NULL OR f.categorie = $categorie)
+              AND (f.mois BETWEEN $debut AND $fin OR f.mois BETWEEN $ref_debut AND $ref_fin
+                   OR f.mois BETWEEN $hist_debut AND $hist_fin)
+              AND ($categorie IS NULL OR f.categorie = $categorie
+                   OR list_contains($famille::VARCHAR[], f.categorie))
             GROUP BY f.code_commune
         ),
         l AS (
@@ -128,6 +141,8 @@ def facts(warehouse: Warehouse, scope: Scope, maille: str, period: Period, refer
                CAST(sum(u.population) AS BIGINT) AS population,
                CAST(coalesce(sum(f.faits), 0) AS BIGINT) AS faits,
                CAST(coalesce(sum(f.faits_reference), 0) AS BIGINT) AS faits_reference,
+               CAST(coalesce(sum(f.faits_historique), 0) AS BIGINT) AS faits_historique,
+               CAST(coalesce(sum(f.faits_famille), 0) AS BIGINT) AS faits_famille,
                count(f.code_commune) AS communes_avec_faits,
                CASE WHEN count(l.logements) = count(*) THEN sum(l.logements) END AS logements
         FROM u
@@ -137,7 +152,10 @@ def facts(warehouse: Warehouse, scope: Scope, maille: str, period: Period, refer
     """, scope, maille=maille)
     params |= period_params(period) | {
         "ref_debut": reference.start, "ref_fin": reference.end, "categorie": categorie,
-        "cambriolages": BURGLARY_INDICATOR}
+        "cambriolages": BURGLARY_INDICATOR,
+        "hist_debut": add_months(period.start, -HISTORY_MONTHS),
+        "hist_fin": add_months(period.start, -1),
+        "famille": family_of(categorie) if categorie else []}
     return run(warehouse, sql, params)
 
 
@@ -245,17 +263,23 @@ def cyber(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd
 
 
 def alerts(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> pd.DataFrame:
-    """Alerts sent to each unit's communes in the period, their SMS to the élus of those
-    communes and how many were delivered, and the median delay from facts to alert."""
+    """Alerts sent to each unit's communes in the period (the one definition of an alert
+    sent, :data:`dashboard.queries.alertes.SENT_ALERTS_SQL`, that the overview and the
+    « Alertes » page count), their SMS to the élus of those communes and how many were
+    delivered, and the median delay from facts to alert."""
     sql, params = _zgn("""
         WITH /*zgn*/,
+        sc AS (SELECT DISTINCT commune AS code FROM u),
+        sent AS (
+            /*sent_alerts*/
+        ),
         a AS (
-            SELECT DISTINCT u.code, al.id_alerte,
-                   date_diff('minute', al.faits_le, al.cree_le) AS delai_min
-            FROM alert_communes AS ac
-            JOIN alerts AS al ON al.id_alerte = ac.id_alerte
+            SELECT DISTINCT u.code, se.id_alerte,
+                   date_diff('minute', se.faits_le, se.cree_le) AS delai_min
+            FROM sent AS se
+            JOIN alert_communes AS ac ON ac.id_alerte = se.id_alerte
             JOIN u ON u.commune = ac.code_commune
-            WHERE al.cree_le >= $debut AND al.cree_le < $fin_excl AND al.statut = 'envoyee'
+            WHERE se.cree_le >= $debut AND se.cree_le < $fin_excl
         ),
         m AS (
             -- SMS_RULE: the SMS of the alerts sent in the period to the élus of the unit's
@@ -263,10 +287,10 @@ def alerts(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> p
             SELECT u.code, count(*) AS messages,
                    count(*) FILTER (WHERE dl.etat = 'DELIVRD') AS remis
             FROM alert_deliveries AS dl
-            JOIN alerts AS al ON al.id_alerte = dl.id_alerte
+            JOIN sent AS se ON se.id_alerte = dl.id_alerte
             JOIN elu_contacts AS e ON e.id_contact = dl.id_contact
             JOIN u ON u.commune = e.code_commune
-            WHERE al.cree_le >= $debut AND al.cree_le < $fin_excl AND al.statut = 'envoyee'
+            WHERE se.cree_le >= $debut AND se.cree_le < $fin_excl
             GROUP BY u.code
         ),
         s AS (
@@ -278,7 +302,7 @@ def alerts(warehouse: Warehouse, scope: Scope, maille: str, period: Period) -> p
         FROM (SELECT DISTINCT code FROM u) AS k
         LEFT JOIN s ON s.code = k.code
         LEFT JOIN m ON m.code = k.code
-    """, scope, maille=maille)
+    """.replace("/*sent_alerts*/", SENT_ALERTS_SQL.strip()), scope, maille=maille)
     return run(warehouse, sql, params | period_params(period))
 
 

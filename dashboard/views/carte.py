@@ -13,6 +13,7 @@ import pandas as pd
 from dash import Patch
 
 from dashboard.core import report
+from dashboard.core.formatting import format_number
 from dashboard.core.scope import Period, Scope
 from dashboard.views.charts import SEPARATORS, wrap
 from dashboard.views.map_indicators import (
@@ -158,6 +159,33 @@ def colour_range(values: pd.Series, indicator: MapIndicator) -> tuple[float, flo
     return (low, high)
 
 
+#: outline of a unit whose smoothed rate is uncertain (etl.analytics.small_area)
+UNCERTAIN_LINE, UNCERTAIN_WIDTH = "#000000", 2.0
+
+
+def uncertain_flags(frame: pd.DataFrame) -> list[bool]:
+    """Whether each unit's estimate is uncertain (no ``incertain`` column: none is)."""
+    if "incertain" not in frame:
+        return [False] * len(frame)
+    return [v is True or (not pd.isna(v) and bool(v)) for v in frame["incertain"]]
+
+
+def uncertainty_hover(frame: pd.DataFrame) -> list[str]:
+    """The hover's last line: the 90 % interval of a smoothed rate, and « estimation
+    incertaine » when it is wider than the rate."""
+    if "taux_bas" not in frame:
+        return [""] * len(frame)
+    out = []
+    for low, high, flag in zip(frame["taux_bas"], frame["taux_haut"], uncertain_flags(frame),
+                               strict=True):
+        if pd.isna(low) or pd.isna(high):
+            out.append("")
+            continue
+        text = f"<br>Intervalle à 90 % : {format_number(low, 1)} à {format_number(high, 1)}"
+        out.append(text + ("<br><b>Estimation incertaine</b>" if flag else ""))
+    return out
+
+
 def map_traces(shown: MapResult, geojson_url: str) -> list[dict]:
     """The map's two traces as plain dicts: the units with a value (coloured), then the grey
     ones (« non diffusé », police zone, no data). Both always exist, so that a patch can
@@ -167,16 +195,22 @@ def map_traces(shown: MapResult, geojson_url: str) -> list[dict]:
     zmin, zmax = colour_range(valued["value"], indicator)
     label = shown.label
     decimals = 0 if indicator.kind == "minutes" else indicator.decimals
+    uncertain = uncertain_flags(valued)
     coloured = {
         "type": "choropleth", "geojson": geojson_url, "name": label,
         "locations": valued["code"].tolist(),
         "z": valued["value"].round(6).tolist(),
-        "customdata": [[n, t, r] for n, t, r in zip(valued["nom"], valued["value_text"],
-                                                    valued["rank_text"], strict=True)],
+        "customdata": [[n, t, r, u] for n, t, r, u in zip(
+            valued["nom"], valued["value_text"], valued["rank_text"],
+            uncertainty_hover(valued), strict=True)],
         "hovertemplate": "<b>%{customdata[0]}</b><br>" + label
-        + " : %{customdata[1]}<br>Rang : %{customdata[2]}<extra></extra>",
+        + " : %{customdata[1]}<br>Rang : %{customdata[2]}%{customdata[3]}<extra></extra>",
         "colorscale": SCALES[indicator.scale], "zmin": zmin, "zmax": zmax, "zauto": False,
-        "marker": {"line": {"color": "white", "width": 0.5}},
+        # an uncertain estimate is outlined in black (legend note: SMOOTHING_NOTE)
+        "marker": {"line": {"color": [UNCERTAIN_LINE if u else "white" for u in uncertain]
+                            if any(uncertain) else "white",
+                            "width": [UNCERTAIN_WIDTH if u else 0.5 for u in uncertain]
+                            if any(uncertain) else 0.5}},
         # shorter than the plot: the mode bar sits above it
         "colorbar": {"title": {"text": wrap(label), "side": "right"}, "thickness": 14,
                      "tickformat": f",.{decimals}f", "len": 0.85, "y": 0.45},
@@ -199,7 +233,7 @@ def map_traces(shown: MapResult, geojson_url: str) -> list[dict]:
 
 #: trace properties a patch replaces (never the geometry)
 PATCHED = ("name", "locations", "z", "customdata", "hovertemplate", "colorscale", "zmin", "zmax",
-           "colorbar")
+           "colorbar", "marker")
 
 
 def map_figure(shown: MapResult, geojson_url: str) -> dict:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboard.core.formatting import MINUS, MISSING, THOUSANDS, duration_text, format_number
 from dashboard.core.scope import Period, Scope
+from etl.alerts.labels import DLR_LABELS
 from etl.sources.categories import CATEGORIES
 from etl.sources.dcas import THEMES
 
@@ -18,10 +19,11 @@ from etl.sources.dcas import THEMES
 
 COMMUNE, BRIGADE, DEPARTEMENT = "commune", "brigade", "departement"
 MAILLE_LABELS = {COMMUNE: "Communes", BRIGADE: "Brigades", DEPARTEMENT: "Départements"}
-#: map units offered for each level of territory, the default first (a national commune map,
-#: 35,000 shapes, would take seconds to draw: not offered)
+#: map units offered for each level of territory, the default first; the national commune
+#: map draws 35,000 points, not shapes (views/carte_communes.py), and only a national reach
+#: has the national territory
 MAILLES_BY_LEVEL: dict[str, tuple[str, ...]] = {
-    "france": (DEPARTEMENT, BRIGADE),
+    "france": (DEPARTEMENT, BRIGADE, COMMUNE),
     "region": (DEPARTEMENT, BRIGADE),
     "departement": (COMMUNE, BRIGADE),
     "compagnie": (COMMUNE, BRIGADE),
@@ -95,7 +97,11 @@ STATUS_TEXT = {
 
 #: controls an indicator uses besides the territory and the period
 CATEGORIE, COMPARAISON, THEME, SSMSI, ANNEE = "categorie", "comparaison", "theme", "ssmsi", "annee"
-CONTROLS = (CATEGORIE, COMPARAISON, THEME, SSMSI, ANNEE)
+TAUX = "taux"
+CONTROLS = (CATEGORIE, COMPARAISON, THEME, SSMSI, ANNEE, TAUX)
+#: the rate of facts shown for one category: smoothed by default (etl.analytics.small_area)
+SMOOTHED, RAW = "lisse", "brut"
+RATE_MODES = {SMOOTHED: "Taux lissé (bayésien empirique)", RAW: "Taux brut"}
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,7 @@ class MapIndicator:
 
 INDICATORS: tuple[MapIndicator, ...] = (
     MapIndicator("faits_taux", "Faits enregistrés pour 1 000 habitants", "Délinquance",
-                 "faits", "worse", 1, controls=(CATEGORIE,),
+                 "faits", "worse", 1, controls=(CATEGORIE, TAUX),
                  description="faits enregistrés sur la période (police et gendarmerie : "
                  "toutes les communes du territoire, celles de la brigade pour une brigade), "
                  "rapportés à leur population (aux logements pour les cambriolages quand ils "
@@ -138,7 +144,8 @@ INDICATORS: tuple[MapIndicator, ...] = (
     MapIndicator("taux_remise", "SMS d'alerte remis (%)", "Élus", "alertes", "better", 1,
                  "percent", fixed_range=(0, 100),
                  description="part des SMS des alertes de la période, envoyés aux élus des "
-                 "communes, remis au destinataire (accusé DELIVRD)"),
+                 "communes, « " + DLR_LABELS["DELIVRD"].lower() + " » selon l'accusé de "
+                 "réception de l'opérateur"),
     MapIndicator("delai_alerte", "Délai médian des faits à l'alerte", "Élus", "alertes",
                  "worse", 0, "minutes",
                  description="médiane du délai entre les faits et la création de l'alerte"),
@@ -238,10 +245,11 @@ class Choices:
     theme: str = THEMES[0]
     ssmsi: str = DEFAULT_SSMSI
     annee: int | None = None
+    taux: str = SMOOTHED
 
     @classmethod
     def parse(cls, categorie=None, comparaison=None, theme=None, ssmsi=None, annee=None,
-              ssmsi_offered: pd.DataFrame | None = None) -> Choices:
+              ssmsi_offered: pd.DataFrame | None = None, taux=None) -> Choices:
         """``ssmsi_offered``: (indicateur, annee) pairs of the SSMSI base."""
         offered = ssmsi_offered if ssmsi_offered is not None else pd.DataFrame(
             {"indicateur": [], "annee": []})
@@ -260,7 +268,12 @@ class Choices:
             categorie=categorie if categorie in CATEGORY_LABELS else ALL_CATEGORIES,
             comparaison=comparaison if comparaison in COMPARISONS else "annee",
             theme=theme if theme in THEMES else THEMES[0],
-            ssmsi=ssmsi, annee=year)
+            ssmsi=ssmsi, annee=year, taux=taux if taux in RATE_MODES else SMOOTHED)
+
+    @property
+    def smoothed(self) -> bool:
+        """Whether the rate of facts is the smoothed one: one category, smoothing chosen."""
+        return self.categorie != ALL_CATEGORIES and self.taux == SMOOTHED
 
     @property
     def fact_category(self) -> str | None:

@@ -12,10 +12,12 @@ import pandas as pd
 from dashboard.core.formatting import format_number
 from dashboard.core.scope import Period
 from dashboard.views.map_indicators import (
+    ALL_CATEGORIES,
     CATEGORY_LABELS,
     COMMUNE,
     COMPARISONS,
     DEPARTEMENT,
+    RATE_MODES,
     Choices,
     MapIndicator,
     theme_label,
@@ -27,6 +29,7 @@ from etl.analytics.presence import (
     expected_presence,
     presence_gap,
 )
+from etl.analytics.small_area import RATE_COLUMNS, family_of, smooth_rates, uncertain_text
 from etl.sources.categories import CATEGORIES, PER_DWELLING
 
 
@@ -91,6 +94,40 @@ def _status(value: pd.Series, reason: str) -> pd.Series:
     return pd.Series(np.where(value.isna(), reason, None), index=value.index, dtype="object")
 
 
+#: the smoothed rates' columns in the map's table and export
+RATE_HEADERS = {"taux_brut": "Taux brut", "taux_lisse": "Taux lissé",
+                "taux_bas": "Taux bas (90 %)", "taux_haut": "Taux haut (90 %)",
+                "incertitude": "Incertitude"}
+SMOOTHING_NOTE = (
+    "Taux lissé (bayésien empirique) : le taux de chaque unité est rapproché d'un taux "
+    "attendu, estimé sur les unités affichées d'après leurs faits des 24 mois précédents et "
+    "leurs autres faits de la même famille, d'autant plus qu'elle a peu de faits (modèle de "
+    "Poisson-gamma) ; « taux bas » et « taux haut » bornent l'intervalle de crédibilité à 90 %. "
+    "Contour noir : estimation incertaine, l'intervalle est plus large que le taux lissé "
+    "lui-même. Le taux brut (faits / population) reste dans le tableau et d'un clic au-dessus "
+    "de la carte.")
+ALL_FACTS_NOTE = ("Ensemble des faits : taux brut ; le taux lissé se lit catégorie par "
+                  "catégorie.")
+RAW_NOTE = ("Taux brut : faits / population (ou logements), sans lissage ; sur une petite "
+            "commune, quelques faits suffisent à la placer en tête. Le taux lissé et son "
+            "intervalle restent dans le tableau ; contour noir : estimation incertaine.")
+
+
+def smoothed_rates(raw: pd.DataFrame, base: pd.Series, categorie: str) -> pd.DataFrame:
+    """The units' smoothed rates (:func:`etl.analytics.small_area.smooth_rates`, default prior)
+    from the facts query's columns; a unit without its history or family columns is smoothed
+    toward the territory's rate only."""
+    history = raw["faits_historique"] if "faits_historique" in raw else None
+    family = raw["faits_famille"] if "faits_famille" in raw and family_of(categorie) else None
+    rates, _prior = smooth_rates(pd.to_numeric(raw["faits"]).to_numpy(float),
+                                 pd.to_numeric(base, errors="coerce").to_numpy(float),
+                                 historique=None if history is None
+                                 else pd.to_numeric(history).to_numpy(float),
+                                 famille=None if family is None
+                                 else pd.to_numeric(family).to_numpy(float))
+    return rates
+
+
 def facts_values(indicator: MapIndicator, raw: pd.DataFrame, choices: Choices,
                  comparison_label: str = "") -> Values:
     """faits_taux, faits_nombre, faits_evolution from :func:`queries.carte.facts`."""
@@ -104,9 +141,11 @@ def facts_values(indicator: MapIndicator, raw: pd.DataFrame, choices: Choices,
     if indicator.key == "faits_taux":
         burglary = CATEGORIES.get(choices.categorie or "", ("",))[0] in PER_DWELLING
         dwellings = pd.to_numeric(raw["logements"], errors="coerce")
+        unit = "habitants"
         if burglary and len(raw) and dwellings.notna().all():
             frame["base"] = dwellings
             details["base"] = "Logements"
+            unit = "logements"
             out_label = "Cambriolages de logement pour 1 000 logements"
         else:
             frame["base"] = raw["population"]
@@ -116,6 +155,20 @@ def facts_values(indicator: MapIndicator, raw: pd.DataFrame, choices: Choices,
                 notes.append("Le nombre de logements n'est pas connu pour toutes les communes : "
                              "taux pour 1 000 habitants, et non pour 1 000 logements.")
         frame["value"] = per_thousand(raw["faits"], frame["base"])
+        if choices.categorie != ALL_CATEGORIES:
+            smoothed = smoothed_rates(raw, frame["base"], choices.categorie)
+            for column in (*RATE_COLUMNS, "incertain"):
+                frame[column] = smoothed[column].to_numpy()
+            frame["incertitude"] = [uncertain_text(v) for v in frame["incertain"]]
+            details |= RATE_HEADERS
+            decimals |= dict.fromkeys(RATE_COLUMNS, 1)
+            mode = RATE_MODES[choices.taux]
+            out_label = f"{label} — {mode[:1].lower()}{mode[1:]}, pour 1 000 {unit}"
+            if choices.smoothed:
+                frame["value"] = frame["taux_lisse"]
+            notes.append(SMOOTHING_NOTE if choices.smoothed else RAW_NOTE)
+        else:
+            notes.append(ALL_FACTS_NOTE)
         frame["status"] = _status(frame["value"], "sans_population")
     elif indicator.key == "faits_nombre":
         frame["value"] = raw["faits"].astype("float64")

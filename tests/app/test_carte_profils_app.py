@@ -28,7 +28,7 @@ from tests.support.dashboard_fixture import (
 
 VIEW_35 = {"perimetre": "departement:35", "maille": "commune", "debut": "2025-11",
            "fin": "2026-10"}
-CONTROLS = ("categorie", "comparaison", "theme", "ssmsi", "annee")
+CONTROLS = ("categorie", "comparaison", "theme", "ssmsi", "annee", "taux")
 MAP_OUTPUTS = [("carte-carte", "figure"), ("carte-titre", "children"), ("carte-info", "children"),
                ("carte-legende-gris", "children"), ("carte-legende", "children"),
                ("carte-dessin", "data")]
@@ -315,11 +315,13 @@ def test_layout_of_another_departement_shows_a_french_refusal(app):
     assert "Morbihan" not in layout
 
 
-def _export(app, indicator: str) -> tuple[str, list[list[str]]]:
+def _export(app, indicator: str, controls: dict | None = None
+            ) -> tuple[str, list[list[str]]]:
+    controls = controls or {}
     response = response_of(post(
         client_for(app), [("carte-telechargement", "data")], [("carte-export", "n_clicks", 1)],
         [("carte-vue", "data", VIEW_35), ("carte-indicateur", "value", indicator),
-         *[(f"carte-{c}", "value", None) for c in CONTROLS]]))
+         *[(f"carte-{c}", "value", controls.get(c)) for c in CONTROLS]]))
     download = response["carte-telechargement"]["data"]
     import base64
 
@@ -337,6 +339,78 @@ def test_map_csv_export_has_every_unit(app):
     _filename, rows = _export(app, "dcas")
     assert [r[0] for r in rows[1:]][-2:] == ["35115", "35238"]
     assert rows[-1][-1] == "Zone police nationale"
+
+
+# --- smoothed rates (#20) and comparisons (#19) -------------------------------------------------
+
+BURGLARIES = {"categorie": "cambriolages_logement"}
+
+
+def test_one_category_shows_the_smoothed_rate_by_default_and_the_raw_one_on_a_click(app):
+    client = client_for(app)
+    smoothed = response_of(map_call(client, VIEW_35, controls=BURGLARIES))
+    title = smoothed["carte-titre"]["children"]
+    assert "taux lissé (bayésien empirique), pour 1 000" in title
+    assert "Taux lissé (bayésien empirique)" in smoothed["carte-legende"]["children"]
+    coloured = smoothed["carte-carte"]["figure"]["data"][0]
+    assert all("Intervalle à 90 %" in c[3] for c in coloured["customdata"])
+    drawn = smoothed["carte-dessin"]["data"]
+    # the raw rate, one click away: only the colours change (a patch)
+    raw = response_of(map_call(client, VIEW_35, controls=BURGLARIES | {"taux": "brut"},
+                               drawn=drawn, changed="carte-taux"))
+    assert "taux brut, pour 1 000" in raw["carte-titre"]["children"]
+    patch = raw["carte-carte"]["figure"]
+    assert patch["__dash_patch_update"] == "__dash_patch_update"
+    z = next(op["params"]["value"] for op in patch["operations"]
+             if op["location"] == ["data", 0, "z"])
+    locations = next(op["params"]["value"] for op in patch["operations"]
+                     if op["location"] == ["data", 0, "locations"])
+    raw_z = dict(zip(locations, z, strict=True))
+    smooth_z = dict(zip(coloured["locations"], coloured["z"], strict=True))
+    assert raw_z.keys() == smooth_z.keys() and raw_z != smooth_z
+    # the smoothed rates lie closer together than the raw ones
+    assert max(smooth_z.values()) - min(smooth_z.values()) <= \
+        max(raw_z.values()) - min(raw_z.values())
+    table = table_call(client, raw["carte-dessin"]["data"])
+    for header in ("Taux brut", "Taux lissé", "Taux bas (90 %)", "Taux haut (90 %)",
+                   "Incertitude"):
+        assert header in table
+
+
+def test_map_csv_carries_raw_and_smoothed_rates_and_their_interval(app):
+    _filename, rows = _export(app, "faits_taux", BURGLARIES)
+    header = rows[0]
+    for column in ("Taux brut", "Taux lissé", "Taux bas (90 %)", "Taux haut (90 %)",
+                   "Incertitude"):
+        assert column in header
+    low, mid, high = (header.index(c) for c in ("Taux bas (90 %)", "Taux lissé",
+                                                 "Taux haut (90 %)"))
+    for row in rows[1:]:
+        assert float(row[low].replace(",", ".")) <= float(row[mid].replace(",", ".")) <= \
+            float(row[high].replace(",", "."))
+
+
+def _layout(app, **query) -> str:
+    page = sys.modules["dashboard.pages.carte"]
+    with app.server.test_request_context("/carte"):
+        flask.g.user = User("analyste.test", "analyste")
+        return text(page.layout(perimetre="departement:35", **query).to_plotly_json())
+
+
+def test_layout_keeps_the_rate_mode_from_the_address(app):
+    layout = _layout(app, categorie="cambriolages_logement", taux="brut")
+    assert '"id": "carte-taux"' in layout and '"value": "brut"' in layout
+    assert "Taux lissé (bayésien empirique)" in layout  # the other choice, one click away
+
+
+def test_a_twelve_month_period_offers_its_comparison_once(app):
+    twelve = _layout(app, debut="2025-11", fin="2026-10", indicateur="faits_evolution",
+                     comparaison="precedente")
+    assert twelve.count("Même période un an plus tôt (") == 1
+    assert "mois précédents (" not in twelve
+    three = _layout(app, debut="2026-08", fin="2026-10", indicateur="faits_evolution")
+    assert "3 mois précédents (mai 2026 – juillet 2026)" in three
+    assert "Même période un an plus tôt (août 2025 – octobre 2025)" in three
 
 
 def test_without_operational_data_the_map_says_so(tmp_path, monkeypatch):

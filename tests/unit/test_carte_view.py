@@ -116,13 +116,13 @@ def _facts_raw(logements):
 
 
 def test_burglaries_per_dwelling_only_when_dwellings_are_known():
-    burglary = mi.Choices(categorie="cambriolages_logement")
+    burglary = mi.Choices(categorie="cambriolages_logement", taux=mi.RAW)
     indicator = mi.BY_KEY["faits_taux"]
     known = mv.facts_values(indicator, _facts_raw([500.0, 800.0]), burglary)
-    assert known.label == "Cambriolages de logement pour 1 000 logements"
+    assert known.label == "Cambriolages de logement — taux brut, pour 1 000 logements"
     assert known.frame["value"].iloc[0] == pytest.approx(20.0)
     unknown = mv.facts_values(indicator, _facts_raw([None, None]), burglary)
-    assert unknown.label == "Cambriolages de logement pour 1 000 habitants"
+    assert unknown.label == "Cambriolages de logement — taux brut, pour 1 000 habitants"
     assert unknown.frame["value"].iloc[0] == pytest.approx(10.0)
     assert any("pour 1 000 habitants, et non pour 1 000 logements" in n for n in unknown.notes)
     change = mv.facts_values(mi.BY_KEY["faits_evolution"], _facts_raw([None, None]),

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etl.analytics import small_area as sa
+from etl.analytics.rates_command import run_rates
 
 
 def _communes(seed: int = 1, n: int = 200, alpha: float = 8.0):
@@ -226,10 +227,10 @@ def test_command_line_errors_exit_2_without_traceback(tmp_path, capsys):
     con.execute("CREATE TABLE w.facts_monthly AS SELECT * FROM facts_monthly")
     con.execute("CREATE TABLE w.crime_annual AS SELECT * FROM crime_annual")
     con.close()
-    code = sa.run_rates(path, "35", "foo", None)
+    code = run_rates(path, "35", "foo", None)
     assert code == 2 and "Erreur : catégorie inconnue" in capsys.readouterr().err
-    assert sa.run_rates(tmp_path / "absent.duckdb", "35", "foo", None) == 2
-    assert sa.run_rates(path, "35", "cambriolages_logement", None, fmt="json") == 0
+    assert run_rates(tmp_path / "absent.duckdb", "35", "foo", None) == 2
+    assert run_rates(path, "35", "cambriolages_logement", None, fmt="json") == 0
     out = capsys.readouterr()
     assert json.loads(out.out)[0]["commune"] == "35001"
     assert "taux pour 1 000 logements" in out.err
