@@ -10,6 +10,7 @@ from dashboard.core.scope import Period, add_months
 from dashboard.views import map_indicators as indicators_view
 from dashboard.views import measures
 from dashboard.views.charts import SEPARATORS
+from etl.analytics.small_area import family_of, smooth_rates, uncertain_text
 from etl.sources.categories import CATEGORIES, PER_DWELLING
 
 
@@ -55,6 +56,41 @@ def by_category(facts: pd.DataFrame, period: Period, population: int) -> pd.Data
     out["taux"] = measures.per_thousand(out["faits"], pd.Series(population, index=out.index))
     out["categorie"] = [CATEGORIES.get(c, (c,))[0] for c in out["categorie"]]
     return out.sort_values(["faits", "categorie"], ascending=[False, True], ignore_index=True)
+
+
+def smoothed_by_category(rows: pd.DataFrame, commune: str) -> pd.DataFrame:
+    """The commune's smoothed rate of each category with facts in its département
+    (:func:`etl.analytics.small_area.smooth_rates` over the département's communes, as on the
+    map: per 1,000 dwellings for burglaries when every commune's are known, else inhabitants):
+    ``categorie`` (its label), ``taux_lisse``, ``taux_bas``, ``taux_haut``, ``incertitude``,
+    ``base``. ``rows``: :func:`dashboard.queries.profils.departement_rates`."""
+    columns = ["categorie", "taux_lisse", "taux_bas", "taux_haut", "incertitude", "base"]
+    if rows.empty or commune not in set(rows["commune"]):
+        return pd.DataFrame(columns=columns)
+    communes = rows.drop_duplicates("commune").set_index("commune")
+    facts = rows.dropna(subset=["categorie"])
+    now = facts.pivot_table(index="commune", columns="categorie", values="faits",
+                            aggfunc="sum").reindex(communes.index).fillna(0)
+    before = facts.pivot_table(index="commune", columns="categorie", values="faits_historique",
+                               aggfunc="sum").reindex(communes.index).fillna(0)
+    dwellings = pd.to_numeric(communes["logements"], errors="coerce")
+    position = communes.index.get_loc(commune)
+    out = []
+    for code in [c for c in CATEGORIES if c in now.columns and now[c].sum() > 0]:
+        label = CATEGORIES[code][0]
+        per_dwelling = label in PER_DWELLING and bool(dwellings.notna().all())
+        base = dwellings if per_dwelling else pd.to_numeric(communes["population"])
+        family = [k for k in family_of(code) if k in now.columns]
+        rates, _prior = smooth_rates(
+            now[code].to_numpy(float), base.to_numpy(float),
+            historique=before[code].to_numpy(float),
+            famille=now[family].sum(axis=1).to_numpy(float) if family else None)
+        row = rates.iloc[position]
+        out.append({"categorie": label, "taux_lisse": row["taux_lisse"],
+                    "taux_bas": row["taux_bas"], "taux_haut": row["taux_haut"],
+                    "incertitude": uncertain_text(row["incertain"]),
+                    "base": "logements" if per_dwelling else "habitants"})
+    return pd.DataFrame(out, columns=columns)
 
 
 def ssmsi_table(rows: pd.DataFrame) -> pd.DataFrame:

@@ -468,6 +468,11 @@ def test_commune_profile_figures_and_sections(app):
     assert "PL-35047-0" in sections and "Réalisée" in sections
     assert "+336" not in sections  # a prefect never sees élus' phone numbers
     assert "ne sont visibles que des brigades" in sections
+    # the facts per category: the smoothed rate first, its interval, the raw rate beside
+    for header in ("Taux lissé pour 1 000", "Bas (90 %)", "Haut (90 %)", "Incertitude",
+                   "Taux brut pour 1 000 habitants"):
+        assert header in sections, header
+    assert "Taux lissé (bayésien empirique)" in sections
 
 
 def test_profile_callbacks_refuse_forged_territories(app):

@@ -127,3 +127,32 @@ def test_other_indicators_have_no_outline_nor_interval():
 def test_delivery_rate_says_it_in_french():
     description = mi.BY_KEY["taux_remise"].description
     assert "DELIVRD" not in description and "remis au destinataire" in description
+
+
+def test_commune_profile_rates_per_category_from_its_departement():
+    from dashboard.views.profil_figures import smoothed_by_category
+
+    rng = np.random.default_rng(5)
+    communes = [f"35{i:03d}" for i in range(30)]
+    pop = rng.integers(100, 20_000, len(communes))
+    rows = []
+    for c, p in zip(communes, pop, strict=True):
+        for k, rate in (("cambriolages_logement", 0.004), ("vols_vehicules", 0.003),
+                        ("violences_sexuelles", 0.001)):
+            rows.append({"commune": c, "population": int(p), "logements": round(p * 0.57),
+                         "categorie": k, "faits": int(rng.poisson(p * rate)),
+                         "faits_historique": int(rng.poisson(p * rate * 2))})
+    rows.append({"commune": "35999", "population": 50, "logements": 28, "categorie": None,
+                 "faits": 0, "faits_historique": 0})  # a commune without any fact
+    frame = pd.DataFrame(rows)
+    out = smoothed_by_category(frame, "35003").set_index("categorie")
+    assert list(out.index) == ["Cambriolages de logement", "Violences sexuelles",
+                               "Vols de véhicule"]
+    assert out.loc["Cambriolages de logement", "base"] == "logements"
+    assert out.loc["Violences sexuelles", "base"] == "habitants"
+    assert (out["taux_bas"] <= out["taux_lisse"]).all()
+    assert (out["taux_lisse"] <= out["taux_haut"]).all()
+    alone = smoothed_by_category(frame, "35999")
+    assert alone["taux_lisse"].notna().all()  # no fact: its département's prior
+    assert smoothed_by_category(frame, "22001").empty
+    assert smoothed_by_category(frame.iloc[0:0], "35003").empty
