@@ -77,6 +77,8 @@ def test_the_prefet_reads_the_brief_of_his_departement(app):
     rows = text(table)
     for commune in ("Bruz", "Javené", "Rennes", "Fougères"):
         assert commune in rows
+    # each commune links to its profile on this host (« //commune » would be a host « commune »)
+    assert "/commune?code=35047" in rows and "//commune" not in rows
     assert "Morbihan" not in shown and "Arradon" not in shown
 
 
