@@ -9,8 +9,9 @@ Run: `.venv/bin/python benchmarks/demo_realism.py [--warehouse data/warehouse.du
 - ``--source expected``: no build needed, only the reference tables: the generator's expected
   yearly facts (:func:`etl.demo.crime.expected_facts`) summed per département, then
   ``--draws`` Poisson draws of them (mean and 5th percentile of the correlation);
-- ``--fit``: refits the generator's constants on the real ``--fit-year`` (2023 by default) and
-  prints them as Python source for ``etl/demo/crime.py`` (``FEATURE_CENTRE``,
+- ``--fit``: refits the generator's constants on the real ``--fit-year`` (2023 by default;
+  rates per inhabitant, burglaries included: the demo's dwellings are a fixed share of the
+  population, so it cannot draw the real spread of dwellings per inhabitant) and prints them as Python source for ``etl/demo/crime.py`` (``FEATURE_CENTRE``,
   ``FEATURE_SCALE``, ``STRUCTURE``, ``_LEVELS_2023``).
 
 The real file is read from ``../shared/data/ssmsi/`` (``--real``); it is never copied into the
@@ -45,12 +46,16 @@ COMPARED, CEILING_FROM = 2024, 2023
 STRUCTURE_ENOUGH = 0.7
 
 
-def real_rates(path: Path) -> pd.DataFrame:
-    """Real published rates per 1,000, [(year, département), category]."""
+def real_rates(path: Path, per_inhabitant: bool = False) -> pd.DataFrame:
+    """Real rates per 1,000, [(year, département), category]: as published (burglaries per
+    dwelling), or all per inhabitant (``per_inhabitant``: what the generator can draw, its
+    dwellings being a fixed share of the population)."""
     r = pd.read_csv(path, sep=";", decimal=",", dtype={"Code_departement": str},
                     na_values=["NA"])
     labels = {CATEGORIES[k][0]: k for k in CATEGORY_CODES}
     r = r[r["indicateur"].isin(labels)].assign(categorie=lambda f: f["indicateur"].map(labels))
+    if per_inhabitant:
+        r = r.assign(taux_pour_mille=r["nombre"] / r["insee_pop"] * 1000.0)
     return r.pivot_table(index=["annee", "Code_departement"], columns="categorie",
                          values="taux_pour_mille")[list(CATEGORY_CODES)]
 
@@ -161,7 +166,7 @@ def main() -> None:
         territory = load_territory(con) if args.fit or args.source == "expected" else None
         demo = demo_rates(con) if args.source == "demo" and not args.fit else None
     if args.fit:
-        fit(territory, real, args.fit_year)
+        fit(territory, real_rates(args.real, per_inhabitant=True), args.fit_year)
         return
     rows = []
     if demo is None:

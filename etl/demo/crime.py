@@ -103,11 +103,12 @@ def _weights(*weights: float) -> dict[str, float]:
 
 
 #: weight of each standardised feature in the log rate of each category, beyond the commune's
-#: own size (β): least squares on the real SSMSI departmental rates of **2023** (residuals after
-#: the size term), rounded to 0.01. The demo is compared with the real **2024** ranking: the
+#: own size (β): least squares on the real SSMSI departmental rates of **2023** per inhabitant
+#: (burglaries too: the demo's dwellings are a fixed share of its population), residuals after
+#: the size term, rounded to 0.01. The demo is compared with the real **2024** ranking: the
 #: weights are out of sample in time. Printed by ``benchmarks/demo_realism.py --fit``.
 STRUCTURE: dict[str, dict[str, float]] = {
-    "cambriolages_logement": _weights(0.06, -0.06, -0.05, 0.22, 0.22, 0.04, -0.07),
+    "cambriolages_logement": _weights(0.11, -0.11, -0.02, 0.12, 0.11, -0.03, -0.06),
     "violences_intrafamiliales": _weights(-0.06, -0.22, 0.11, -0.01, 0.27, 0.05, 0.00),
     "violences_hors_famille": _weights(-0.02, -0.19, 0.01, -0.10, 0.18, -0.07, 0.01),
     "violences_sexuelles": _weights(-0.03, -0.07, -0.06, -0.11, 0.07, 0.08, -0.05),
@@ -147,8 +148,8 @@ _REGION_NAMES = tuple(FORMER_REGIONS)
 #: ``benchmarks/demo_realism.py --fit``.
 _LEVELS_2023: dict[str, tuple[float, ...]] = {
     "cambriolages_logement": (
-        0.95, 1.35, 1.15, 0.90, 1.55, 0.80, 1.55, 1.65, 0.70, 1.15, 1.00, 1.20, 1.20, 1.10,
-        1.25, 1.35, 0.95, 1.10, 1.15, 1.30, 1.50, 1.40, 0.45, 0.40, 1.45, 0.15, 1.00,
+        0.85, 1.25, 1.10, 0.95, 1.45, 0.85, 1.40, 1.50, 0.65, 0.95, 0.95, 1.05, 1.20, 1.05,
+        1.15, 1.15, 1.00, 1.00, 1.05, 1.15, 1.55, 1.25, 0.75, 0.65, 1.55, 0.20, 1.00,
     ),
     "violences_intrafamiliales": (
         1.05, 1.10, 0.90, 1.10, 1.00, 0.95, 1.10, 1.25, 1.00, 1.10, 1.25, 1.30, 1.10, 1.10,
