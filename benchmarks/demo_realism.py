@@ -11,8 +11,9 @@ Run: `.venv/bin/python benchmarks/demo_realism.py [--warehouse data/warehouse.du
   ``--draws`` Poisson draws of them (mean and 5th percentile of the correlation);
 - ``--fit``: refits the generator's constants on the real ``--fit-year`` (2023 by default;
   rates per inhabitant, burglaries included: the demo's dwellings are a fixed share of the
-  population, so it cannot draw the real spread of dwellings per inhabitant) and prints them as Python source for ``etl/demo/crime.py`` (``FEATURE_CENTRE``,
-  ``FEATURE_SCALE``, ``STRUCTURE``, ``_LEVELS_2023``).
+  population, so it cannot draw the real spread of dwellings per inhabitant) and prints them
+  as Python source for ``etl/demo/crime.py`` (``FEATURE_CENTRE``, ``FEATURE_SCALE``,
+  ``STRUCTURE``, ``_LEVELS_2023``).
 
 The real file is read from ``../shared/data/ssmsi/`` (``--real``); it is never copied into the
 project nor read by the generator: the constants it yields are embedded, rounded, in the code.
