@@ -21,6 +21,7 @@ from dashboard.core.reference import scope_departement, scope_label
 from dashboard.core.scope import Period, Scope, add_months
 from dashboard.core.warehouse import Warehouse
 from dashboard.queries.alertes import SENT_ALERTS_SQL
+from dashboard.queries.carte_ssmsi import ssmsi_communes, ssmsi_departements
 from dashboard.queries.scoping import period_params, run, scoped
 from etl.analytics.small_area import HISTORY_MONTHS, family_of
 
@@ -157,35 +158,6 @@ def facts(warehouse: Warehouse, scope: Scope, maille: str, period: Period, refer
         "hist_fin": add_months(period.start, -1),
         "famille": family_of(categorie) if categorie else []}
     return run(warehouse, sql, params)
-
-
-def ssmsi_communes(warehouse: Warehouse, scope: Scope, maille: str, indicateur: str,
-                   annee: int) -> pd.DataFrame:
-    """The SSMSI figures of one indicator and year for every commune of the territory, with the
-    unit it belongs to (``code``). 'ndiff' rows keep their null count and rate."""
-    sql, params = scoped(
-        """
-        SELECT c.code AS commune, /*key*/ AS code, k.est_diffuse, k.nombre, k.taux_pour_mille,
-               k.insee_pop, k.insee_log
-        FROM communes AS c
-        LEFT JOIN crime_annual AS k
-               ON k.code_commune = c.code AND k.annee = $annee AND k.indicateur = $indicateur
-        WHERE /*scope*/
-        """, scope, maille=maille)
-    return run(warehouse, sql, params | {"annee": annee, "indicateur": indicateur})
-
-
-def ssmsi_departements(warehouse: Warehouse, scope: Scope, indicateur: str, annee: int
-                       ) -> pd.DataFrame:
-    """The SSMSI departmental base for the départements of the territory (may be empty)."""
-    sql, params = scoped(
-        """
-        SELECT k.departement AS code, k.nombre, k.taux_pour_mille
-        FROM crime_departemental AS k
-        WHERE k.annee = $annee AND k.indicateur = $indicateur
-          AND k.departement IN (SELECT c.departement FROM communes AS c WHERE /*scope*/)
-        """, scope)
-    return run(warehouse, sql, params | {"annee": annee, "indicateur": indicateur})
 
 
 def dcas(warehouse: Warehouse, scope: Scope, maille: str, period: Period, theme: str

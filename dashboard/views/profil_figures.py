@@ -58,12 +58,23 @@ def by_category(facts: pd.DataFrame, period: Period, population: int) -> pd.Data
     return out.sort_values(["faits", "categorie"], ascending=[False, True], ignore_index=True)
 
 
+#: the commune profile's smoothed-rate columns of « Faits par catégorie », the raw rate last
+SMOOTHED_COLUMNS = {"taux_lisse": "Taux lissé pour 1 000", "taux_bas": "Bas (90 %)",
+                    "taux_haut": "Haut (90 %)", "incertitude": "Incertitude",
+                    "taux": "Taux brut pour 1 000 habitants"}
+SMOOTHED_NOTE = (" Taux lissé (bayésien empirique), pour 1 000 habitants (logements pour les "
+                 "cambriolages) : rapproché du taux attendu d'après les communes du "
+                 "département, ses faits des 24 mois précédents et ceux de la même famille, "
+                 "avec son intervalle de crédibilité à 90 % ; « estimation incertaine » : "
+                 "intervalle plus large que le taux lissé. Le taux brut suit.")
+
+
 def smoothed_by_category(rows: pd.DataFrame, commune: str) -> pd.DataFrame:
     """The commune's smoothed rate of each category with facts in its département
     (:func:`etl.analytics.small_area.smooth_rates` over the département's communes, as on the
     map: per 1,000 dwellings for burglaries when every commune's are known, else inhabitants):
     ``categorie`` (its label), ``taux_lisse``, ``taux_bas``, ``taux_haut``, ``incertitude``,
-    ``base``. ``rows``: :func:`dashboard.queries.profils.departement_rates`."""
+    ``base``. ``rows``: :func:`dashboard.queries.profil_rates.departement_rates`."""
     columns = ["categorie", "taux_lisse", "taux_bas", "taux_haut", "incertitude", "base"]
     if rows.empty or commune not in set(rows["commune"]):
         return pd.DataFrame(columns=columns)
@@ -91,6 +102,25 @@ def smoothed_by_category(rows: pd.DataFrame, commune: str) -> pd.DataFrame:
                     "incertitude": uncertain_text(row["incertain"]),
                     "base": "logements" if per_dwelling else "habitants"})
     return pd.DataFrame(out, columns=columns)
+
+
+def category_table(facts: pd.DataFrame, period: Period, population: int,
+                   rates: pd.DataFrame | None, commune: str | None
+                   ) -> tuple[pd.DataFrame, dict[str, str], dict[str, int], str]:
+    """« Faits par catégorie »: :func:`by_category`'s table, its columns, decimals and note;
+    with a commune's département ``rates`` (:func:`smoothed_by_category`), the smoothed rates
+    first and the raw rate last."""
+    table = by_category(facts, period, population)
+    columns = {"categorie": "Catégorie", "faits": "Période",
+               "faits_an_passe": "Un an plus tôt", "evolution": "Évolution (%)"}
+    decimals = {"evolution": 1, "taux": 2}
+    note = "Faits enregistrés par catégorie (évolution non calculée sous 5 faits)."
+    if rates is None or commune is None:
+        return table, columns | {"taux": "Pour 1 000 habitants"}, decimals, note
+    table = table.merge(smoothed_by_category(rates, commune), on="categorie", how="left")
+    return (table, columns | SMOOTHED_COLUMNS,
+            decimals | dict.fromkeys(("taux_lisse", "taux_bas", "taux_haut"), 2),
+            note + SMOOTHED_NOTE)
 
 
 def ssmsi_table(rows: pd.DataFrame) -> pd.DataFrame:

@@ -28,13 +28,12 @@ from dashboard.views import map_values as values_view
 from dashboard.views import measures
 from dashboard.views.profil_figures import (
     alerts_table,
-    by_category,
+    category_table,
     dcas_themes,
     facts_note,
     monthly_trend,
     presence_figure,
     presence_table,
-    smoothed_by_category,
     ssmsi_table,
     themes_figure,
     trend_figure,
@@ -179,27 +178,10 @@ class Profile:
             figure=trend_figure(trend) if has else None)
 
     def _facts_categories(self) -> Section:
-        table = by_category(self.facts, self.facts_period or self.period, self.population)
-        columns = {"categorie": "Catégorie", "faits": "Période",
-                   "faits_an_passe": "Un an plus tôt", "evolution": "Évolution (%)"}
-        decimals = {"evolution": 1, "taux": 2}
-        note = "Faits enregistrés par catégorie (évolution non calculée sous 5 faits)."
-        if self.scope.level == "commune":
-            # the smoothed rate first (as on the map), the raw one beside it
-            smoothed = smoothed_by_category(self._get("departement_rates"), self.scope.code)
-            table = table.merge(smoothed, on="categorie", how="left")
-            columns |= {"taux_lisse": "Taux lissé pour 1 000",
-                        "taux_bas": "Bas (90 %)", "taux_haut": "Haut (90 %)",
-                        "incertitude": "Incertitude",
-                        "taux": "Taux brut pour 1 000 habitants"}
-            decimals |= {"taux_lisse": 2, "taux_bas": 2, "taux_haut": 2}
-            note += (" Taux lissé (bayésien empirique), pour 1 000 habitants (logements pour "
-                     "les cambriolages) : rapproché du taux attendu d'après les communes du "
-                     "département, ses faits des 24 mois précédents et ceux de la même famille, "
-                     "avec son intervalle de crédibilité à 90 % ; « estimation incertaine » : "
-                     "intervalle plus large que le taux lissé. Le taux brut suit.")
-        else:
-            columns["taux"] = "Pour 1 000 habitants"
+        table, columns, decimals, note = category_table(
+            self.facts, self.facts_period or self.period, self.population,
+            self._get("departement_rates") if self.scope.level == "commune" else None,
+            self.scope.code)
         return Section(
             "faits_categories", "Faits par catégorie", table, columns,
             note + self.facts_note, "Aucun fait enregistré sur la période." + self.facts_note,
