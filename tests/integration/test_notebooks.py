@@ -22,6 +22,7 @@ from etl.settings import PROJECT_ROOT
 from tests.support.dashboard_fixture import (
     BRIGADES,
     COMMUNES,
+    add_earlier_engagement,
     add_operational_data,
     build_small_warehouse,
 )
@@ -29,7 +30,8 @@ from tests.support.dashboard_fixture import (
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 #: notebooks parameterised by département: the default value of their ``parameters`` cell, and
 #: the one the test injects instead
-PARAMETERISED = {"03_atteintes_elus.ipynb"}
+PARAMETERISED = {"03_atteintes_elus.ipynb", "04_attentes_dcas_faits.ipynb",
+                 "05_couverture_formation_cyber.ipynb"}
 DEFAULT_DEPARTEMENT, OTHER_DEPARTEMENT = "35", "56"
 #: notebooks that need operational data: run on the fixture warehouse
 ON_FIXTURE = {"02_recommandations.ipynb"} | PARAMETERISED
@@ -117,10 +119,11 @@ def test_notebook_runs(path, national_warehouse, monkeypatch):
 
 @pytest.fixture(scope="module")
 def fixture_warehouse(tmp_path_factory):
-    """The fixture warehouse with its operational data, built once for the notebooks (which
-    only read it)."""
+    """The fixture warehouse with its operational data and a year of earlier DCAS consultations
+    and complaints, built once for the notebooks (which only read it)."""
     folder = tmp_path_factory.mktemp("notebooks")
-    add_operational_data(build_small_warehouse(folder / "warehouse.duckdb"))
+    add_earlier_engagement(add_operational_data(build_small_warehouse(
+        folder / "warehouse.duckdb")))
     return folder
 
 

@@ -442,3 +442,54 @@ def add_alert_contacts(path: Path | str) -> Path:
     finally:
         con.close()
     return Path(path)
+
+
+#: earlier DCAS consultations (closed), one per ZGN commune in the order of ``COMMUNES``, whose
+#: themes differ from commune to commune (``add_operational_data``'s all cite the same two)
+EARLIER_THEMES = (("cyber", "incivilites_tranquillite"), ("cambriolages", "cyber"),
+                  ("violences_intrafamiliales",), ("incivilites_tranquillite",
+                                                   "presence_heures_sensibles"),
+                  ("cyber",), ("violences_intrafamiliales", "cambriolages"),
+                  ("incivilites_tranquillite",), ("cyber", "cambriolages"))
+
+
+def add_earlier_engagement(path: Path | str) -> Path:
+    """A year of history before :func:`add_operational_data`'s 2026 records, for the analyst
+    notebooks: closed DCAS consultations in 2025 with :data:`EARLIER_THEMES`, and élus'
+    complaints from November 2024 to October 2025 (two to four per ZGN commune)."""
+    import datetime as dt
+
+    base = {"synthetique": True, "fichier": "fixture-historique", "run_id": "fixture",
+            "empreinte": "0"}
+    zgn = [c for c in COMMUNES if c[5] == "ZGN"]
+    dcas, attentes, complaints = [], [], []
+    for k, (code, _nom, _dep, _pop, _a, _z, brigade, _c) in enumerate(zgn):
+        themes = EARLIER_THEMES[k % len(EARLIER_THEMES)]
+        dcas.append({**base, "id_consultation": f"DC-{code}-2025", "code_commune": code,
+                     "date_consultation": dt.date(2025, 5, 2 + k), "brigade_id": brigade,
+                     "fonction_elu": "maire", "canal": "entretien_mairie",
+                     "attentes": "|".join(themes), "creneaux": "soiree", "priorite": "moyenne",
+                     "statut": "close", "date_suivi": dt.date(2025, 9, 1), "satisfaction": 4})
+        attentes += [{"id_consultation": f"DC-{code}-2025", "theme": t, "synthetique": True}
+                     for t in themes]
+        for j in range(2 + k % 3):
+            month = 11 + (3 * j + k) % 12  # November 2024 to October 2025
+            year, month = 2024 + (month - 1) // 12, (month - 1) % 12 + 1
+            complaints.append({**base, "id_plainte": f"PL-{code}-2025-{j}",
+                               "date_faits": dt.date(year, month, 8),
+                               "date_depot": dt.datetime(year, month, 9, 11),
+                               "lieu_depot": ("mairie", "brigade")[j % 2], "code_commune": code,
+                               "brigade_id": brigade,
+                               "fonction_victime": ("maire", "conseiller_municipal")[j % 2],
+                               "infraction": ("outrage", "injures_diffamation_en_ligne",
+                                              "harcelement", "menaces")[(j + k) % 4],
+                               "statut": "jugee"})
+    con = duckdb.connect(str(path))
+    try:
+        _insert(con, "dcas_consultations", dcas)
+        _insert(con, "dcas_attentes", attentes)
+        _insert(con, "complaints", complaints)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return Path(path)
