@@ -31,7 +31,7 @@ NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 #: notebooks parameterised by département: the default value of their ``parameters`` cell, and
 #: the one the test injects instead
 PARAMETERISED = {"03_atteintes_elus.ipynb", "04_attentes_dcas_faits.ipynb",
-                 "05_couverture_formation_cyber.ipynb"}
+                 "05_couverture_formation_cyber.ipynb", "06_taux_petites_zones.ipynb"}
 DEFAULT_DEPARTEMENT, OTHER_DEPARTEMENT = "35", "56"
 #: notebooks that need operational data: run on the fixture warehouse
 ON_FIXTURE = {"02_recommandations.ipynb"} | PARAMETERISED
