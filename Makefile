@@ -56,7 +56,8 @@ $(PLOTLY_BUNDLE): dashboard/assets_src/plotly-bundle.js node_modules/.package-lo
 	mkdir -p dashboard/assets/vendor
 	node_modules/.bin/esbuild $< --bundle --minify --format=iife --global-name=Plotly \
 	  --define:global=window --define:define.amd=false --target=es2016 \
-	  --alias:stream=stream-browserify --loader:.css=empty --legal-comments=eof \
+	  --alias:stream=stream-browserify --alias:regl=@plotly/regl --loader:.css=empty \
+	  --legal-comments=eof \
 	  --log-level=warning --outfile=$@
 
 assets: dashboard/assets/vendor/.copied $(PLOTLY_BUNDLE)

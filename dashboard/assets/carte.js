@@ -33,7 +33,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 const check = () => {
                     const gd = document.querySelector("#carte-carte .js-plotly-plot");
                     const data = gd && gd.data;
-                    const expected = data && data.length === 2
+                    // the national commune map (WebGL points): drawn once Plotly has laid it out
+                    if (data && data.length && data[0].type === "scattergl"
+                            && data[0].name === drawn.label && gd._fullLayout) {
+                        resolve(drawn);
+                        return;
+                    }
+                    const expected = data && data.length === 2 && data[0].locations
                         ? data[0].locations.length + data[1].locations.length : -1;
                     const paths = document.querySelectorAll(
                         "#carte-carte path.choroplethlocation").length;
@@ -52,10 +58,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
            profile. */
         open: function (click, view) {
             const point = click && click.points && click.points[0];
-            if (!point || !point.location || !view) { return window.dash_clientside.no_update; }
+            // a choropleth's unit is its location; a point of the national commune map its id
+            const unit = point && (point.location || point.id);
+            if (!unit || !view) { return window.dash_clientside.no_update; }
             const config = JSON.parse(document.getElementById("_dash-config").textContent);
             const prefix = config.requests_pathname_prefix || "/";
-            const code = String(point.location);
+            const code = String(unit);
             const here = new URLSearchParams(window.location.search);
             const dates = new URLSearchParams();
             ["debut", "fin"].forEach((k) => { if (view[k]) { dates.set(k, view[k]); } });
