@@ -43,12 +43,13 @@ def test_shrinks_toward_the_prior_and_beats_raw_rates():
     assert coverage >= 0.8
 
 
-def test_the_fitted_shape_follows_the_spread_between_communes():
-    y, pop, _ = _communes(alpha=4.0, n=600)
+def test_the_fitted_shape_follows_the_spread_between_communes_up_to_its_bound():
+    y, pop, _ = _communes(alpha=2.0, n=600)
     _, wide = sa.smooth_rates(y, pop, prior="departement")
     y, pop, _ = _communes(alpha=60.0, n=600)
     _, narrow = sa.smooth_rates(y, pop, prior="departement")
-    assert wide.alpha < 10 < narrow.alpha
+    assert wide.alpha < 5 < narrow.alpha
+    assert narrow.alpha == pytest.approx(sa.ALPHA_BOUNDS[1])
 
 
 def test_a_covariate_that_predicts_is_used_one_that_does_not_is_ignored():
