@@ -145,7 +145,10 @@ def test_notebook_runs_for_two_departements(name, fixture_warehouse, monkeypatch
     path = PROJECT_ROOT / "notebooks" / name
     runs = {}
     for departement in (DEFAULT_DEPARTEMENT, OTHER_DEPARTEMENT):
-        injected = None if departement == DEFAULT_DEPARTEMENT else {"DEPARTEMENT": departement}
+        # as `papermill -p DEPARTEMENT 56` injects it: a number, which the notebook reads as
+        # the code « 56 »
+        injected = None if departement == DEFAULT_DEPARTEMENT else {
+            "DEPARTEMENT": int(departement)}
         namespace, outputs = _run(path, injected)
         assert namespace["DEPARTEMENT"] == departement
         _assert_outputs_clean(outputs)
