@@ -15,7 +15,8 @@ untouched). Each run opens `/carte?perimetre=france&maille=commune`:
   from the HTTP cache, as in a browser that has seen the dashboard before),
 
 and prints, for each, the time from navigation start to the map drawn (plotly.js has drawn the
-figure's traces: its ``Plotly.react`` promise resolved and the next frame painted), the number
+figure's traces in WebGL: its ``Plotly.react`` promise resolved, the next frame painted, and no
+« WebGL is not supported » message: then the script stops with an error), the number
 of communes drawn, the bytes on the wire (every response's headers and encoded body, from
 Playwright's ``request.sizes()``; a response from the cache counts 0) and decoded, and the
 part of them the page's layout (which carries the map's figure) takes.
@@ -67,6 +68,8 @@ window.__drawn = null;
                     const points = full.filter((t) => t.mode === 'markers')
                         .reduce((n, t) => n + (t._length || 0), 0);
                     requestAnimationFrame(() => {
+                        // Plotly's message when it could not draw in WebGL (a failure here)
+                        window.__webgl = !el.querySelector('.no-webgl');
                         window.__points = points;
                         window.__drawn = performance.now();
                     });
@@ -113,6 +116,8 @@ def _open(context, url: str) -> dict:
         page.goto(url)
         page.wait_for_function("() => window.__drawn", timeout=120_000, polling=50)
         drawn_ms = page.evaluate("() => window.__drawn")
+        if not page.evaluate("() => window.__webgl"):
+            sys.exit("WebGL indisponible : la carte n'a pas été dessinée")
         points = page.evaluate("() => window.__points")
         marks = page.evaluate("() => [window.__plotly, window.__called]")
         wire = decoded = layout_wire = layout_decoded = 0

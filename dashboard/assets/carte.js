@@ -36,6 +36,17 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                     // the national commune map (WebGL points): drawn once Plotly has laid it out
                     if (data && data.length && data[0].type === "scattergl"
                             && data[0].name === drawn.label && gd._fullLayout) {
+                        // without WebGL, Plotly says so in English: say it in French, and
+                        // where the same figures are
+                        const missing = gd.querySelector(".no-webgl p");
+                        if (missing) {
+                            missing.textContent = "Ce navigateur n'affiche pas WebGL : la "
+                                + "carte nationale des communes ne peut pas être dessinée. "
+                                + "Le tableau ci-dessous en donne les chiffres ; la maille "
+                                + "« Départements » ou un département affichent leur carte.";
+                            // and no link out of the intranet (Plotly's opens get.webgl.org)
+                            missing.parentElement.parentElement.onclick = null;
+                        }
                         resolve(drawn);
                         return;
                     }
