@@ -80,6 +80,50 @@ def test_map_departement_choice_then_commune_profile(server, watched):
     watched.assert_clean()
 
 
+#: JavaScript: the screen position of a commune's point on the national commune map
+POINT_OF = """(code) => {
+    const gd = document.querySelector('#carte-carte .js-plotly-plot');
+    const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    for (const t of gd._fullData) {
+        const i = (t.ids || []).indexOf(code);
+        if (i >= 0) { return [box.left + xa.l2p(t.x[i]), box.top + ya.l2p(t.y[i])]; }
+    }
+    return null;
+}"""
+
+
+def test_national_commune_map_hover_and_click(server, watched):
+    """Every commune of France as WebGL points (drawn under the page's Content-Security-Policy,
+    overseas in an inset): the hover names the commune as stored, a click opens its profile."""
+    page = watched.page
+    sign_in(page, server + "/carte?perimetre=france&maille=commune", "analyste.test")
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#carte-carte .js-plotly-plot');"
+        " return gd && gd._fullData && gd._fullData[0].type === 'scattergl'; }", timeout=20_000)
+    assert page.locator("#carte-carte .no-webgl").count() == 0  # WebGL drew it
+    assert page.locator("#carte-titre").inner_text().startswith("Communes — France entière")
+    assert "Vue nationale par commune" in page.locator("#carte-legende").inner_text()
+    # the table follows the drawn map: the 12 communes, Martinique's included
+    page.wait_for_function(
+        "() => document.querySelectorAll('#carte-tableau-donnees tbody tr').length === 12",
+        timeout=15_000)
+    page.locator("#carte-carte").scroll_into_view_if_needed()
+    x, y = page.evaluate(POINT_OF, "35047")
+    page.mouse.move(x, y)
+    # the fixture's communes of a département share one point: the hover names one of them
+    page.wait_for_function(
+        "() => /^.+ \\(35\\d{3}\\)Faits enregistrés pour 1 000 habitants : [0-9]/.test("
+        "document.querySelector('#carte-carte .hoverlayer .hovertext')?.textContent)",
+        timeout=15_000)
+    hovered = page.text_content("#carte-carte .hoverlayer .hovertext").split(")")[0] + ")"
+    page.screenshot(path=str(SCREENSHOTS / "carte_communes_france.png"), full_page=True)
+    page.mouse.click(x, y)
+    page.wait_for_selector("#fiche-commune-identite", timeout=15_000)
+    assert page.locator("#fiche-commune-identite").inner_text() == hovered
+    watched.assert_clean()
+
+
 def test_csv_export_of_the_map_and_brigade_profile(server, watched):
     page = watched.page
     sign_in(page, server + "/carte", "prefet.test")
