@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
                     "envoyer (défaut : PRESENCE_ALERTS_WORKER_SECONDS, 2)")
     st = al_actions.add_parser("status", help="état d'une alerte : statut, messages, étapes")
     st.add_argument("id_alerte", help="identifiant de l'alerte (AL-AAAA-S000001)")
+    ri = al_actions.add_parser("reinscrire", help="lève la désinscription d'un numéro, sur "
+                               "demande écrite de l'élu (administrateur, motif obligatoire)")
+    ri.add_argument("telephone", help="numéro désinscrit (06 …)")
+    ri.add_argument("--par", required=True, help="identifiant du compte administrateur")
+    ri.add_argument("--motif", required=True, help="la demande écrite de l'élu (date, forme)")
     rec = sub.add_parser("recommend", help="recommandations de présence (prévision, plans)")
     actions = rec.add_subparsers(dest="action", required=True)
     bt = actions.add_parser(
@@ -156,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "alerts":
         if args.action == "worker":
             return run_alerts_worker(settings, args.once, args.interval)
+        if args.action == "reinscrire":
+            return run_consent_lift(settings, args.telephone, args.par, args.motif)
         return run_alert_status(settings, args.id_alerte)
     if args.command == "refresh":
         return run_refresh(settings, args.watch, args.interval)
@@ -339,6 +346,28 @@ def run_alert_status(settings, id_alerte: str) -> int:
     for step in workflow.trail(engine, id_alerte):
         print(f"  {workflow.to_local(step['at']):%Y-%m-%d %H:%M:%S} {step['etape']:<15} "
               f"{step['login'] or '-':<12} {step['detail']}")
+    return 0
+
+
+def run_consent_lift(settings, telephone: str, login: str, reason: str) -> int:
+    """`python -m etl alerts reinscrire NUMERO --par LOGIN --motif TEXTE`: an administrator
+    (an active account of the store with that role) lifts a number's opt-out, audited."""
+    from sqlalchemy import select
+
+    from etl.ops import consent
+    from etl.ops.store import get_engine, users
+
+    engine = get_engine(settings.ops_url)
+    with engine.connect() as con:
+        account = con.execute(select(users.c.role, users.c.active).where(
+            users.c.login == login)).first()
+    role = account.role if account is not None and account.active else None
+    problem = consent.lift(engine, telephone, login, role or "", reason, address="cli")
+    if problem is not None:
+        print(f"Erreur : {problem}", file=sys.stderr)
+        return 2
+    print("Désinscription levée : le numéro peut de nouveau recevoir les alertes d'un contact "
+          "qui les accepte.")
     return 0
 
 

@@ -23,12 +23,13 @@ import duckdb
 import pandas as pd
 from sqlalchemy import Engine, insert, select, update
 
-from etl.ops import records
+from etl.ops import consent, records
 from etl.ops.records import ScopeCheck
 from etl.ops.store import (
     AUDIT_DETAIL_MAX,
     AUDIT_FIELD_MAX,
     alert_outbox,
+    audit,
     audit_log,
     record_tables,
     utcnow,
@@ -113,6 +114,10 @@ def recipients(engine: Engine, con: duckdb.DuckDBPyConnection | None, communes: 
     both = both[both["opt_in"].fillna(False).astype(bool)]
     both["telephone"] = both["telephone"].map(normalise_phone)
     both = both[both["telephone"].map(receives_sms).astype(bool)]
+    # a number that opted out never receives an alert, whatever its contact says (a file's
+    # row, a record entered before the register had it): defence in depth
+    stopped = consent.opted_out(engine, both["telephone"].dropna().tolist())
+    both = both[~both["telephone"].isin(stopped)]
     both = both.sort_values(["code_commune", "fonction", "id_contact"], kind="stable")
     both = both.drop_duplicates("telephone", keep="first")
     return both[RECIPIENT_COLUMNS].reset_index(drop=True).astype(object)
@@ -193,10 +198,12 @@ def _cell(value):
 def opt_out(engine: Engine, id_contact: str, login: str, scope_check: ScopeCheck,
             known: Known | Iterable[str], address: str | None = None,
             con: duckdb.DuckDBPyConnection | None = None, today=None) -> records.Result:
-    """The contact no longer receives alerts, at once: its opt-in set to false through the
-    forms' door (``records.correct`` of its store record, or ``records.submit`` of a record
-    adopting the imported contact with the same id and values), then, in the same request,
-    every message still waiting for it cancelled (« désinscrit », audited).
+    """The contact no longer receives alerts, at once: its number recorded in the opt-outs'
+    register (``etl.ops.consent``: kept when the contact is deleted or entered again), its
+    opt-in set to false through the forms' door (``records.correct`` of its store record, or
+    ``records.submit`` of a record adopting the imported contact with the same id and values),
+    then, in the same request, every message still waiting for it, or for its number under
+    another contact, cancelled (« désinscrit », audited).
 
     ``con``: the published warehouse, where an imported contact is read (None: the settings'
     published warehouse is opened). ``scope_check`` as for every record (a contact outside
@@ -208,6 +215,14 @@ def opt_out(engine: Engine, id_contact: str, login: str, scope_check: ScopeCheck
     if found is None or found[0] is None:
         return records.Result(False, errors={"*": NOT_FOUND})
     origin, values = found
+    if not scope_check({k: _cell(values.get(k)) for k in _CONTACT_FIELDS}):
+        audit(engine, "acces_refuse", login,
+              f"saisie_contacts hors périmètre : désinscription de {id_contact}", address)
+        raise PermissionError(records.DENIED)
+    phone = normalise_phone(values.get("telephone"))
+    if phone is not None:  # remembered first, whatever happens to the contact
+        consent.record_opt_out(engine, phone, login, f"« Désinscrire » du contact {id_contact}",
+                               address)
     if origin == SAISIE:
         result = records.correct(engine, "contacts", int(values["id"]), {"opt_in": False},
                                  login, scope_check, known, address=address, today=today)
@@ -223,6 +238,8 @@ def opt_out(engine: Engine, id_contact: str, login: str, scope_check: ScopeCheck
                                      address=address, today=today)
     if result.ok:
         cancel_pending(engine, id_contact, login, address)
+    if phone is not None:  # the same number under another contact (entered twice)
+        consent.cancel_number(engine, phone, login, address)
     return result
 
 

@@ -10,14 +10,26 @@ metadata by ``etl/ops/store.py`` (this module imports nothing of the store).
   ``pending`` → ``sending`` → ``sent`` → ``delivered`` / ``failed`` (or ``cancelled``: an
   opt-out);
 - ``alert_dlr_quarantine``: delivery reports that match no message, or arrive out of time,
-  with their French reason.
+  with their French reason;
+- ``alert_opt_outs`` and ``store_keys`` (revision 0007): the numbers that opted out, by keyed
+  hash, and the key (``etl.ops.consent``).
 
 A change here needs a new migration revision (``etl/ops/migrations/versions``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 #: alert statuses, and the outbox's states
 STATUTS = ("a_valider", "validee", "refusee", "envoyee", "annulee")
@@ -108,3 +120,42 @@ def dlr_quarantine_table(metadata: MetaData) -> Table:
 def build(metadata: MetaData) -> tuple[Table, Table, Table]:
     """(alertes, alert_outbox, alert_dlr_quarantine) declared on ``metadata``."""
     return alerts_table(metadata), outbox_table(metadata), dlr_quarantine_table(metadata)
+
+
+#: the length of a number's keyed hash (HMAC-SHA256, hexadecimal)
+HASH_LENGTH = 64
+
+
+def opt_outs_table(metadata: MetaData) -> Table:
+    """The numbers that opted out (revision 0007), by their keyed hash (never the number
+    itself): one row per number ever opted out; ``active`` until an administrator lifts it on
+    the élu's written request (``etl.ops.consent``). Independent of the contacts: deleting
+    or re-creating a contact changes nothing here."""
+    return Table(
+        "alert_opt_outs", metadata,
+        Column("id", Integer, primary_key=True),
+        Column("phone_hash", String(HASH_LENGTH), nullable=False, unique=True),
+        Column("active", Boolean, nullable=False),
+        Column("opted_out_at", DateTime, nullable=False),  # the latest opt-out (UTC)
+        Column("opted_out_by", String(64), nullable=False),
+        Column("lifted_at", DateTime),
+        Column("lifted_by", String(64)),
+        Column("reason", Text),  # why the latest change
+        Column("updated_at", DateTime, nullable=False),
+    )
+
+
+def store_keys_table(metadata: MetaData) -> Table:
+    """Keys the store makes for itself on first need (revision 0007): ``consent_hmac``, the
+    key of the opt-outs' hashes, kept with them (a backup of the store keeps both)."""
+    return Table(
+        "store_keys", metadata,
+        Column("name", String(32), primary_key=True),
+        Column("value", String(128), nullable=False),
+        Column("created_at", DateTime, nullable=False),
+    )
+
+
+def consent_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """(alert_opt_outs, store_keys) declared on ``metadata``."""
+    return opt_outs_table(metadata), store_keys_table(metadata)

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from etl import clock
+from etl.ops import consent
 from etl.ops.limits import IDEMPOTENCY_KEY_MAX, MAX_FIELDS, MAX_LIST, MAX_TEXT
 from etl.ops.record_tables import ACTIONS, FORM_SOURCES, SA_TYPES
 from etl.ops.store import (
@@ -164,6 +165,15 @@ def check(source: Source, cells: dict[str, str | None], known: Known,
     return (None, errors) if errors else (typed, {})
 
 
+def _consent_problem(engine: Engine, source: Source, clean: dict) -> dict[str, str]:
+    """A contact with opt-in whose number opted out (``etl.ops.consent``): refused, with
+    the date of the opt-out, on the opt-in field; with opt-in « non » it may be stored."""
+    if source.name != "contacts" or not clean.get("opt_in"):
+        return {}
+    reason = consent.refusal(engine, clean.get("telephone"))
+    return {"opt_in": reason} if reason else {}
+
+
 def _known(known: Known | Iterable[str]) -> Known:
     return known if isinstance(known, Known) else Known(communes=set(known))
 
@@ -279,7 +289,7 @@ def submit(engine: Engine, source_name: str, values: dict, login: str, scope_che
     if generated:
         cells[id_field] = "~" + key[:IDEMPOTENCY_KEY_MAX - 1]  # until the record has its id
     clean, errors = check(source, cells, _known(known), today or clock.today())
-    if errors:
+    if errors or (errors := _consent_problem(engine, source, clean)):
         return _failed(errors)
     if not scope_check(clean):
         _deny(engine, source, login, _json(clean) or "", address)
@@ -386,7 +396,7 @@ def correct(engine: Engine, source_name: str, record_id: int, changes: dict, log
         return _failed(errors)
     merged = {name: _as_text(value)[0] for name, value in before.items()} | cells
     clean, errors = check(source, merged, _known(known), today or clock.today())
-    if errors:
+    if errors or (errors := _consent_problem(engine, source, clean)):
         return _failed(errors)
     if clean == before:  # nothing to change
         return Result(True, row["id"], before[id_field], row["version"])

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from etl.alerts.tables import build as build_alert_tables
+from etl.alerts.tables import consent_tables
 from etl.ops.migrate import upgrade
 from etl.ops.record_tables import build as build_record_tables
 
@@ -109,6 +110,9 @@ record_tables, record_history = build_record_tables(metadata)
 
 #: the SMS alerts, their outbox and the quarantined delivery reports (revision 0006)
 alertes, alert_outbox, alert_dlr_quarantine = build_alert_tables(metadata)
+
+#: the numbers that opted out (keyed hashes) and the store's own keys (revision 0007)
+alert_opt_outs, store_keys = consent_tables(metadata)
 
 #: bounds of the audit log's fields (the columns' sizes; ``detail`` is text, kept short)
 AUDIT_DETAIL_MAX, AUDIT_FIELD_MAX = 2000, 64

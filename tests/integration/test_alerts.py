@@ -646,6 +646,69 @@ def test_an_opt_out_during_the_claim_stops_the_send(engine, wh, known, gateway):
     assert outbox(engine, ident)[1]["state"] == "cancelled"
 
 
+def test_an_opted_out_number_entered_again_as_a_new_contact_receives_nothing(engine, wh, known,
+                                                                           gateway):
+    """The probe's bypass (#21): after « Désinscrire », the same brigade adds the same number as
+    a new contact with opt-in « oui » and a backdated consent date. Refused with the date of the
+    opt-out; a contact with that number written past the forms (a file, an older record)
+    receives nothing either; the opt-out survives the contact's deletion; only an
+    administrator with a written reason lifts it, every change audited."""
+    from etl.ops import consent
+
+    def scope(values):
+        return values["code_commune"] in BRIGADE
+    assert contacts.opt_out(engine, "CT-35047-1", "bta.bruz", scope, known, con=wh).ok
+    again = {"code_commune": "35047", "fonction": "maire", "telephone": "06 39 98 00 00",
+             "opt_in": True, "date_opt_in": "2024-01-02", "canal_opt_in": "entretien_mairie"}
+    refused = records.submit(engine, "contacts", again, "bta.bruz", scope, "bypass-1", known)
+    assert not refused.ok
+    today = consent.local_date(store.utcnow())
+    assert refused.errors["opt_in"].startswith(
+        f"Ce numéro a demandé à ne plus recevoir d'alertes (désinscription du {today})")
+    # stored without opt-in, then « corrected » to opt-in: refused as well
+    kept = records.submit(engine, "contacts", again | {"opt_in": False}, "bta.bruz", scope,
+                          "bypass-2", known)
+    assert kept.ok
+    corrected = records.correct(engine, "contacts", kept.record_id, {"opt_in": True},
+                                "bta.bruz", scope, known)
+    assert "opt_in" in corrected.errors
+    # deleted and entered again: still refused
+    assert records.delete(engine, "contacts", kept.record_id, "bta.bruz", scope,
+                          reason="doublon").ok
+    assert not records.submit(engine, "contacts", again, "bta.bruz", scope, "bypass-3",
+                              known).ok
+    # a record with opt-in past the forms' checks: the recipients leave it out all the same
+    table = store.record_tables["contacts"]
+    now = datetime(2026, 12, 1, 9)
+    with engine.begin() as con:
+        con.execute(table.insert().values(
+            version=1, created_at=now, created_by="import", updated_at=now, updated_by="import",
+            deleted=False, idempotency_key="direct", id_contact="CT-DIRECT",
+            code_commune="35047", fonction="maire", telephone=BRUZ, opt_in=True,
+            date_opt_in=now.date(), canal_opt_in="courriel"))
+    assert BRUZ not in contacts.recipients(engine, wh, ["35047", "35066"])["telephone"].tolist()
+    ident = validated(engine, wh, "after-bypass")
+    assert [r["telephone"] for r in outbox(engine, ident)] == [CHARTRES]
+    until_sent(engine, worker(engine, gateway), ident)
+    assert gateway.sent_count(BRUZ) == 0 and gateway.sent_count(CHARTRES) == 1
+    # only an administrator lifts it, with a written reason; each change audited
+    assert consent.lift(engine, BRUZ, "bta.bruz", "brigade", "demande écrite du maire") \
+        == consent.NOT_ADMIN
+    assert actions(engine)[-1][0] == "acces_refuse"
+    assert consent.lift(engine, BRUZ, "admin", "admin", "oui") == consent.NO_REASON
+    assert consent.lift(engine, BRUZ, "admin", "admin",
+                        "courrier du maire du 02/12/2026, réinscription demandée") is None
+    logged = [(a, lg, d) for a, lg, d in actions(engine) if a.startswith("consentement")]
+    assert [(a, lg) for a, lg, _d in logged] == [("consentement_retire", "bta.bruz"),
+                                                 ("consentement_retabli", "admin")]
+    assert "courrier du maire" in logged[-1][2] and "+33 6 •• •• •• 00" in logged[-1][2]
+    assert BRUZ in contacts.recipients(engine, wh, ["35047"])["telephone"].tolist()
+    assert records.submit(engine, "contacts", again, "bta.bruz", scope, "bypass-4", known).ok
+    # the register keeps no number in clear
+    with engine.connect() as con:
+        assert BRUZ not in str(con.execute(select(store.alert_opt_outs)).all())
+
+
 # --- the command line ----------------------------------------------------------------------
 
 def test_worker_and_status_commands(engine, wh, url, tmp_path):

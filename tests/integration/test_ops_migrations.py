@@ -142,12 +142,12 @@ def test_store_at_revision_1_upgrades_to_the_head_with_its_rows(engine):
     done = upgrade(engine)
     assert done == Upgrade("0001", head())
     assert done.line() == f"Base opérationnelle mise à jour : révision 0001 → {head()}."
-    assert head() == "0006"
+    assert head() == "0007"
     after = rows(engine)
     assert after.pop("plan_decisions") == []
-    for name in store.metadata.tables:  # the forms' tables (revisions 0004-0006) and the SMS
-        if name.startswith(("saisie_", "alert")):  # alerts' (0006): new and empty
-            assert after.pop(name) == []
+    for name in store.metadata.tables:  # the forms' tables (revisions 0004-0006), the SMS
+        if name.startswith(("saisie_", "alert", "store_keys")):  # alerts' (0006) and the
+            assert after.pop(name) == []  # opt-outs' (0007): new and empty
     assert after == kept
     # the new table works: a commander's decision and its audit record
     decision = record_decision(engine, "cdt35", "B35051", "2026-W49", "run-1", {"k": 1}, PLAN)
@@ -207,11 +207,12 @@ def test_store_at_revision_5_with_its_records_upgrades_to_6_and_keeps_them(engin
         con.execute(insert(at_0005), {**IMMERSION_0004, "statut": "planifiee"})
         assert not set(ALERT_TABLES) & set(inspect(con).get_table_names())
     kept = rows(engine)
-    assert upgrade(engine) == Upgrade("0005", "0006")
+    assert upgrade(engine, "0006") == Upgrade("0005", "0006")
     after = rows(engine)
     for name in ALERT_TABLES:
         assert after.pop(name) == []
     assert after == kept
+    upgrade(engine)
     assert_head_is_the_code(engine)
     # the new tables at work: a contact through the forms' door, an alert to validate
     contact = records.submit(engine, "contacts", {
@@ -225,6 +226,35 @@ def test_store_at_revision_5_with_its_records_upgrades_to_6_and_keeps_them(engin
                             allowed_communes={"35001"}, idempotency_key="k-alerte",
                             limits=workflow.RateLimit(10, 60))
     assert alert.ok and workflow.get(engine, alert.id_alerte)["statut"] == "a_valider"
+
+
+def test_store_at_revision_6_with_a_contact_upgrades_to_7_and_keeps_it(engine):
+    """Revision 0007 adds the opt-outs' register and the store's keys, nothing else; an opt-out
+    recorded after it holds against a contact re-created with the same number."""
+    from datetime import date
+
+    from etl.ops import consent
+
+    assert upgrade(engine, "0006").after == "0006"
+    seed(engine, tuple(ROWS))
+    with engine.begin() as con:
+        at_0006 = Table("saisie_contacts", MetaData(), autoload_with=con)
+        con.execute(insert(at_0006), {
+            "id": 1, "version": 1, "created_at": AT, "created_by": "bta35051",
+            "updated_at": AT, "updated_by": "bta35051", "deleted": False,
+            "idempotency_key": "k-contact", "id_contact": "CT-S000001",
+            "code_commune": "35001", "fonction": "maire", "telephone": "+33639980001",
+            "opt_in": True, "date_opt_in": date(2025, 1, 2), "canal_opt_in": "courriel"})
+    kept = rows(engine)
+    assert upgrade(engine) == Upgrade("0006", "0007")
+    after = rows(engine)
+    assert after.pop("alert_opt_outs") == [] and after.pop("store_keys") == []
+    assert after == kept
+    assert_head_is_the_code(engine)
+    consent.record_opt_out(engine, "+33639980001", "bta35051", "désinscription")
+    assert consent.refusal(engine, "+33639980001").startswith("Ce numéro a demandé")
+    assert not records.correct(engine, "contacts", 1, {"fonction": "adjoint"}, "bta35051",
+                               lambda _v: True, {"35001"}).ok
 
 
 @pytest.mark.parametrize(("layout", "tables", "stamped"), [
