@@ -122,6 +122,9 @@ def _serve(settings) -> int:
         return 1
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from etl.privacy import warn_if_loose
+
+    warn_if_loose(settings.data_dir)  # a French warning if other accounts can read it
     _prepare_shared_files(settings)
     children = [p for p in (_start_refresh(settings), _start_alerts_worker(settings))
                 if p is not None]
@@ -223,7 +226,15 @@ def gunicorn_options(settings, host: str, port: int) -> dict:
         "errorlog": "-",  # gunicorn's own messages (start, worker boot and exit) on stderr
         "loglevel": "info",
         "proc_name": "presence-dashboard",
-        "control_socket_disable": True,  # gunicornc's socket: unused, and one path per user
+        "control_socket_disable": True,
+        "umask": 0o077,  # gunicorn's own files (worker heartbeats): private, as the app's
+        # requests are bounded by gunicorn first (its defaults, set here to say so): a request
+        # line of 4094 bytes, 100 header fields of 8190 bytes each; beyond, or for a request
+        # that is not HTTP, gunicorn answers 400, 414 or 431 itself, with the French page of
+        # :func:`_french_error_pages`
+        "limit_request_line": 4094,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,  # gunicornc's socket: unused, and one path per user
         # the workers' heartbeat files: in memory when possible (a slow disk stalls them)
         "worker_tmp_dir": "/dev/shm" if os.access("/dev/shm", os.W_OK) else None,
         "when_ready": _announce,
@@ -257,6 +268,44 @@ def _hide_server_name() -> None:
     wsgi.SERVER_SOFTWARE = "-"  # the WSGI environ's SERVER_SOFTWARE
 
 
+#: gunicorn's own refusals, in French (the status line keeps its standard reason phrase)
+ERROR_PAGES = {
+    400: "Requête invalide : elle n'a pas pu être lue.",
+    403: "Requête refusée.",
+    414: "Adresse trop longue : raccourcissez-la (4 094 caractères au plus).",
+    417: "En-tête « Expect » non pris en charge.",
+    431: "En-têtes de la requête trop nombreux ou trop longs.",
+    500: "Erreur interne du serveur.",
+    501: "Codage de transfert non pris en charge.",
+}
+
+
+def _french_error_pages() -> None:
+    """gunicorn answers malformed or oversized requests itself, before the app, with an
+    English page that echoes the request (``util.write_error``). Replaced: the same status, a
+    French page that repeats nothing of the request."""
+    import html
+
+    from gunicorn import util
+
+    if getattr(util.write_error, "french", False):
+        return
+
+    def write_error(sock, status_int, reason, _mesg):
+        text = ERROR_PAGES.get(status_int, "Requête impossible à traiter.")
+        body = ("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+                f"<title>{html.escape(text)}</title></head><body><h1>{html.escape(text)}</h1>"
+                f"<p>Erreur {int(status_int)}. <a href=\"/\">Retour à l'accueil</a></p>"
+                "</body></html>\n").encode()
+        head = (f"HTTP/1.1 {int(status_int)} {reason}\r\nConnection: close\r\n"
+                "Content-Type: text/html; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+        util.write_nonblock(sock, head + body)
+
+    write_error.french = True
+    util.write_error = write_error
+
+
 class DashboardServer(BaseApplication):
     """gunicorn, run from Python: the settings come from :func:`gunicorn_options` only
     (no configuration file, no command-line options, no GUNICORN_CMD_ARGS)."""
@@ -264,6 +313,7 @@ class DashboardServer(BaseApplication):
     def __init__(self, settings, host: str, port: int) -> None:
         self.settings, self.host, self.port = settings, host, port
         _hide_server_name()
+        _french_error_pages()
         super().__init__(prog="python -m dashboard")
 
     def load_config(self) -> None:
@@ -278,4 +328,7 @@ class DashboardServer(BaseApplication):
 
 
 if __name__ == "__main__":
+    from etl.privacy import restrict_new_files
+
+    restrict_new_files()  # before anything is written; the workers inherit it
     sys.exit(main())

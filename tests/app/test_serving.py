@@ -8,6 +8,7 @@ import json
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -156,8 +157,10 @@ class Client:
 
 
 class Server:
-    def __init__(self, proc: subprocess.Popen, port: int, workers: set[int]) -> None:
+    def __init__(self, proc: subprocess.Popen, port: int, workers: set[int],
+                 log_path: Path | None = None) -> None:
         self.proc, self.port, self.workers = proc, port, workers
+        self.log_path = log_path
 
     def client_on(self, worker: int | None = None, *, other_than: int | None = None,
                   cookies: dict[str, str] | None = None) -> Client:
@@ -195,7 +198,7 @@ def two_workers(tmp_path_factory):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("dashboard did not start:\n" + log_path.read_text())
             time.sleep(0.2)
-        server = Server(proc, port, workers)
+        server = Server(proc, port, workers, log_path)
         server.client_on(next(iter(workers))).close()  # both workers serve
         server.client_on(other_than=next(iter(workers))).close()
         yield server
@@ -317,3 +320,45 @@ def test_users_revoke_ends_the_sessions_of_an_account(tmp_path, monkeypatch, cap
     assert accounts.session_user(engine, token, hours, hours) is None
     assert main(["users", "revoke", "personne"]) == 2
     assert "Compte inconnu" in capsys.readouterr().err
+
+
+def _raw(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(request)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_gunicorn_refusals_are_french_pages_that_repeat_nothing(two_workers):
+    """#21: a request gunicorn refuses before the app (malformed, a line or headers beyond its
+    limits) gets the same status with a French page, never the request echoed."""
+    long_line = _raw(two_workers.port, b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert long_line.startswith(b"HTTP/1.1 414 ")
+    assert b"Adresse trop longue" in long_line and b"aaaa" not in long_line
+    bad = _raw(two_workers.port, b"GET /<script> HTTP/9.9\r\n\r\n")
+    assert bad.startswith(b"HTTP/1.1 400 ") and "Requête invalide".encode() in bad
+    assert b"<script>" not in bad
+    fields = b"".join(b"X-%d: 1\r\n" % i for i in range(150))
+    many = _raw(two_workers.port, b"GET / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n")
+    assert many.startswith(b"HTTP/1.1 431 ") and "En-têtes".encode() in many
+    assert b'lang="fr"' in many and b"gunicorn" not in many.lower()
+
+
+def test_what_the_server_writes_is_private(two_workers):
+    """#21: the server's processes (gunicorn's arbiter and workers, the refresh watcher and
+    the alerts worker) run with the umask 0o077 set by the entry points: the simulated
+    operator's file the alerts worker makes is 0600; the start logged the French warning for
+    the files this test made before it (0644)."""
+    data_dir = Path(two_workers.log_path).parent
+    for pid in {two_workers.proc.pid, *_children(two_workers.proc.pid, workers_only=False)}:
+        status = Path(f"/proc/{pid}/status").read_text()
+        assert "Umask:\t0077" in status, pid
+    deadline = time.monotonic() + 60
+    while not (data_dir / "sms-simule.sqlite").exists():  # the alerts worker's first round
+        assert time.monotonic() < deadline, "the alerts worker made no file"
+        time.sleep(0.1)
+    assert stat.S_IMODE((data_dir / "sms-simule.sqlite").stat().st_mode) == 0o600
+    log = Path(two_workers.log_path).read_text()
+    assert "Dossier de données lisible par d'autres comptes de la machine" in log
