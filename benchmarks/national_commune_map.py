@@ -65,8 +65,7 @@ window.__drawn = null;
                 const el = typeof gd === 'string' ? document.getElementById(gd) : gd;
                 const full = el && el._fullData;
                 if (!window.__drawn && full && full.length && full[0].type === 'scattergl') {
-                    const points = full.filter((t) => t.mode === 'markers')
-                        .reduce((n, t) => n + (t._length || 0), 0);
+                    const points = full.reduce((n, t) => n + (t.ids ? t.ids.length : 0), 0);
                     requestAnimationFrame(() => {
                         // Plotly's message when it could not draw in WebGL (a failure here)
                         window.__webgl = !el.querySelector('.no-webgl');

@@ -1,6 +1,7 @@
 """The national commune map's figure (dashboard.views.carte_communes): every commune drawn once
 as a WebGL point, hover with the name and code and the value, overseas insets, département
-outlines with shared borders once, and a figure of 35,000 communes under 2 MB of JSON."""
+outlines with shared borders once (one SVG path), and a figure of 35,000 communes under 2 MB of
+JSON."""
 
 from __future__ import annotations
 
@@ -87,28 +88,52 @@ def test_every_commune_drawn_once_with_its_name_code_and_value(national):
     layer = view.build_layer(positions, outlines)
     shown = _shown(positions)
     figure = view.figure(shown, layer, "/geo/commune/national/france.json?v=1")
-    coloured, grey, outline = figure["data"]
-    assert [t["type"] for t in figure["data"]] == ["scattergl"] * 3
-    drawn = coloured["ids"] + grey["ids"]
+    data = figure["data"]
+    assert [t["type"] for t in data] == ["scattergl"] * (view.CLASSES + 3)
+    points, bar = data[:-1], data[-1]
+    coloured, grey = points[:view.CLASSES], points[view.CLASSES:]
+    drawn = [code for t in points for code in t["ids"]]
     assert sorted(drawn) == sorted(positions["code"]) and len(set(drawn)) == len(drawn)
-    assert len(_decode(coloured["x"])) == len(_decode(coloured["y"])) == len(coloured["ids"]) \
-        == len(coloured["text"]) == len(_decode(coloured["marker"]["color"]))
+    for t in points:
+        assert len(_decode(t["x"])) == len(_decode(t["y"])) == len(t["ids"]) \
+            == len(t["text"]) == len(_decode(t["marker"]["size"]))
     # the hover: « Le Mans (72181) », the indicator and the value (French separators)
-    i = coloured["ids"].index("72181") if "72181" in coloured["ids"] else None
-    names = dict(zip(coloured["ids"] + grey["ids"], coloured["text"] + grey["text"],
-                     strict=True))
+    names = {c: n for t in points for c, n in zip(t["ids"], t["text"], strict=True)}
     assert names["72181"] == "Le Mans"
-    assert coloured["hovertemplate"].startswith("<b>%{text} (%{id})</b><br>"
-                                                + shown.label + " : %{marker.color:,.1f}")
-    assert grey["hovertemplate"] == "<b>%{text} (%{id})</b><br>%{customdata}<extra></extra>"
-    assert set(grey["customdata"]) == {"Zone police nationale"}
+    assert {t["hovertemplate"] for t in coloured} == {
+        "<b>%{text} (%{id})</b><br>" + shown.label + " : %{customdata:,.1f}<extra></extra>"}
+    assert grey[0]["hovertemplate"] == "<b>%{text} (%{id})</b><br>%{customdata}<extra></extra>"
+    assert set(grey[0]["customdata"]) == {"Zone police nationale"} and grey[1]["ids"] == []
     assert figure["layout"]["separators"] == ",\u202f"
-    if i is not None:
-        value = shown.frame.set_index("code").loc["72181", "value"]
-        assert _decode(coloured["marker"]["color"])[i] == pytest.approx(value, rel=1e-6)
-    # outlines: one trace of pieces separated by None, never hovered
-    assert outline["mode"] == "lines" and outline["hoverinfo"] == "skip"
-    assert None in outline["x"] and len(outline["x"]) == len(outline["y"])
+    value = shown.frame.set_index("code")["value"]
+    # each class: one colour, its values within the class's bounds (the ends take the rest)
+    low, high = bar["marker"]["cmin"], bar["marker"]["cmax"]
+    width = (high - low) / view.CLASSES
+    colours = []
+    for k, t in enumerate(coloured):
+        values = _decode(t["customdata"]).astype(float)
+        assert values == pytest.approx(value.loc[t["ids"]].to_numpy(), rel=1e-6)
+        if k > 0 and len(values):
+            assert values.min() >= low + k * width - 1e-3
+        if k < view.CLASSES - 1 and len(values):
+            assert values.max() <= low + (k + 1) * width + 1e-3
+        colours.append(t["marker"]["color"])
+    assert len(set(colours)) == view.CLASSES and all(c.startswith("#") for c in colours)
+    # the colour bar: the continuous scale over the same range, no point
+    assert bar["marker"]["showscale"] and bar["hoverinfo"] == "skip"
+    assert bar["marker"]["colorscale"] == view.SCALES[shown.indicator.scale]
+    # outlines: one SVG path above the points, one piece per border line or inset frame
+    (outline,) = figure["layout"]["shapes"]
+    assert outline["type"] == "path" and outline["layer"] == "above"
+    assert outline["path"].startswith("M") and outline["path"].count("M") > 5
+
+
+def test_scale_colour_interpolates_in_rgb():
+    scale = [[0.0, "#000000"], [0.5, "#ff0000"], [1.0, "#ffffff"]]
+    assert view.scale_colour(scale, 0.0) == "#000000"
+    assert view.scale_colour(scale, 0.25) == "#800000"
+    assert view.scale_colour(scale, 0.75) == "#ff8080"
+    assert view.scale_colour(scale, 2.0) == "#ffffff"
 
 
 def test_figure_of_35000_communes_is_under_2_mb(national):
@@ -174,11 +199,14 @@ def test_durations_need_a_text_and_a_patch_replaces_both_point_traces(national):
     positions, outlines = national
     layer = view.build_layer(positions.head(500), outlines)
     shown = _shown(positions.head(500), "delai_alerte")
-    coloured, _grey = view.traces(shown, layer)
-    assert coloured["hovertemplate"].endswith(" : %{customdata}<extra></extra>")
-    assert len(coloured["customdata"]) == len(coloured["ids"])
+    traces = view.traces(shown, layer)
+    for coloured in traces[:view.CLASSES]:
+        assert coloured["hovertemplate"].endswith(" : %{customdata}<extra></extra>")
+        assert len(coloured["customdata"]) == len(coloured["ids"])
+        assert all(isinstance(t, str) for t in coloured["customdata"])
     patch = view.patch(shown, layer).to_plotly_json()
-    assert {op["location"][1] for op in patch["operations"]} == {0, 1}
+    assert {op["location"][1] for op in patch["operations"]} == set(range(len(traces)))
+    assert not any(op["location"][0] == "layout" for op in patch["operations"])
 
 
 def test_caption_says_national_commune_view_denominator_and_insets(national):
