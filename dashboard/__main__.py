@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     dis.add_argument("login")
     rev = us.add_parser("revoke", help="ferme toutes les sessions ouvertes d'un compte")
     rev.add_argument("login")
+    unl = us.add_parser("unlock", help="lève le verrou de connexion d'un compte (après des "
+                        "mots de passe faux) et/ou d'une adresse")
+    unl.add_argument("login", nargs="?")
+    unl.add_argument("--adresse", help="adresse IP dont le verrou est levé")
     demo = sub.add_parser("demo-accounts", help="crée un compte de démonstration par rôle (si "
                           "absent) et affiche identifiants et mots de passe")
     demo.add_argument("--departement", default="35", help="département des comptes de "
@@ -95,10 +99,30 @@ def _users(args, settings) -> int:
             print(f"Compte désactivé : {args.login}")
         elif args.action == "revoke":
             print(f"Sessions fermées : {accounts.revoke_sessions(engine, args.login)}")
+        elif args.action == "unlock":
+            _unlock(engine, args)
     except accounts.AccountError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _unlock(engine, args) -> None:
+    from dashboard.core import accounts
+    from etl.ops import lockout
+
+    if args.login is None and args.adresse is None:
+        raise accounts.AccountError("Indiquez un compte, une adresse (--adresse) ou les deux.")
+    if args.login is not None and args.login not in {u["login"] for u in
+                                                     accounts.list_users(engine)}:
+        raise accounts.AccountError(f"Compte inconnu : {args.login}")
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):
+        who = None
+    lockout.unlock(engine, args.login, args.adresse, by=f"{who} (ligne de commande)")
+    print("Verrou levé : " + " ; ".join(
+        p for p in (args.login or "", f"adresse {args.adresse}" if args.adresse else "") if p))
 
 
 def _serve(settings) -> int:

@@ -67,6 +67,12 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "Most SMS alerts created for one département within an hour, all users together; "
         "1 to 10000.",
     ),
+    "PRESENCE_ALERTS_BRIGADE_SHARE": (
+        "70",
+        "Share of `PRESENCE_ALERTS_PER_DEPARTEMENT_HOUR`, in percent, that alerts written by "
+        "brigades may use; the rest is kept for the commandants' alerts (the quota counts "
+        "alerts sent, i.e. validated, not those waiting or refused); 0 to 100.",
+    ),
     "PRESENCE_ALERTS_WORKER_SECONDS": (
         "2",
         "Seconds between two rounds of the SMS alerts' worker when it has nothing to send "
@@ -98,6 +104,11 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "Sender shown on the élus' phones (SMPP `source_addr`, HTTP `from`): up to 11 letters "
         "or digits, or a number.",
     ),
+    "PRESENCE_SESSIONS_PER_LOGIN": (
+        "5",
+        "Most sessions one login may have open at once; signing in once more ends its oldest "
+        "(audited as `session_fermee_limite`); 1 to 100.",
+    ),
     "PRESENCE_RECO_CURRENT_WEEKS": (
         "12",
         "Complete weeks of recorded presence whose weekly mean is a commune's current "
@@ -110,6 +121,14 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "`X-Forwarded-For`: cookies get the `Secure` flag, HTTPS responses carry HSTS, and the "
         "client address (sessions, lockout, audit) comes from the proxy. Leave `0` otherwise: "
         "these headers are then ignored.",
+    ),
+    "PRESENCE_TRUSTED_PROXIES": (
+        "",
+        "With `PRESENCE_BEHIND_HTTPS_PROXY=1`: the reverse proxies' addresses, IPs or CIDR "
+        "blocks separated by commas (e.g. `127.0.0.1` for a proxy on the same host); "
+        "`X-Forwarded-For` and `X-Forwarded-Proto` are believed only on connections from one of "
+        "them, otherwise the connection's own address is the client's. Empty: believed from "
+        "nobody (a French warning at start).",
     ),
 }
 
@@ -178,6 +197,22 @@ def _flag(name: str) -> bool:
     raise SettingsError(f"{name} doit valoir 1 (oui) ou 0 (non) (valeur reçue : « {raw} »).")
 
 
+def _networks(name: str) -> tuple[str, ...]:
+    """IP addresses and CIDR blocks separated by commas, each checked (empty: none)."""
+    import ipaddress
+
+    found = []
+    for part in _env(name).split(","):
+        if not part.strip():
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise SettingsError(f"{name} : « {part.strip()} » n'est ni une adresse IP ni un "
+                                "bloc CIDR (ex. 127.0.0.1, 10.0.0.0/24).") from None
+    return tuple(found)
+
+
 #: the SMS gateways the alerts can use (PRESENCE_SMS_GATEWAY)
 SMS_GATEWAYS = ("simulated", "http", "smpp")
 
@@ -225,6 +260,12 @@ class Settings:
     sms_source: str = "GENDARMERIE"
     #: recommendations: complete weeks of recorded presence making the current allocation
     reco_current_weeks: int = 12
+    #: SMS alerts: percent of the département's quota brigades' alerts may use
+    alerts_brigade_share: int = 70
+    #: most open sessions per login
+    sessions_per_login: int = 5
+    #: reverse proxies whose X-Forwarded-* headers are believed (IPs and CIDR blocks)
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def warehouse_path(self) -> Path:
@@ -265,4 +306,7 @@ def get_settings() -> Settings:
         sms_port=_count("PRESENCE_SMS_PORT", 65535, 2775),
         sms_source=_env("PRESENCE_SMS_SOURCE").strip() or "GENDARMERIE",
         reco_current_weeks=_count("PRESENCE_RECO_CURRENT_WEEKS", 52, 12),
+        alerts_brigade_share=_count("PRESENCE_ALERTS_BRIGADE_SHARE", 100, 70, minimum=0),
+        sessions_per_login=_count("PRESENCE_SESSIONS_PER_LOGIN", 100, 5),
+        trusted_proxies=_networks("PRESENCE_TRUSTED_PROXIES"),
     )

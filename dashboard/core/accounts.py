@@ -171,24 +171,43 @@ def _revoke(con, condition) -> int:
 
 
 def open_session(engine: Engine, login: str, address: str | None,
-                 max_age: timedelta) -> str:
+                 max_age: timedelta, limit: int | None = None) -> str:
     """A new session for ``login``: returns its random id (for the cookie; the store keeps only
-    its hash). Sessions past their absolute end for more than a day are purged."""
+    its hash). Sessions past their absolute end for more than a day are purged. ``limit``: most
+    open sessions of the login (the new one included); the oldest beyond it are ended
+    (``session_fermee_limite``, audited)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    with engine.begin() as con:
-        con.execute(delete(sessions).where(sessions.c.created_at < now - max_age - SESSION_KEEP))
-        con.execute(insert(sessions).values(
-            token_hash=_token_hash(token), login=login, created_at=now, last_seen=now,
-            address=(address or "")[:64] or None))
+    ended = 0
+    with engine.connect() as con:
+        con = con.execution_options(sqlite_immediate=True)  # simultaneous sign-ins: in turn
+        with con.begin():
+            con.execute(delete(sessions).where(
+                sessions.c.created_at < now - max_age - SESSION_KEEP))
+            if limit:
+                older = con.execute(
+                    select(sessions.c.id).where(sessions.c.login == login,
+                                                sessions.c.revoked_at.is_(None),
+                                                sessions.c.created_at > now - max_age)
+                    .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+                    .with_for_update()).scalars().all()[limit - 1:]
+                if older:
+                    ended = _revoke(con, sessions.c.id.in_(older))
+            con.execute(insert(sessions).values(
+                token_hash=_token_hash(token), login=login, created_at=now, last_seen=now,
+                address=(address or "")[:64] or None))
+    for _ in range(ended):
+        audit(engine, "session_fermee_limite", login, "session la plus ancienne fermée : "
+              f"{limit} sessions ouvertes au plus par compte", address)
     return token
 
 
 def session_user(engine: Engine, token: str, idle: timedelta, max_age: timedelta,
-                 address: str | None = None) -> User | None:
+                 address: str | None = None, touch: bool = True) -> User | None:
     """The user of session ``token`` if it is open, used within ``idle`` and younger than
     ``max_age``, and its account active; else None. An expired session is closed here (one
-    ``session_expiree`` audit record). ``last_seen`` moves at most once a minute."""
+    ``session_expiree`` audit record). ``last_seen`` moves at most once a minute, and never
+    when ``touch`` is false (a background refresh, :mod:`dashboard.core.polling`)."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         return None
     now = utcnow()
@@ -208,7 +227,7 @@ def session_user(engine: Engine, token: str, idle: timedelta, max_age: timedelta
         if closed and expired:
             audit(engine, "session_expiree", row.login, expired, address)
         return None
-    if now - row.last_seen >= TOUCH_INTERVAL:
+    if touch and now - row.last_seen >= TOUCH_INTERVAL:
         with engine.begin() as con:  # conditional: several workers may race, one writes
             con.execute(update(sessions).where(sessions.c.id == row.id,
                                                sessions.c.last_seen <= now - TOUCH_INTERVAL)

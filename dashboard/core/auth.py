@@ -24,7 +24,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import escape
 
-from dashboard.core import security
+from dashboard.core import polling, security
 from dashboard.core.access import current_user, home_path
 from dashboard.core.accounts import (
     LOGIN_MAX,
@@ -35,7 +35,8 @@ from dashboard.core.accounts import (
     verify,
 )
 from dashboard.core.security import ERROR_MESSAGES, STATIC_PREFIXES, text_response
-from etl.ops.store import attempt_succeeded, audit, get_engine, reserve_attempt
+from etl.ops import lockout
+from etl.ops.store import audit, get_engine
 from etl.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,15 @@ PUBLIC_PATHS = frozenset({LOGIN_PATH, "/assets/style.css", "/assets/vendor/boots
 #: a year: for static files whose address changes with their content (Dash's fingerprints,
 #: ``?m=`` modification times of the assets)
 IMMUTABLE = "public, max-age=31536000, immutable"
-#: lockout: attempts per login, and per client address, within LOCK_SECONDS of the last one
-MAX_FAILURES, MAX_ADDRESS_FAILURES, LOCK_SECONDS = 5, 20, 15 * 60
+#: lockout from unknown addresses: attempts per login, and per client address, within
+#: LOCK_SECONDS of the last one (:mod:`etl.ops.lockout`; known addresses get growing delays)
+MAX_FAILURES, MAX_ADDRESS_FAILURES = lockout.PER_LOGIN, lockout.PER_ADDRESS
+LOCK_SECONDS = int(lockout.WINDOW.total_seconds())
 #: largest sign-in form accepted (bytes): a login, a password, a CSRF token
 LOGIN_BODY_MAX = 8 * 1024
 SESSION_KEY = "sid"
 
-TOO_MANY = "Trop de tentatives : réessayez dans 15 minutes."
+TOO_MANY = lockout.wait_message(lockout.WINDOW)
 WRONG = "Identifiant ou mot de passe incorrect."
 TOO_LONG = (f"Identifiant ({LOGIN_MAX} caractères au plus) ou mot de passe ({PASSWORD_MAX} "
             "caractères au plus) trop long.")
@@ -89,6 +92,8 @@ def _safe_next(target: str | None) -> str:
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//") \
             or "\\" in target:
+        return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):  # CR/LF would split the header
         return "/"
     return target
 
@@ -135,10 +140,11 @@ def init_auth(server: flask.Flask, settings: Settings, dash_app=None) -> None:
         SESSION_COOKIE_SECURE=https,
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         WTF_CSRF_TIME_LIMIT=None,
-        # the cookie's own lifetime; the store decides whether its session is still open
+        # the session cookie is a browser-session one (no Expires, see the sign-in); the store
+        # decides whether its session is still open (idle and absolute lifetimes)
         PERMANENT_SESSION_LIFETIME=max_age,
     )
-    window = timedelta(seconds=LOCK_SECONDS)
+    per_login = getattr(settings, "sessions_per_login", None)
 
     @server.before_request
     def _guard():
@@ -148,7 +154,8 @@ def init_auth(server: flask.Flask, settings: Settings, dash_app=None) -> None:
         if path in PUBLIC_PATHS:
             return None
         token = flask.session.get(SESSION_KEY)
-        user = (session_user(engine, token, idle, max_age, flask.request.remote_addr)
+        user = (session_user(engine, token, idle, max_age, flask.request.remote_addr,
+                             touch=not polling.is_polling(flask.request))
                 if token else None)
         if user is None:
             if token:
@@ -163,7 +170,8 @@ def init_auth(server: flask.Flask, settings: Settings, dash_app=None) -> None:
 
     # after the guard, so that an unauthenticated callback gets 401 rather than a CSRF 400
     CSRFProtect(server)
-    security.init_headers(server, dash_app or security.dash_app_for(server), https)
+    security.init_headers(server, dash_app or security.dash_app_for(server), https,
+                          tuple(getattr(settings, "trusted_proxies", ())))
     security.init_error_pages(server)
 
     @server.after_request
@@ -200,21 +208,23 @@ def init_auth(server: flask.Flask, settings: Settings, dash_app=None) -> None:
             return _sign_in_response(TOO_LONG, 400)
         # a NUL cannot name an account (and PostgreSQL refuses it in a text): a wrong login
         login = login.strip().replace("\x00", "\ufffd")
-        keys = {f"login:{login}": MAX_FAILURES, f"adresse:{address}": MAX_ADDRESS_FAILURES}
-        if not reserve_attempt(engine, keys, window):
+        wait = lockout.reserve(engine, login, address)
+        if wait is not None:
             audit(engine, "connexion_verrouillee", login, "trop de tentatives", address)
-            return _sign_in_response(TOO_MANY, 429)
+            return _sign_in_response(lockout.wait_message(wait), 429)
         user = verify(engine, login, password)
         if user is None:  # the reserved attempt stays counted
             audit(engine, "connexion_refusee", login, "", address)
             return _sign_in_response(WRONG, 200)
-        attempt_succeeded(engine, forget=[f"login:{login}"], refund=[f"adresse:{address}"])
+        lockout.succeeded(engine, login, address)
         previous = flask.session.get(SESSION_KEY)
         if previous:
             close_session(engine, previous)
         flask.session.clear()  # a new session id and a new CSRF token: no fixation
-        flask.session[SESSION_KEY] = open_session(engine, user.login, address, max_age)
-        flask.session.permanent = True
+        flask.session[SESSION_KEY] = open_session(engine, user.login, address, max_age,
+                                                  limit=per_login)
+        # a browser-session cookie (no Expires): the store ends the session after max_age
+        flask.session.permanent = False
         audit(engine, "connexion", user.login, user.role, address)
         return flask.redirect(_landing(user, _safe_next(flask.request.args.get("next"))))
 

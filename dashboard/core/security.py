@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import logging
 import re
 import threading
@@ -186,11 +187,45 @@ def known_page(path: str) -> bool:
 
 # --- Flask wiring ----------------------------------------------------------------------------
 
-def init_headers(server: flask.Flask, dash_app, https: bool) -> None:
-    """ProxyFix (behind an HTTPS proxy), flask-talisman's headers, the CSP's script hashes, the
-    404 status of an address that is no page, and no ``Server`` header from the app."""
-    if https:  # one reverse proxy in front: trust its X-Forwarded-Proto and -For only
-        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1)
+class TrustedProxyFix:
+    """werkzeug's ProxyFix (one proxy: ``X-Forwarded-For``, ``X-Forwarded-Proto``) applied only
+    to connections from one of ``networks`` (the configured reverse proxies); from anyone else
+    those headers are removed, and the connection's address is the client's."""
+
+    FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+                 "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX", "HTTP_FORWARDED")
+
+    def __init__(self, app, networks) -> None:
+        self.app = app
+        self.fixed = ProxyFix(app, x_for=1, x_proto=1)
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+
+    def trusted(self, peer: str | None) -> bool:
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        if self.trusted(environ.get("REMOTE_ADDR")):
+            return self.fixed(environ, start_response)
+        for name in self.FORWARDED:
+            environ.pop(name, None)
+        return self.app(environ, start_response)
+
+
+def init_headers(server: flask.Flask, dash_app, https: bool,
+                 trusted_proxies: tuple[str, ...] = ()) -> None:
+    """ProxyFix (behind an HTTPS proxy, from ``trusted_proxies`` only), flask-talisman's
+    headers, the CSP's script hashes, the 404 status of an address that is no page, and no
+    ``Server`` header from the app."""
+    if https:  # one reverse proxy in front: its X-Forwarded-Proto and -For, from it alone
+        if not trusted_proxies:
+            log.warning("PRESENCE_BEHIND_HTTPS_PROXY=1 sans PRESENCE_TRUSTED_PROXIES : les "
+                        "en-têtes X-Forwarded-* ne sont crus d'aucune adresse (l'adresse des "
+                        "clients sera celle du mandataire) ; indiquez l'adresse du mandataire.")
+        server.wsgi_app = TrustedProxyFix(server.wsgi_app, trusted_proxies)
     if dash_app is not None:
         hide_versions(dash_app)
     talisman = Talisman(

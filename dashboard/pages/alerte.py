@@ -19,7 +19,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import Forbidden
 
-from dashboard.core import access, components, map_shapes, scaffold
+from dashboard.core import access, components, map_shapes, polling, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.messages import READ_ERRORS, failure
 from dashboard.pages import _alertes as rules
@@ -63,6 +63,10 @@ class Ids:
     export_alert = "fiche-alerte-export-alerte"
     download_alert = "fiche-alerte-telechargement-alerte"
     map = "fiche-alerte-carte"
+
+
+#: the page's 2-second refresh never extends the session's idle timer (core.polling)
+polling.register(Ids.interval)
 
 
 def _actions(user, row, warehouse) -> list:

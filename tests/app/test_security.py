@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from dashboard.app import create_app
 from dashboard.core import accounts, auth
 from dashboard.core.scope import Period, Scope, ScopeError, add_months
+from etl.ops import lockout
 from etl.ops.store import audit, audit_log, get_engine, login_attempts, sessions, users, utcnow
 from etl.settings import get_settings
 from tests.support.dash_callbacks import operational_app, organisation_kpis
@@ -398,8 +399,9 @@ def test_the_lockout_ends_and_its_rows_are_purged(app, engine):
     assert post_sign_in(c, "prefet35", PASSWORD, token).status_code == 302
     with engine.connect() as con:
         keys = {r.key: r.failures for r in con.execute(select(login_attempts))}
-    # stale rows gone; a success forgets the login and gives the address its attempt back
-    assert keys == {"adresse:127.0.0.1": 0}
+    # stale rows gone; a success forgets the login, gives the address its attempt back and
+    # remembers the address as known for the login (etl.ops.lockout)
+    assert keys == {"adresse:127.0.0.1": 0, lockout.known_key("prefet35", "127.0.0.1"): 0}
 
 
 # --- 4. security headers ---------------------------------------------------------------------
@@ -445,7 +447,9 @@ def test_security_headers_and_a_csp_allowing_only_dash_s_own_inline_scripts(app)
 
 
 def test_behind_an_https_proxy_cookies_are_secure_and_hsts_is_sent(tmp_path, monkeypatch):
-    app = _make_app(tmp_path, monkeypatch, PRESENCE_BEHIND_HTTPS_PROXY="1")
+    # the test client's connections come from 127.0.0.1: the proxy
+    app = _make_app(tmp_path, monkeypatch, PRESENCE_BEHIND_HTTPS_PROXY="1",
+                    PRESENCE_TRUSTED_PROXIES="127.0.0.1")
     engine = get_engine(get_settings().ops_url)
     c = app.server.test_client()
     c.environ_base.update({"HTTP_X_FORWARDED_PROTO": "https",
