@@ -196,7 +196,9 @@ def test_national_map_leaves_overseas_out_of_the_drawing_not_of_the_table():
 
 
 def test_map_units_and_geometry_levels():
-    assert mi.pick_maille(Scope(), "commune") == mi.DEPARTEMENT  # no national commune map
+    # the national commune map (points: views/carte_communes.py); none for a région
+    assert mi.pick_maille(Scope(), "commune") == mi.COMMUNE
+    assert mi.pick_maille(Scope("region", "53"), "commune") == mi.DEPARTEMENT
     assert mi.pick_maille(Scope(), "brigade") == mi.BRIGADE
     assert mi.pick_maille(Scope("departement", "35"), None) == mi.COMMUNE
     assert mi.pick_maille(Scope("brigade", "B1"), "departement") == mi.COMMUNE
