@@ -21,7 +21,10 @@ hover and click work the same everywhere, and the per-département map stays one
 (the links above the map).
 
 Hover: the commune's name and code (« Le Mans (72181) ») and its value; a click opens the
-commune's profile (``assets/carte.js``: the point's ``id`` is the commune's code).
+commune's profile (``assets/carte.js``: the point's ``id`` is the commune's code). The WebGL
+programs are plotly's precompiled ones (« strict » scattergl: the Content-Security-Policy
+refuses generated code); a browser without WebGL gets a French message instead of the map
+(``assets/carte.js``), and the table below it keeps every figure.
 """
 
 from __future__ import annotations
