@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -64,6 +65,8 @@ INSET_RIGHT = -3900  # the boxes' right edge (Brittany's west tip is at about -3
 PX_PER_KM = 0.52 * 1.3
 MARKER_MIN, MARKER_MAX = 2, 12
 OUTLINE_COLOUR = "rgba(70, 70, 70, 0.55)"
+#: a note's clause about the black outline of uncertain estimates (choropleths only)
+UNCERTAIN_OUTLINE = re.compile(r"\s*[;.]?\s*[Cc]ontour noir[^.]*\.")
 #: the note that replaces the national choropleth's « overseas not on the map » note
 OVERSEAS_NOTE_PREFIX = "Les départements d'outre-mer ne sont pas sur la carte nationale"
 
@@ -337,6 +340,11 @@ def caption(shown: MapResult, notes: Sequence[str] | None = None) -> str:
     denominator for a rate, the insets, how to open a commune."""
     notes = [n for n in (shown.notes if notes is None else notes)
              if not n.startswith(OVERSEAS_NOTE_PREFIX)]
+    # the commune maps outline uncertain estimates in black; the points cannot: the table can
+    outlined = [UNCERTAIN_OUTLINE.sub(".", n) for n in notes]
+    if outlined != notes:
+        notes = [*outlined, "Sur la vue nationale, les estimations incertaines se lisent dans "
+                            "le tableau (colonnes « Incertitude », taux bas et haut)."]
     description = shown.indicator.description
     text = ("Vue nationale par commune : chaque commune est un carré placé en son centre, "
             "coloré selon l'indicateur. ")

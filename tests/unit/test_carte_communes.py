@@ -217,3 +217,16 @@ def test_caption_says_national_commune_view_denominator_and_insets(national):
     assert "encarts" in text and "ne sont pas sur la carte nationale" not in text
     assert "Cliquez sur une commune pour ouvrir sa fiche." in text
     assert view.applies(_shown(positions.head(10)))
+
+
+def test_caption_does_not_promise_black_outlines_the_points_lack(national):
+    from dashboard.views.map_values import RAW_NOTE, SMOOTHING_NOTE
+
+    positions, _outlines = national
+    for note in (SMOOTHING_NOTE, RAW_NOTE):
+        shown = _shown(positions.head(10))
+        shown.notes = [note]
+        text = view.caption(shown)
+        assert "ontour noir" not in text
+        assert "les estimations incertaines se lisent dans le tableau" in text
+    assert "se lisent dans le tableau" not in view.caption(_shown(positions.head(10)))
