@@ -12,7 +12,7 @@ import flask
 from dash import Input, Output, State, dcc, html
 from flask_wtf.csrf import generate_csrf
 
-from dashboard.core import access, auth, map_shapes, reference, scaffold
+from dashboard.core import access, auth, map_shapes, reference, request_limits, scaffold
 from dashboard.core import warehouse as data
 from dashboard.core.provenance import provenance_label
 from etl.settings import Settings, get_settings
@@ -237,6 +237,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.index_string = index_string(_versioned_asset_url(app, PLOTLY_BUNDLE))
     app.server.extensions[data.EXTENSION_KEY] = data.Warehouse(settings.warehouse_path)
     auth.init_auth(app.server, settings, app)
+    request_limits.init_request_limits(app.server)
     map_shapes.init_shapes(app.server)
     app.layout = _shell
     app.clientside_callback(

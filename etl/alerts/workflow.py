@@ -55,7 +55,7 @@ from etl.ops.store import (
 )
 from etl.roles import Capability
 from etl.sources.alerts import ALERT_CATEGORIES
-from etl.sources.validate import DEP_RE, INSEE_RE
+from etl.sources.validate import BIDI_CONTROLS, BIDI_REFUSED, DEP_RE, INSEE_RE
 
 LOCAL_TZ = clock.LOCAL_TZ
 # who may write an alert, and who may validate one: etl.roles (COMPOSE_ALERTS, VALIDATE_ALERTS)
@@ -243,6 +243,8 @@ def check_message(message) -> tuple[str | None, str | None]:
     text_ = text_.strip()
     if not text_:
         return None, EMPTY_MESSAGE
+    if BIDI_CONTROLS.search(text_):
+        return None, BIDI_REFUSED
     if len(text_) > MAX_MESSAGE:
         return None, f"message trop long ({MAX_PARTS} SMS par destinataire au plus)"
     count = analyse(text_)

@@ -37,7 +37,14 @@ from etl.ops.store import (
     utcnow,
 )
 from etl.sources.base import Source
-from etl.sources.validate import LINE, Known, Rejections, validate
+from etl.sources.validate import (
+    BIDI_CONTROLS,
+    BIDI_REFUSED,
+    LINE,
+    Known,
+    Rejections,
+    validate,
+)
 
 UNKNOWN_FIELD = "champ inconnu du formulaire"
 TOO_LONG = f"texte trop long ({MAX_TEXT} caractères au plus)"
@@ -92,6 +99,8 @@ def _as_text(value) -> tuple[str | None, str | None]:
             value.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate ("\ud800"), which JSON can carry
             return None, ODD_VALUE
+        if BIDI_CONTROLS.search(value):
+            return None, BIDI_REFUSED
         return (None, TOO_LONG) if len(value) > MAX_TEXT else (value, None)
     if isinstance(value, bool):
         return ("oui" if value else "non"), None

@@ -322,6 +322,23 @@ def pandera_schema(source: Source) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(cols)
 
 
+#: the characters that change the direction of a text (U+202A-U+202E, U+2066-U+2069, the marks
+#: U+200E, U+200F and U+061C): « U+202E » shows a text reversed, so a validator would read
+#: another message than the one sent; refused in the forms' free text and in SMS alerts
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+BIDI_REFUSED = ("caractère invisible de sens d'écriture (U+202E ou semblable) refusé : "
+                "retapez le texte sans copier-coller")
+
+
+#: the bounds of every date (date, date-time, month) of every source: none before 1900, none
+#: more than two years after the day of the load (a planned immersion is the only future date
+#: a source allows; years like 0001 or 9999 are typing slips)
+EARLIEST = pd.Timestamp("1900-01-01")
+FUTURE_DAYS_MAX = 2 * 365
+TOO_EARLY = "date antérieure à 1900 : vérifiez l'année"
+TOO_LATE = "date à plus de deux ans dans le futur : vérifiez l'année"
+
+
 def validate(source: Source, raw: pd.DataFrame, mapping: dict[str, str], known: Known,
              today: date, rejections: Rejections) -> pd.DataFrame:
     """Typed rows that passed every check; the others are added to ``rejections``."""
@@ -371,6 +388,14 @@ def validate(source: Source, raw: pd.DataFrame, mapping: dict[str, str], known: 
             if orphan.any():
                 rejections.add(lines[orphan], f.name, f.ref.reason, frame.loc[orphan, f.name])
                 bad |= orphan
+        if f.kind in ("date", "datetime", "month"):  # no date of another age (#21)
+            early = col.notna() & (col < EARLIEST) & ~bad
+            late = (col.notna() & (col >= now + pd.Timedelta(days=FUTURE_DAYS_MAX)) & ~bad
+                    & (not f.not_future))
+            for odd, reason in ((early, TOO_EARLY), (late, TOO_LATE)):
+                if odd.any():
+                    rejections.add(lines[odd], f.name, reason, frame.loc[odd, f.name])
+                    bad |= odd
         if f.not_future:  # a year (int) after the load's year, a date after its day
             year = f.kind == "int"
             future = col.notna() & ((col > today.year) if year else (col >= now)) & ~bad

@@ -55,9 +55,9 @@ def test_a_planned_immersion_may_be_in_the_future_a_done_one_may_not(tmp_path):
 def test_a_file_without_the_status_column_holds_done_immersions(tmp_path):
     con, r = load(tmp_path, HEADER.replace(";statut", "") +
                   "I1;2025-05-12;35001;maire;corg;CORG35;4;5;Très instructif\n"
-                  "I2;2099-05-12;35001;maire;corg;CORG35;4;5;\n")
+                  "I2;2026-05-12;35001;maire;corg;CORG35;4;5;\n")
     assert (r.loaded, r.quarantined) == (1, 1)
-    assert quarantine(con) == [(3, "date_immersion", FUTURE_DONE, "2099-05-12")]
+    assert quarantine(con) == [(3, "date_immersion", FUTURE_DONE, "2026-05-12")]
     assert con.execute("SELECT id_immersion, statut, note FROM immersions").fetchall() == [
         ("I1", None, 5)]
 
