@@ -284,7 +284,9 @@ def traces(shown: MapResult, layer_: Layer) -> list[dict]:
                            "cmax": cmax, "cauto": False, "showscale": True, "size": 0,
                            "colorbar": {"title": {"text": wrap(label), "side": "right"},
                                         "thickness": 14, "tickformat": f",.{decimals}f",
-                                        "len": 0.8, "y": 0.45}}})
+                                        "len": 0.8, "y": 0.45}
+                           # whole numbers over a short range: whole ticks (not 0, 0, 1, 1)
+                           | ({"dtick": 1} if decimals == 0 and cmax - cmin <= 8 else {})}})
     return out
 
 

@@ -230,3 +230,13 @@ def test_caption_does_not_promise_black_outlines_the_points_lack(national):
         assert "ontour noir" not in text
         assert "les estimations incertaines se lisent dans le tableau" in text
     assert "se lisent dans le tableau" not in view.caption(_shown(positions.head(10)))
+
+
+def test_whole_numbers_over_a_short_range_get_whole_ticks(national):
+    positions, outlines = national
+    layer = view.build_layer(positions.head(300), outlines)
+    shown = _shown(positions.head(300), "dcas")
+    shown.frame["value"] = (shown.frame["value"] > 40).astype(float)  # 0 or 1 consultation
+    assert view.traces(shown, layer)[-1]["marker"]["colorbar"]["dtick"] == 1
+    assert "dtick" not in view.traces(_shown(positions.head(300)), layer)[-1]["marker"][
+        "colorbar"]
