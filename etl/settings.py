@@ -64,8 +64,9 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     ),
     "PRESENCE_ALERTS_PER_DEPARTEMENT_HOUR": (
         "60",
-        "Most SMS alerts created for one département within an hour, all users together; "
-        "1 to 10000.",
+        "Most SMS alerts sent (validated: not those waiting, refused or cancelled) for one "
+        "département within an hour, all users together, checked at creation and at "
+        "validation (audited when refused); 1 to 10000.",
     ),
     "PRESENCE_ALERTS_BRIGADE_SHARE": (
         "70",

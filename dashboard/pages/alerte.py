@@ -256,7 +256,8 @@ def _act(clicks, reasons, ident, version):
     try:
         if action == "valider":
             with data.get_warehouse().connection() as con:
-                result = workflow.validate(engine, con, row["id_alerte"], **review)
+                result = workflow.validate(engine, con, row["id_alerte"], **review,
+                                           limits=rules.limits())
             done = (f"Envoi validé : {result.recipients} message(s) en file d'envoi."
                     if result.ok else None)
         elif action == "refuser":

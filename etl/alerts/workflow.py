@@ -129,15 +129,29 @@ assert set(TEMPLATES) == set(ALERT_CATEGORIES), "a category without its template
 
 @dataclass(frozen=True)
 class RateLimit:
-    """Most alerts created by one user, and for one département, within ``window``."""
+    """Most alerts created by one user, and sent (validated) for one département, within
+    ``window``; ``brigade_share``: the percentage of the département's quota the brigades'
+    alerts may use (the rest is kept for the commandants')."""
 
     per_user: int
     per_departement: int
     window: timedelta = timedelta(hours=1)
+    brigade_share: int = 100
 
     @classmethod
     def from_settings(cls, settings) -> RateLimit:
-        return cls(settings.alerts_per_user_hour, settings.alerts_per_departement_hour)
+        return cls(settings.alerts_per_user_hour, settings.alerts_per_departement_hour,
+                   brigade_share=getattr(settings, "alerts_brigade_share", 100))
+
+    @property
+    def per_brigades(self) -> int:
+        return self.per_departement * self.brigade_share // 100
+
+
+#: the statuses of alerts sent: the département's quota counts these only
+SENT = ("validee", "envoyee")
+#: the roles whose alerts use the brigades' share of the département's quota
+BRIGADE_ROLES = ("brigade",)
 
 
 @dataclass
@@ -294,24 +308,46 @@ def _wait_text(seconds: float) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d}"
 
 
-def _over_limit(con, login: str, departement: str, limits: RateLimit, now: datetime
-                ) -> str | None:
-    """The French refusal when one more alert would pass a limit, else None."""
+def _refusal(times: list[datetime], limit: int, limits: RateLimit, now: datetime,
+             what: str) -> str | None:
+    if len(times) < limit:
+        return None
+    free_at = (times[len(times) - limit] if limit else max(times, default=now)) + limits.window
+    hours = limits.window.total_seconds() / 3600
+    span = "une heure" if hours == 1 else f"{hours:g} h"
+    return what.format(limit=limit, span=span) + (
+        f" : réessayez dans {_wait_text((free_at - now).total_seconds())}")
+
+
+def quota_refusal(con, *, departement: str, role: str, limits: RateLimit, now: datetime,
+                  login: str | None = None) -> str | None:
+    """The French refusal when one more alert of ``role`` sent for ``departement`` would pass
+    its quota (alerts sent within the window: validated, not waiting nor closed unsent; a
+    brigade's within the brigades' share), else None. ``login``: also the per-user limit on
+    creations (every status: a flood of drafts is still one user's)."""
     since = now - limits.window
-    for column, value, limit, who in (
-            (alertes.c.created_by, login, limits.per_user, "par utilisateur"),
-            (alertes.c.departement, departement, limits.per_departement,
-             "pour le département")):
+    if login is not None:
         times = [r[0] for r in con.execute(
-            select(alertes.c.created_at).where(column == value, alertes.c.created_at > since)
+            select(alertes.c.created_at).where(alertes.c.created_by == login,
+                                               alertes.c.created_at > since)
             .order_by(alertes.c.created_at))]
-        if len(times) >= limit:
-            free_at = times[len(times) - limit] + limits.window
-            hours = limits.window.total_seconds() / 3600
-            span = "une heure" if hours == 1 else f"{hours:g} h"
-            return (f"trop d'alertes créées ({limit} en {span} au plus {who}) : réessayez "
-                    f"dans {_wait_text((free_at - now).total_seconds())}")
-    return None
+        if refused := _refusal(times, limits.per_user, limits, now,
+                               "trop d'alertes créées ({limit} en {span} au plus par "
+                               "utilisateur)"):
+            return refused
+    sent = con.execute(
+        select(alertes.c.validated_at, alertes.c.author_role)
+        .where(alertes.c.departement == departement, alertes.c.statut.in_(SENT),
+               alertes.c.validated_at > since)
+        .order_by(alertes.c.validated_at)).fetchall()
+    if role in BRIGADE_ROLES and limits.brigade_share < 100:
+        times = [r[0] for r in sent if r[1] in BRIGADE_ROLES]
+        if refused := _refusal(times, limits.per_brigades, limits, now,
+                               "trop d'alertes envoyées par les brigades ({limit} en {span} au "
+                               f"plus, {limits.brigade_share} % du quota du département)"):
+            return refused
+    return _refusal([r[0] for r in sent], limits.per_departement, limits, now,
+                    "trop d'alertes envoyées ({limit} en {span} au plus pour le département)")
 
 
 def create(engine: Engine, *, login: str, role: str, departement: str, unite: str,
@@ -377,7 +413,8 @@ def create(engine: Engine, *, login: str, role: str, departement: str, unite: st
                 _lock_keys(c, [f"alerte:login:{login}", f"alerte:dep:{departement}"])
                 if (row := _by_key(c, key)) is not None:  # a twin submission won
                     return _replay(row, login)
-                refusal = _over_limit(c, login, departement, limits, now)
+                refusal = quota_refusal(c, login=login, role=role, departement=departement,
+                                        limits=limits, now=now)
                 if refusal is None:
                     row_id = int(c.execute(insert(alertes).values(
                         id_alerte="~" + key[:KEY_MAX - 1], version=1, created_at=now,
@@ -462,10 +499,12 @@ def _outbox_rows(ident: str, message: str, parts: int, frame: pd.DataFrame,
 
 
 def validate(engine: Engine, con: duckdb.DuckDBPyConnection, id_alerte: str, *, login: str,
-             role: str, departement: str | None, address: str | None = None) -> AlertResult:
+             role: str, departement: str | None, address: str | None = None,
+             limits: RateLimit | None = None) -> AlertResult:
     """Validate the alert (four eyes, see the module's text): its outbox written with the
     status, in one transaction, before any sending. ``con``: the published warehouse (the
-    imported contacts)."""
+    imported contacts). ``limits``: the département's quota of alerts sent (its author's
+    share), refused when used (audited)."""
     login = str(login)[:AUDIT_FIELD_MAX]
     row = get(engine, id_alerte)
     if row is None:
@@ -481,10 +520,18 @@ def validate(engine: Engine, con: duckdb.DuckDBPyConnection, id_alerte: str, *, 
               f"aucun destinataire dans ses {len(row['communes_liste'])} commune(s)", address)
         return AlertResult(False, ident, errors={"*": NO_RECIPIENT_NOW}, statut=row["statut"],
                            recipients=0)
+    refusal = None
     try:
         with engine.connect() as c:
             c = c.execution_options(sqlite_immediate=True)
             with c.begin() as tx:
+                if limits is not None:
+                    _lock_keys(c, [f"alerte:dep:{row['departement']}"])
+                    refusal = quota_refusal(c, departement=row["departement"],
+                                            role=row["author_role"], limits=limits, now=now)
+                    if refusal is not None:
+                        tx.rollback()
+                        raise _QuotaUsed
                 changed = c.execute(update(alertes).where(
                     alertes.c.id == row["id"], alertes.c.statut == "a_valider").values(
                     statut="validee", validated_by=login, validated_at=now,
@@ -501,7 +548,15 @@ def validate(engine: Engine, con: duckdb.DuckDBPyConnection, id_alerte: str, *, 
                           f"({row['parts']} SMS chacun)", address, now)
     except IntegrityError:  # PostgreSQL: a twin validation committed first
         return _closed(get(engine, ident), ("validee", "envoyee"))  # type: ignore
+    except _QuotaUsed:
+        audit(engine, "alerte_limite_atteinte", login, f"{ident} : validation refusée "
+              f"({row['departement']}) : {refusal}", address)
+        return AlertResult(False, ident, errors={"*": refusal or ""}, statut=row["statut"])
     return AlertResult(True, ident, statut="validee", recipients=len(frame))
+
+
+class _QuotaUsed(Exception):
+    """The département's quota is used: the validation's transaction is rolled back."""
 
 
 def refuse(engine: Engine, id_alerte: str, *, login: str, role: str, departement: str | None,

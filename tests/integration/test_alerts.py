@@ -241,14 +241,20 @@ def test_creations_are_limited_per_user_and_per_departement(engine):
     assert refused.errors["*"].startswith("trop d'alertes créées (2 en une heure au plus par "
                                           "utilisateur) : réessayez dans ")
     assert refused.errors["*"].endswith(("59 min", "60 min", "1 h 00"))
-    # another user of the département: one more, then the département's limit
+    # another user of the département: alerts waiting do not use the département's quota
+    # (issue #21: it counts alerts sent), sent ones do
     assert create(engine, "b1", login="bta.bruz2", limits=limits).ok
-    by_dep = create(engine, "b2", login="bta.bruz3", limits=limits)
+    assert create(engine, "b2", login="bta.bruz3", limits=limits).ok
+    with engine.begin() as con:
+        con.execute(update(alertes).values(statut="validee", validated_at=store.utcnow()))
+    by_dep = create(engine, "b3", login="bta.bruz4", limits=limits)
     assert not by_dep.ok and "pour le département" in by_dep.errors["*"]
     assert [a for a, _l, _d in actions(engine)].count("alerte_limite_atteinte") == 2
     # an hour later the user may again
     with engine.begin() as con:
         con.execute(update(alertes).values(created_at=alertes.c.created_at
+                                           - timedelta(minutes=61),
+                                           validated_at=alertes.c.validated_at
                                            - timedelta(minutes=61)))
     assert create(engine, "a4", limits=limits).ok
 
