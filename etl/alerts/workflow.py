@@ -150,8 +150,13 @@ class RateLimit:
 
 #: the statuses of alerts sent: the département's quota counts these only
 SENT = ("validee", "envoyee")
-#: the roles whose alerts use the brigades' share of the département's quota
-BRIGADE_ROLES = ("brigade",)
+
+
+def uses_brigades_share(role_code: str | None) -> bool:
+    """An author whose alerts need another's validation (a brigade) uses the brigades' share of
+    the département's quota; those who validate (commandants, administrators) do not."""
+    return (role_code in roles.ROLES and roles.can(role_code, Capability.COMPOSE_ALERTS)
+            and not roles.can(role_code, Capability.VALIDATE_ALERTS))
 
 
 @dataclass
@@ -340,8 +345,8 @@ def quota_refusal(con, *, departement: str, role: str, limits: RateLimit, now: d
         .where(alertes.c.departement == departement, alertes.c.statut.in_(SENT),
                alertes.c.validated_at > since)
         .order_by(alertes.c.validated_at)).fetchall()
-    if role in BRIGADE_ROLES and limits.brigade_share < 100:
-        times = [r[0] for r in sent if r[1] in BRIGADE_ROLES]
+    if uses_brigades_share(role) and limits.brigade_share < 100:
+        times = [r[0] for r in sent if uses_brigades_share(r[1])]
         if refused := _refusal(times, limits.per_brigades, limits, now,
                                "trop d'alertes envoyées par les brigades ({limit} en {span} au "
                                f"plus, {limits.brigade_share} % du quota du département)"):
