@@ -11,7 +11,6 @@ recolours the drawn map (a ``Patch``: no geometry travels) and rewrites the addr
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from urllib.parse import urlencode
 
 import dash
@@ -50,6 +49,7 @@ from dashboard.views.map_indicators import (
     Choices,
 )
 from dashboard.views.vue_ensemble import PREVIOUS, YEAR_BEFORE, comparisons
+from etl import clock
 from etl.sources.dcas import THEMES
 
 dash.register_page(
@@ -205,7 +205,7 @@ def layout(perimetre=None, debut=None, fin=None, maille=None, indicateur=None, c
         "l'ouvrir ; le tableau sous la carte donne les mêmes chiffres.",
         html.Div([html.Div(_maille_control(scope, maille), className="col-md-6"),
                   html.Div(overseas, className="col-md-6")], className="row g-3 mb-2"),
-        _controls(indicator, choices, offered, period or Period.parse(None, None, date.today())),
+        _controls(indicator, choices, offered, period or Period.parse(None, None, clock.today())),
         html.Section([
             html.H2(title, id=Ids.title, className="h5 mt-2"),
             html.Div(info, id=Ids.info),
