@@ -110,14 +110,33 @@ def _brigades(user: access.User, warehouse: data.Warehouse) -> set[str] | None:
         if user.departement else set()
 
 
+def writable_units(user: access.User, warehouse: data.Warehouse) -> set[str] | None:
+    """The units ``user`` may name in a form's ``unite`` (None: any well-formed code, for a
+    national role): the brigade numérique (BNUM), and for a commandant his département's
+    brigades, compagnies, their PSIG, its groupement, CORG and motorway platoon (B35047,
+    C35238, PSIG-C35238, G35, CORG35, PA35); for a brigade the same but other brigades."""
+    if user.works_nationally or not user.can(Capability.ENTER_RECORDS):
+        return None if user.can(Capability.ENTER_RECORDS) else set()
+    dep, units = user.departement, {"BNUM"}
+    if dep:
+        brigades = warehouse.brigades(dep)
+        compagnies = set(brigades["compagnie_id"].dropna())
+        units |= compagnies | {f"PSIG-{c}" for c in compagnies} | {f"G{dep}", f"CORG{dep}",
+                                                                     f"PA{dep}"}
+        units |= {user.brigade_id} if user.by_brigade else set(brigades["brigade_id"])
+    return units
+
+
 def scope_check_for(user: access.User, warehouse: data.Warehouse) -> Callable[[dict], bool]:
     """The rule ``records`` applies to a record's typed values: every commune field among the
     user's communes (:func:`writable_communes`), every brigade field his brigade (brigade
-    role) or one of his département's (commandant). Never true for a read-only role."""
+    role) or one of his département's (commandant), every unit field one of his units
+    (:func:`writable_units`). Never true for a read-only role."""
     if not user.can(Capability.ENTER_RECORDS):
         return lambda _values: False
     communes = set(writable_communes(user, warehouse)["code"])
     brigades = _brigades(user, warehouse)
+    units = writable_units(user, warehouse)
 
     def check(values: dict) -> bool:
         if not isinstance(values, dict):
@@ -130,7 +149,7 @@ def scope_check_for(user: access.User, warehouse: data.Warehouse) -> Callable[[d
                 return False
             if kind == "brigade" and brigades is not None and value not in brigades:
                 return False
-        return True
+        return units is None or values.get("unite") is None or values["unite"] in units
     return check
 
 

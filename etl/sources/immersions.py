@@ -14,6 +14,7 @@ from etl import clock
 from etl.sources.base import Field as F
 from etl.sources.base import Source
 from etl.sources.complaints import FONCTIONS_ELU
+from etl.sources.validate import UNIT_RE
 
 PLANIFIEE, REALISEE = "planifiee", "realisee"
 STATUTS_IMMERSION = (PLANIFIEE, REALISEE)
@@ -53,7 +54,7 @@ IMMERSIONS = Source(
             "corg", "brigade", "psig", "brigade_numerique", "peloton_autoroute", "autre"),
           label="Type d'unité visitée"),
         F("unite", "code", "Unit visited (brigade id, CORG of the département, …)",
-          label="Unité visitée (brigade, CORG du département…)"),
+          label="Unité visitée (brigade, CORG du département…)", pattern=UNIT_RE),
         F("duree_heures", "float", "Duration in hours", required=False, min=0, max=24,
           label="Durée (heures)"),
         F("note", "int", "Feedback, 1 to 5 (done immersions only)", required=False, min=1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from etl.sources.base import Field as F
 from etl.sources.base import Source
+from etl.sources.validate import UNIT_RE
 
 THEMES_FORMATION = ("incivilites", "cyber_immunite", "vif", "environnement", "atteintes_elus",
                     "gestion_crise")
@@ -24,7 +25,7 @@ TRAININGS = Source(
         F("code_commune_session", "insee", "Where the session took place",
           label="Commune où s'est tenue la session"),
         F("unite", "code", "Unit that ran it (brigade id, groupement, …)",
-          label="Unité qui l'a animée (brigade, groupement…)"),
+          label="Unité qui l'a animée (brigade, groupement…)", pattern=UNIT_RE),
         F("code_commune_participant", "insee", "Commune of the attendee",
           label="Commune du participant"),
         F("fonction_participant", "enum", "Function of the attendee",

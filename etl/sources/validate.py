@@ -19,6 +19,13 @@ LINE = "_ligne"
 MISSING = "valeur obligatoire manquante"
 INSEE_RE = r"^([0-9]{5}|2[AB][0-9]{3})$"
 DEP_RE = r"^([0-9]{2}|2[AB]|97[1-6])$"
+#: a unit's code: a brigade's id (B35047, or a units file's number), a compagnie's, a
+#: groupement's (G35), its CORG (CORG35), a PSIG (PSIG-C35238), a motorway platoon (PA35), the
+#: brigade numérique (BNUM): capitals, digits and hyphens, never markup
+UNIT_RE = r"^[A-Z0-9][A-Z0-9-]{0,23}$"
+#: the French reason of a value that does not match its field's ``pattern``, per pattern
+PATTERN_REASONS = {UNIT_RE: "code d'unité mal formé (majuscules, chiffres et tirets : B35047, "
+                            "G35, CORG35, PSIG-C35238…)"}
 TRUE = {"oui", "o", "1", "true", "vrai", "yes", "y"}
 FALSE = {"non", "n", "0", "false", "faux", "no"}
 
@@ -257,7 +264,10 @@ def _coerce(f: Field, raw: pd.Series) -> tuple[pd.Series, pd.Series, str]:
     s = _obj(st)
     k = f.kind
     if k in ("text", "code", "brigade"):
-        return s, pd.Series(False, index=s.index), ""
+        if f.pattern is None:
+            return s, pd.Series(False, index=s.index), ""
+        bad = present & ~_matches(s.astype("string"), f.pattern)
+        return _obj(s.where(~bad)), bad, PATTERN_REASONS.get(f.pattern, "format invalide")
     if k == "insee":
         # Excel drops the leading zero of 01001: a 4-digit code is mended explicitly
         u = st.str.upper()

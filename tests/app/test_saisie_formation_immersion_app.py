@@ -265,6 +265,38 @@ def test_a_brigade_posting_for_another_brigades_commune_is_refused(app, session,
     assert _count(app, record_tables["trainings"]) == before
 
 
+@pytest.mark.parametrize("unite", ["B13007", "B35253", "G56", "PSIG-C56260"])
+def test_a_unit_outside_the_writers_organisation_is_refused(app, unite):
+    """« unite » is checked against the organisation (#21): a brigade of dép. 35 names its own
+    brigade or its département's units, never a unit of dép. 13 or 56, nor another brigade."""
+    before, refused = _count(app, record_tables["trainings"]), _refusals(app)
+    response = _formation(client_for(app, "brigade35"), app, f"cle-formation-unite-{unite}",
+                          {**SESSION, "unite": unite}, ATTENDEES)
+    assert response.status_code == 403
+    assert _refusals(app) == refused + 1
+    assert _count(app, record_tables["trainings"]) == before
+
+
+@pytest.mark.parametrize("unite", ["GIGN<script>", "b35047", "G 35"])
+def test_a_unit_code_that_is_not_one_gets_a_french_message(app, unite):
+    """Markup or a malformed code in « unite » is refused in French, nothing stored, for
+    every writer — a national administrator too."""
+    key = f"cle-formation-unite-mal-formee-{abs(hash(unite)) % 10**8}"
+    before = _count(app, record_tables["trainings"])
+    out = _ok(_formation(client_for(app, "brigade35"), app, key, {**SESSION, "unite": unite},
+                         ATTENDEES))
+    assert "code d'unité mal formé" in out["formation-erreur-unite"]["children"]
+    assert _count(app, record_tables["trainings"]) == before
+
+
+def test_a_brigade_names_its_departements_units(app):
+    """The groupement, its CORG and its compagnie's PSIG are a brigade's to name."""
+    for unite in ("G35", "PSIG-C35238", "BNUM"):
+        out = _ok(_formation(client_for(app, "brigade35"), app, f"cle-formation-ok-{unite}",
+                             {**SESSION, "unite": unite}, ATTENDEES))
+        assert "Session enregistrée" in text(out["formation-resultat"]), unite
+
+
 def test_a_commandant_records_a_session_in_his_departement(app):
     out = _ok(_formation(client_for(app, "cdt35"), app, "cle-formation-cdt",
                          {**SESSION, "code_commune_session": "35238", "unite": "G35"},

@@ -149,7 +149,9 @@ SPECS: dict[str, Spec] = {
         corrected_column="fonction_participant", corrected_value="conseiller_municipal"),
     "immersions": Spec(
         bad=((3, "code_commune", MALFORMED), (4, "code_commune", UNKNOWN),
-             (5, "date_immersion", FUTURE), (6, "duree_heures", NEGATIVE),
+             # 2099: beyond the two years a planned immersion may be ahead (#21)
+             (5, "date_immersion", "date à plus de deux ans dans le futur"),
+             (6, "duree_heures", NEGATIVE),
              (7, "type_unite", OUT_OF_LIST + "corg,"), (8, "id_immersion", DUPLICATE),
              (9, "*", ENCODING), (10, "*", columns(7, 9)),
              (11, "note", "valeur supérieure au maximum (5)")),
