@@ -15,7 +15,7 @@ untouched). Each run opens `/carte?perimetre=france&maille=commune`:
   from the HTTP cache, as in a browser that has seen the dashboard before),
 
 and prints, for each, the time from navigation start to the map drawn (plotly.js has drawn the
-figure's traces in WebGL: its ``Plotly.react`` promise resolved, the next frame painted, and no
+figure's traces in WebGL: its ``Plotly.react`` promise resolved, a frame painted since, and no
 « WebGL is not supported » message: then the script stops with an error), the number
 of communes drawn, the bytes on the wire (every response's headers and encoded body, from
 Playwright's ``request.sizes()``; a response from the cache counts 0) and decoded, and the
@@ -49,7 +49,7 @@ PATH = "/carte?perimetre=france&maille=commune"
 TARGET_S, TARGET_MB = 2.5, 2.0
 
 #: JavaScript run in every page before its own scripts: when plotly.js has drawn a figure of
-#: WebGL points (its react/newPlot promise resolved, then one frame painted), the milliseconds
+#: WebGL points (its react/newPlot promise resolved, then a frame painted), the milliseconds
 #: since the navigation started (``window.__drawn``) and the points drawn (``__points``)
 DRAWN_MARK = """
 window.__drawn = null;
@@ -66,12 +66,13 @@ window.__drawn = null;
                 const full = el && el._fullData;
                 if (!window.__drawn && full && full.length && full[0].type === 'scattergl') {
                     const points = full.reduce((n, t) => n + (t.ids ? t.ids.length : 0), 0);
-                    requestAnimationFrame(() => {
+                    // the frame after the next one: the drawn map has been painted
+                    requestAnimationFrame(() => requestAnimationFrame(() => {
                         // Plotly's message when it could not draw in WebGL (a failure here)
                         window.__webgl = !el.querySelector('.no-webgl');
                         window.__points = points;
                         window.__drawn = performance.now();
-                    });
+                    }));
                 }
                 return out;
             });
