@@ -1,5 +1,5 @@
 """Command line of the ETL: fetch-reference, build, load, refresh, alerts, recommend,
-export, dictionary, formats, settings, ops-upgrade."""
+export, dictionary, formats, settings, ops-upgrade, backup, restore."""
 
 from __future__ import annotations
 
@@ -124,6 +124,14 @@ def _parser() -> argparse.ArgumentParser:
                         "de README.md par celui des déclarations (etl/settings.py)")
     sub.add_parser("ops-upgrade", help="crée ou met à jour le schéma de la base opérationnelle "
                    "(migrations Alembic ; sans perte de données)")
+    bk = sub.add_parser("backup", help="sauvegarde la base opérationnelle, l'entrepôt publié et "
+                        "les clés dans un dossier nouveau ou vide (sauvegarde.json décrit tout)")
+    bk.add_argument("dest", type=Path, help="dossier de la sauvegarde (nouveau ou vide)")
+    rs = sub.add_parser("restore", help="vérifie une sauvegarde (empreintes SHA-256, révision) "
+                        "puis la restaure d'un coup et contrôle ce qui a été restauré")
+    rs.add_argument("src", type=Path, help="dossier d'une sauvegarde (python -m etl backup)")
+    rs.add_argument("--data-dir", type=Path, help="dossier de données cible (défaut : "
+                    "PRESENCE_DATA_DIR) ; la base SQLite y est restaurée, sauf PRESENCE_OPS_URL")
     return p
 
 
@@ -158,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "ops-upgrade":
         return run_ops_upgrade(settings.ops_url)
+    if args.command in ("backup", "restore"):
+        return run_backup(settings, args)
     if args.command == "alerts":
         if args.action == "worker":
             return run_alerts_worker(settings, args.once, args.interval)
@@ -368,6 +378,35 @@ def run_consent_lift(settings, telephone: str, login: str, reason: str) -> int:
         return 2
     print("Désinscription levée : le numéro peut de nouveau recevoir les alertes d'un contact "
           "qui les accepte.")
+    return 0
+
+
+def run_backup(settings, args) -> int:
+    """`python -m etl backup DEST` and `python -m etl restore SRC [--data-dir DIR]`."""
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from etl.ops.backup import BackupError, backup, restore
+
+    try:
+        if args.command == "backup":
+            result = backup(settings.data_dir, settings.ops_url, args.dest)
+        else:
+            data_dir = (args.data_dir or settings.data_dir).absolute()
+            ops_url = os.environ.get("PRESENCE_OPS_URL") or (
+                settings.ops_url if data_dir == settings.data_dir.absolute()
+                else f"sqlite:///{data_dir / 'operations.sqlite'}")
+            result = restore(args.src, data_dir, ops_url)
+    except (BackupError, TimeoutError) as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    except (OSError, sqlite3.Error, SQLAlchemyError) as exc:
+        what = "sauvegarde" if args.command == "backup" else "restauration"
+        print(f"Erreur : {what} impossible : {exc}", file=sys.stderr)
+        return 2
+    for line in result.lines():
+        print(line)
     return 0
 
 
