@@ -17,9 +17,11 @@ import stat
 import subprocess
 import sys
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from etl import cli
 from etl.ops import backup, store
@@ -27,6 +29,7 @@ from etl.ops.migrate import head
 from etl.settings import PROJECT_ROOT
 from etl.warehouse import parts
 from tests.support import dashboard_fixture as fx
+from tests.support.postgres import new_database, postgres_url  # noqa: F401 - the fixture
 
 
 def _split(single: Path, published: Path) -> Path:
@@ -175,6 +178,14 @@ def test_round_trip_under_writes(data_dir, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "restauration refusée" in err and "SHA-256" in err and "main-r1" in err
     assert _tree(target) == before_tree
+    # a store newer than the code (a revision it does not know): refused, nothing changed
+    future = tmp_path / "future"
+    shutil.copytree(dest, future)
+    newer = dict(described, base_operationnelle={**store_desc, "revision": "9999"})
+    (future / "sauvegarde.json").write_text(json.dumps(newer), "utf-8")
+    assert cli.main(["restore", str(future), "--data-dir", str(target)]) == 2
+    assert "révision 9999, inconnue de cette version du code" in capsys.readouterr().err
+    assert _tree(target) == before_tree
 
     # a store opened by another process (a running dashboard): refused, nothing changed
     holder = subprocess.Popen(
@@ -205,3 +216,34 @@ def test_refusals_before_anything(data_dir, tmp_path, monkeypatch, capsys):
     assert cli.main(["restore", str(tmp_path / "nulle-part")]) == 2
     assert "Aucune sauvegarde" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["vide"]
+
+
+def test_postgres_round_trip(data_dir, tmp_path, monkeypatch, capsys, postgres_url):  # noqa: F811
+    """The store on PostgreSQL: pg_dump on the counting transaction's snapshot, pg_restore in
+    one transaction into another database, the same rows."""
+    source = new_database(postgres_url, f"t_{uuid.uuid4().hex[:16]}")
+    engine = store.get_engine(source)
+    for i in range(20):
+        store.audit(engine, "test_pg", login="admin", detail=f"ligne {i}")
+    monkeypatch.setenv("PRESENCE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("PRESENCE_OPS_URL", source)
+    dest = tmp_path / "sauvegarde-pg"
+    assert cli.main(["backup", str(dest)]) == 0, capsys.readouterr().err
+    described = json.loads((dest / "sauvegarde.json").read_text("utf-8"))
+    assert described["base_operationnelle"]["type"] == "postgresql"
+    assert described["base_operationnelle"]["tables"]["audit_log"] == 20
+    store._engines.pop(source).dispose()
+
+    target = new_database(postgres_url, f"t_{uuid.uuid4().hex[:16]}")
+    monkeypatch.setenv("PRESENCE_OPS_URL", target)
+    assert cli.main(["restore", str(dest), "--data-dir", str(tmp_path / "donnees")]) == 0, \
+        capsys.readouterr().err
+    assert "Vérifié :" in capsys.readouterr().out
+    restored = store.new_engine(target)
+    try:
+        with restored.connect() as con:
+            rows = con.execute(select(store.audit_log.c.detail)
+                               .where(store.audit_log.c.action == "test_pg")).scalars().all()
+    finally:
+        restored.dispose()
+    assert sorted(rows) == sorted(f"ligne {i}" for i in range(20))
