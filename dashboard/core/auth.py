@@ -36,6 +36,7 @@ from dashboard.core.accounts import (
 )
 from dashboard.core.security import ERROR_MESSAGES, STATIC_PREFIXES, text_response
 from etl.ops import lockout
+from etl.ops.audit_trail import count_refusal
 from etl.ops.store import audit, get_engine
 from etl.settings import Settings
 
@@ -188,8 +189,12 @@ def init_auth(server: flask.Flask, settings: Settings, dash_app=None) -> None:
     @server.errorhandler(CSRFError)
     def _csrf_refused(_exc):
         user = current_user()
-        audit(engine, "csrf_refuse", user.login if user else None, flask.request.path[:200],
-              flask.request.remote_addr)
+        if user is None:  # counted, not one record each (the sign-in form's only)
+            count_refusal(engine, "csrf_refuse", "jeton absent ou périmé",
+                          flask.request.remote_addr)
+        else:
+            audit(engine, "csrf_refuse", user.login, flask.request.path[:200],
+                  flask.request.remote_addr)
         if flask.request.path == LOGIN_PATH:
             return _sign_in_response(CSRF_MESSAGE, 400)
         return text_response(CSRF_MESSAGE, 400)
@@ -203,14 +208,14 @@ def init_auth(server: flask.Flask, settings: Settings, dash_app=None) -> None:
         login = flask.request.form.get("login", "")
         password = flask.request.form.get("password", "")
         if len(login) > LOGIN_MAX or len(password) > PASSWORD_MAX:
-            audit(engine, "connexion_refusee", login[:LOGIN_MAX], "identifiant ou mot de "
-                  f"passe trop long ({len(login)}, {len(password)} caractères)", address)
+            count_refusal(engine, "connexion_refusee", "identifiant ou mot de passe trop long",
+                          address)
             return _sign_in_response(TOO_LONG, 400)
         # a NUL cannot name an account (and PostgreSQL refuses it in a text): a wrong login
         login = login.strip().replace("\x00", "\ufffd")
         wait = lockout.reserve(engine, login, address)
         if wait is not None:
-            audit(engine, "connexion_verrouillee", login, "trop de tentatives", address)
+            count_refusal(engine, "connexion_verrouillee", "trop de tentatives", address)
             return _sign_in_response(lockout.wait_message(wait), 429)
         user = verify(engine, login, password)
         if user is None:  # the reserved attempt stays counted
@@ -245,7 +250,8 @@ def _limit_sign_in_body():
     (also before the CSRF check, which reads the form)."""
     length = flask.request.content_length
     if length is not None and length > LOGIN_BODY_MAX:
-        security.audit_refusal("connexion_refusee", f"formulaire de {length} octets")
+        security.audit_refusal("connexion_refusee", f"formulaire de {length} octets",
+                               anonymous="formulaire de connexion trop volumineux")
         return text_response(ERROR_MESSAGES[413], 413)
     flask.request.max_content_length = LOGIN_BODY_MAX  # a body without a length, too
     return None

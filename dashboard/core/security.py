@@ -22,6 +22,7 @@ from flask_talisman import Talisman
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from etl.ops.audit_trail import count_refusal
 from etl.ops.store import audit
 
 log = logging.getLogger(__name__)
@@ -73,11 +74,17 @@ def text_response(message: str, status: int) -> flask.Response:
     return flask.Response(message, status=status, mimetype="text/plain")
 
 
-def audit_refusal(action: str, detail: str) -> None:
-    """One audit record for a refused request (its user, if signed in, and its address)."""
+def audit_refusal(action: str, detail: str, anonymous: str = "requête refusée") -> None:
+    """One audit record for a refused request of a signed-in user (with its address); without
+    a session, one more in the counter of its minute, ``action``, the fixed reason
+    ``anonymous`` (never ``detail``, which the request decides) and address
+    (:func:`etl.ops.audit_trail.count_refusal`): a flood adds no rows."""
     user = flask.g.get("user")
-    audit(flask.current_app.config["PRESENCE_OPS_ENGINE"], action,
-          user.login if user else None, detail, flask.request.remote_addr)
+    engine = flask.current_app.config["PRESENCE_OPS_ENGINE"]
+    if user is None:
+        count_refusal(engine, action, anonymous, flask.request.remote_addr)
+        return
+    audit(engine, action, user.login, detail, flask.request.remote_addr)
 
 
 def _plain_error(status: int, message: str):

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     delete,
     event,
@@ -59,6 +60,23 @@ audit_log = Table(
     Column("action", String(64), nullable=False),
     Column("detail", Text),
     Column("address", String(64)),
+)
+
+#: refusals of requests without a session (no CSRF token, a sign-in form too large, a locked
+#: login...), counted rather than written one audit record each: one row per minute, action,
+#: reason and client address, its count raised by each new one (``etl.ops.journal``, revision
+#: 0008)
+refusal_counts = Table(
+    "refusal_counts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("minute", DateTime, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("last_at", DateTime, nullable=False),
+    UniqueConstraint("minute", "action", "reason", "address", name="uq_refusal_counts_key"),
+    Index("ix_refusal_counts_minute", "minute"),
 )
 
 #: sign-in sessions: the browser's cookie carries a random id, the store only its SHA-256

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from dashboard.app import create_app
 from dashboard.core import accounts
-from etl.ops import store
+from etl.ops import audit_trail, store
 from etl.ops.store import audit_log, get_engine, sessions
 from etl.settings import get_settings
 from tests.support.dashboard_fixture import add_account, build_small_warehouse, sign_in
@@ -154,7 +154,7 @@ def test_the_user_from_his_known_address_gets_in_after_an_attacker_s_failures(ap
     assert len(checks) == 5
     # the préfet, from his office, is not locked out
     assert post_sign_in(client_for(app, OFFICE), "prefet35", PASSWORD).status_code == 302
-    assert audit_rows(engine, "connexion_verrouillee")
+    assert audit_trail.counted(engine, "connexion_verrouillee")
 
 
 def test_simultaneous_attempts_from_unknown_addresses_check_five(app, checks):

@@ -92,6 +92,7 @@ def server(tmp_path_factory):
     add_account(data_dir, "prefet.test", "prefet", "35")
     add_account(data_dir, "commandant.test", "commandant", "35")
     add_account(data_dir, "brigade.test", "brigade", "35", "B35047")
+    add_account(data_dir, "admin.test", "admin")
     with serve(data_dir) as base:
         yield base
 

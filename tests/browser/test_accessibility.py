@@ -26,7 +26,8 @@ COMPOSER = "/alertes/nouvelle"
 #: who). ``analyste``: signed in as an analyst; ``saisie``: the input forms and the DCAS work
 #: list, as a commandant (who may write: every form, his département's communes); ``alertes``:
 #: the SMS alert pages, as a commandant (who writes and validates alerts; the composer last,
-#: then filled); ``alerte``: an alert's own page, once the test has written one. A registered
+#: then filled); ``alerte``: an alert's own page, once the test has written one; ``admin``: the
+#: administrators' pages, as an administrator. A registered
 #: page not listed here is visited with DEFAULT_VISIT.
 VISITS: dict[str, tuple[str | None, str, str]] = {
     "/": ("/", "#organisation-tableau-donnees tbody tr", "analyste"),
@@ -58,6 +59,8 @@ VISITS: dict[str, tuple[str | None, str, str]] = {
                "analyste"),
     "/plan-brigade": ("/plan-brigade?perimetre=departement:35",
                       "#plan-brigade-liste tbody tr", "analyste"),
+    "/administration/journal": ("/administration/journal", "#journal-tableau tbody tr",
+                                "admin"),
 }
 #: a page with no entry in VISITS: its own address, signed in as an analyst, once its title is
 #: drawn
@@ -174,7 +177,7 @@ def test_every_registered_page_is_visited(registered):
     as DEFAULT_VISIT); an entry for a page no longer registered, or for nobody, is an error."""
     assert set(VISITS) <= set(registered), set(VISITS) - set(registered)
     by = {path: _visit(path)[2] for path in registered}
-    assert set(by.values()) == {"analyste", "saisie", "alertes", "alerte"}, by
+    assert set(by.values()) == {"analyste", "saisie", "alertes", "alerte", "admin"}, by
     assert [p for p, who in by.items() if who == "alerte"] == ["/alertes/alerte"]
     assert all(_visit(p)[0] for p, who in by.items() if who != "alerte")
 
@@ -238,6 +241,22 @@ def test_alert_pages_pass_axe(server, watched, registered):
     page.click("#alerte-soumettre")
     page.click("#alerte-lien")
     problems += _check(page, "/alertes/alerte", ALERT_PAGE)
+    assert problems == [], "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(problems)
+    watched.assert_clean()
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core absent: run npm ci")
+def test_admin_pages_pass_axe(server, watched, registered):
+    """The administrators' pages (the audit log: its filters and a page of records) as an
+    administrator."""
+    page = watched.page
+    problems = []
+    for number, (url, rendered) in enumerate(visits(registered, "admin")):
+        if number == 0:
+            sign_in(page, server + url, "admin.test")
+        else:
+            page.goto(server + url)
+        problems += _check(page, url, rendered)
     assert problems == [], "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(problems)
     watched.assert_clean()
 

@@ -142,12 +142,12 @@ def test_store_at_revision_1_upgrades_to_the_head_with_its_rows(engine):
     done = upgrade(engine)
     assert done == Upgrade("0001", head())
     assert done.line() == f"Base opérationnelle mise à jour : révision 0001 → {head()}."
-    assert head() == "0007"
+    assert head() == "0008"
     after = rows(engine)
     assert after.pop("plan_decisions") == []
     for name in store.metadata.tables:  # the forms' tables (revisions 0004-0006), the SMS
-        if name.startswith(("saisie_", "alert", "store_keys")):  # alerts' (0006) and the
-            assert after.pop(name) == []  # opt-outs' (0007): new and empty
+        if name.startswith(("saisie_", "alert", "store_keys", "refusal_counts")):  # alerts'
+            assert after.pop(name) == []  # (0006), opt-outs' (0007), refusals' (0008): empty
     assert after == kept
     # the new table works: a commander's decision and its audit record
     decision = record_decision(engine, "cdt35", "B35051", "2026-W49", "run-1", {"k": 1}, PLAN)
@@ -246,9 +246,10 @@ def test_store_at_revision_6_with_a_contact_upgrades_to_7_and_keeps_it(engine):
             "code_commune": "35001", "fonction": "maire", "telephone": "+33639980001",
             "opt_in": True, "date_opt_in": date(2025, 1, 2), "canal_opt_in": "courriel"})
     kept = rows(engine)
-    assert upgrade(engine) == Upgrade("0006", "0007")
+    assert upgrade(engine) == Upgrade("0006", head())
     after = rows(engine)
     assert after.pop("alert_opt_outs") == [] and after.pop("store_keys") == []
+    assert after.pop("refusal_counts") == []
     assert after == kept
     assert_head_is_the_code(engine)
     consent.record_opt_out(engine, "+33639980001", "bta35051", "désinscription")
