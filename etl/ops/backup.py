@@ -52,6 +52,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from etl import clock
+from etl.files import fsync, new_folder_problem
 from etl.ops.migrate import alembic_config, head
 from etl.warehouse import parts
 from etl.warehouse.publish import write_init_sql
@@ -71,14 +72,6 @@ class BackupError(RuntimeError):
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
 
 def _copy(src, target: Path) -> str:
     """Copy ``src`` (a path or a binary file) to the new file ``target`` (0600, fsynced); its
@@ -225,16 +218,8 @@ class Saved:
 
 
 def _check_dest(dest: Path) -> None:
-    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
-        raise BackupError(f"La destination {dest} existe et n'est pas un dossier : choisissez "
-                          "un dossier nouveau ou vide.")
-    if dest.is_dir() and any(dest.iterdir()):
-        raise BackupError(f"Le dossier de destination {dest} n'est pas vide : choisissez un "
-                          "dossier nouveau ou vide (une sauvegarde n'écrase rien).")
-    if not dest.parent.is_dir():
-        raise BackupError(f"Le dossier parent de la destination, {dest.parent}, n'existe pas.")
-    if not os.access(dest.parent, os.W_OK | os.X_OK):
-        raise BackupError(f"Écriture impossible dans {dest.parent} (droits insuffisants).")
+    if (problem := new_folder_problem(dest, "une sauvegarde")) is not None:
+        raise BackupError(problem)
 
 
 def _backup_sqlite(src: Path, target: Path) -> dict:
@@ -259,7 +244,7 @@ def _backup_sqlite(src: Path, target: Path) -> dict:
             copy.close()
     finally:
         source.close()
-    _fsync(target)
+    fsync(target)
     return {"type": "sqlite", "fichier": STORE_SQLITE, "revision": revision, "tables": counts}
 
 
@@ -383,9 +368,9 @@ def backup(data_dir: Path, ops_url: str, dest: Path) -> Saved:
             out.flush()
             os.fsync(out.fileno())
         for folder in [tmp, *(p for p in tmp.rglob("*") if p.is_dir())]:
-            _fsync(folder)
+            fsync(folder)
         os.rename(tmp, dest)  # onto a missing or empty folder: atomic
-        _fsync(dest.parent)
+        fsync(dest.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -590,7 +575,7 @@ def restore(src: Path, data_dir: Path, ops_url: str) -> Restored:
                     building = folder / (name + parts.BUILDING)
                     if building.exists():
                         os.replace(building, folder / name)
-                _fsync(folder)
+                fsync(folder)
                 _publish_restored(published, names)
                 restored_files = [folder / n for n in names.values()]
         out.lines_.append(f"Entrepôt restauré dans {published} ({len(restored_files)} "
@@ -599,12 +584,12 @@ def restore(src: Path, data_dir: Path, ops_url: str) -> Restored:
         if kind == "sqlite":
             _close_sqlite_store(store_path)  # type: ignore[arg-type]
             os.replace(store_staged, store_path)  # type: ignore[arg-type]
-            _fsync(store_path.parent)  # type: ignore[union-attr]
+            fsync(store_path.parent)  # type: ignore[union-attr]
         else:
             _restore_postgres(ops_url, src / store["fichier"])
         for name, path in keys.items():
             os.replace(path, data_dir / name)
-        _fsync(data_dir)
+        fsync(data_dir)
         out.lines_.append(f"Base opérationnelle restaurée ({kind}, révision "
                           f"{store['revision']}).")
     except BaseException:

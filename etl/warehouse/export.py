@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.files import fsync, new_folder_problem
 from etl.warehouse import parts, schema
 from etl.warehouse.publish import init_sql_path, write_init_sql
 from etl.warehouse.tables import utcnow
@@ -47,16 +48,8 @@ class Exported:
 
 
 def _check_dest(dest: Path) -> None:
-    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
-        raise ExportError(f"La destination {dest} existe et n'est pas un dossier : choisissez "
-                          "un dossier nouveau ou vide.")
-    if dest.is_dir() and any(dest.iterdir()):
-        raise ExportError(f"Le dossier de destination {dest} n'est pas vide : choisissez un "
-                          "dossier nouveau ou vide (un export n'écrase rien).")
-    if not dest.parent.is_dir():
-        raise ExportError(f"Le dossier parent de la destination, {dest.parent}, n'existe pas.")
-    if not os.access(dest.parent, os.W_OK | os.X_OK):
-        raise ExportError(f"Écriture impossible dans {dest.parent} (droits insuffisants).")
+    if (problem := new_folder_problem(dest, "un export")) is not None:
+        raise ExportError(problem)
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -96,14 +89,6 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _readme(published: Path, tables: dict[str, int], at: str) -> str:
     lines = ["# Export Parquet de l'entrepôt « Présents pour les élus »", "",
              f"Exporté le {at} (UTC) depuis `{published}` : un fichier Parquet par table, "
@@ -141,7 +126,7 @@ def export_parquet(published: Path, dest: Path) -> Exported:
             con.execute(f"COPY (SELECT * FROM {rel}) TO ? (FORMAT parquet, "  # noqa: S608
                         "COMPRESSION zstd)", [str(target)])
             tables[name] = con.execute(f"SELECT count(*) FROM {rel}").fetchall()[0][0]  # noqa: S608
-            _fsync(target)
+            fsync(target)
         at = utcnow().isoformat(timespec="seconds")
         (tmp / MANIFEST).write_text(json.dumps({
             "entrepot": str(Path(published).absolute()), "exporte_le_utc": at,
@@ -149,10 +134,10 @@ def export_parquet(published: Path, dest: Path) -> Exported:
             "tables": [{"table": n, "fichier": f"{n}.parquet", "lignes": rows}
                        for n, rows in tables.items()]}, indent=1, ensure_ascii=False), "utf-8")
         (tmp / README).write_text(_readme(published, tables, at), "utf-8")
-        _fsync(tmp / MANIFEST)
-        _fsync(tmp)
+        fsync(tmp / MANIFEST)
+        fsync(tmp)
         os.replace(tmp, dest)  # onto nothing, or onto an empty folder (checked)
-        _fsync(dest.parent)
+        fsync(dest.parent)
     except (OSError, duckdb.Error) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ExportError(f"Export interrompu, rien n'est laissé dans {dest} : {exc}") from exc

@@ -40,6 +40,7 @@ import duckdb
 import pandas as pd
 
 from etl.analytics.tables import RECO_TABLES
+from etl.files import fsync
 from etl.sources.registry import SOURCES
 from etl.warehouse import schema
 from etl.warehouse.publish import NoWarehouse, updating, write_init_sql
@@ -105,14 +106,6 @@ def read_manifest(published: Path) -> Manifest | None:
     return Manifest({str(k): str(v) for k, v in raw["files"].items()})
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_manifest(published: Path, manifest: Manifest) -> None:
     """Publish ``manifest`` atomically (write, fsync, rename, fsync the folder), then its init
     SQL (``warehouse.sql``: every table from any DuckDB client, see
@@ -123,9 +116,9 @@ def write_manifest(published: Path, manifest: Manifest) -> None:
     folder = parts_dir(published)
     tmp = folder / f"{MANIFEST}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps({"files": manifest.files}, indent=1, sort_keys=True), "utf-8")
-    _fsync(tmp)
+    fsync(tmp)
     os.replace(tmp, folder / MANIFEST)
-    _fsync(folder)
+    fsync(folder)
     write_init_sql(published, init_sql_files(published, manifest))
     _link_main(published, manifest)
 
@@ -146,7 +139,7 @@ def _link_main(published: Path, manifest: Manifest) -> None:
         link.unlink()
     os.symlink(target, link)
     os.replace(link, published)
-    _fsync(published.parent)
+    fsync(published.parent)
 
 
 def signature(published: Path) -> tuple:
@@ -284,7 +277,7 @@ def finish_files(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> dict
     con.close()
     names = {}
     for part, path in files.items():
-        _fsync(path)
+        fsync(path)
         final = path.with_name(path.name.removesuffix(BUILDING))
         os.replace(path, final)
         names[part] = final.name

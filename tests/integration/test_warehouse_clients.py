@@ -306,7 +306,7 @@ def test_a_failed_export_leaves_nothing_that_looks_complete(warehouse, tmp_path,
     killed.mkdir()
     (killed / "communes.parquet").write_bytes(b"partial")
     written = []
-    real = export._fsync
+    real = export.fsync
 
     def failing(path: Path) -> None:
         written.append(path)
@@ -314,11 +314,11 @@ def test_a_failed_export_leaves_nothing_that_looks_complete(warehouse, tmp_path,
             raise OSError(28, "No space left on device")
         real(path)
 
-    monkeypatch.setattr(export, "_fsync", failing)
+    monkeypatch.setattr(export, "fsync", failing)
     with pytest.raises(export.ExportError, match="rien n'est laissé"):
         export.export_parquet(warehouse, dest)
     assert len(written) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # neither DEST nor a temp folder
-    monkeypatch.setattr(export, "_fsync", real)
+    monkeypatch.setattr(export, "fsync", real)
     done = export.export_parquet(warehouse, dest)
     assert pd.read_parquet(dest / "communes.parquet").shape[0] == done.tables["communes"]
