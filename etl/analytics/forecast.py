@@ -42,20 +42,12 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from etl.analytics.panel import ENFORCEMENT_CATEGORIES, TARGET_CATEGORIES, Panel
+from etl.sources.categories import FAMILIES
 
 __all__ = ["ENFORCEMENT_CATEGORIES", "TARGET_CATEGORIES", "FEATURES", "Forecaster",
            "month_features", "feature_matrix", "fit_forecaster", "forecast",
            "forecast_with_offset", "forecast_next"]
 
-#: related categories share a commune's level (atteintes aux biens, aux personnes, ...)
-FAMILIES: dict[str, str] = {
-    "cambriolages_logement": "biens", "vols_sans_violence": "biens", "vols_vehicules": "biens",
-    "vols_dans_vehicules": "biens", "vols_accessoires": "biens",
-    "destructions_degradations": "biens", "violences_intrafamiliales": "personnes",
-    "violences_hors_famille": "personnes", "violences_sexuelles": "personnes",
-    "vols_avec_armes": "vols_violents", "vols_violents_sans_arme": "vols_violents",
-    "escroqueries": "escroqueries",
-}
 FEATURES: tuple[str, ...] = (
     "categorie", "mois_annee", "indice_saisonnier", "dernier_mois", "moyenne_3", "moyenne_12",
     "meme_mois_an_dernier", "moyenne_24", "moyenne_historique", "mois_historique",

@@ -52,6 +52,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from etl.sources.categories import FAMILIES
+
 #: shrinkage priors, the default first
 PRIORS: tuple[str, ...] = ("covariables", "departement", "taille")
 DEFAULT_PRIOR = PRIORS[0]
@@ -74,16 +76,6 @@ ALPHA_BOUNDS = (0.05, 10.0)
 VAGUE_ALPHA = 0.5
 #: months of the same category before the period that inform the ``covariables`` prior
 HISTORY_MONTHS = 24
-#: related categories (the grouping of :data:`etl.analytics.forecast.FAMILIES`, kept equal by a
-#: unit test; not imported, so that the dashboard does not load the forecast's libraries)
-FAMILIES: dict[str, str] = {
-    "cambriolages_logement": "biens", "vols_sans_violence": "biens", "vols_vehicules": "biens",
-    "vols_dans_vehicules": "biens", "vols_accessoires": "biens",
-    "destructions_degradations": "biens", "violences_intrafamiliales": "personnes",
-    "violences_hors_famille": "personnes", "violences_sexuelles": "personnes",
-    "vols_avec_armes": "vols_violents", "vols_violents_sans_arme": "vols_violents",
-    "escroqueries": "escroqueries",
-}
 #: a commune is uncertain when its interval is wider than this share of its smoothed rate
 UNCERTAIN_WIDTH = 1.0
 #: the output columns of :func:`smooth_rates`

@@ -56,6 +56,7 @@ from etl.files import fsync, new_folder_problem
 from etl.ops.migrate import alembic_config, head
 from etl.warehouse import parts
 from etl.warehouse.publish import write_init_sql
+from etl.warehouse.tables import quoted
 
 DESCRIPTION = "sauvegarde.json"
 FORMAT = 1
@@ -114,7 +115,7 @@ def _sqlite_counts(con: sqlite3.Connection) -> tuple[dict[str, int], str | None]
     names = [r[0] for r in con.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "ORDER BY name").fetchall()]
-    counts = {n: con.execute(f'SELECT count(*) FROM "{n.replace(chr(34), chr(34) * 2)}"')  # noqa: S608
+    counts = {n: con.execute(f"SELECT count(*) FROM {quoted(n)}")  # noqa: S608
               .fetchone()[0] for n in names}
     revision = None
     if "alembic_version" in names:
@@ -171,7 +172,7 @@ def _pg_tool(name: str) -> str:
 
 def _pg_counts(con) -> tuple[dict[str, int], str | None]:
     names = sorted(inspect(con).get_table_names())
-    counts = {n: con.execute(text(f'SELECT count(*) FROM "{n}"')).scalar_one()  # noqa: S608
+    counts = {n: con.execute(text(f"SELECT count(*) FROM {quoted(n)}")).scalar_one()  # noqa: S608
               for n in names}
     revision = (con.execute(text("SELECT version_num FROM alembic_version")).scalar()
                 if "alembic_version" in names else None)
@@ -186,7 +187,7 @@ def _warehouse_counts(published: Path) -> dict[str, int]:
             "AND NOT temporary AND schema_name = 'main' "
             "AND database_name NOT IN ('system', 'temp') ORDER BY table_name").fetchall()
         return {str(t): con.execute(
-            f'SELECT count(*) FROM "{c}"."main"."{t}"').fetchall()[0][0]  # noqa: S608
+            f"SELECT count(*) FROM {quoted(c)}.main.{quoted(t)}").fetchall()[0][0]  # noqa: S608
             for c, t in rows}
 
 

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+#: related categories share a commune's level (atteintes aux biens, aux personnes, violent
+#: thefts): the forecast's family features and the small-area rates' prior read it
+FAMILIES: dict[str, str] = {
+    "cambriolages_logement": "biens", "vols_sans_violence": "biens", "vols_vehicules": "biens",
+    "vols_dans_vehicules": "biens", "vols_accessoires": "biens",
+    "destructions_degradations": "biens", "violences_intrafamiliales": "personnes",
+    "violences_hors_famille": "personnes", "violences_sexuelles": "personnes",
+    "vols_avec_armes": "vols_violents", "vols_violents_sans_arme": "vols_violents",
+    "escroqueries": "escroqueries",
+}
+
 #: code -> (SSMSI indicator label, counting unit)
 CATEGORIES: dict[str, tuple[str, str]] = {
     "cambriolages_logement": ("Cambriolages de logement", "Infraction"),

@@ -27,7 +27,7 @@ import duckdb
 from etl.files import fsync, new_folder_problem
 from etl.warehouse import parts, schema
 from etl.warehouse.publish import init_sql_path, write_init_sql
-from etl.warehouse.tables import utcnow
+from etl.warehouse.tables import quoted, utcnow
 
 MANIFEST = "manifest.json"
 README = "LISEZMOI.md"
@@ -85,10 +85,6 @@ def _files_read(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         "AND path IS NOT NULL ORDER BY database_name").fetchall()}
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _readme(published: Path, tables: dict[str, int], at: str) -> str:
     lines = ["# Export Parquet de l'entrepôt « Présents pour les élus »", "",
              f"Exporté le {at} (UTC) depuis `{published}` : un fichier Parquet par table, "
@@ -122,7 +118,7 @@ def export_parquet(published: Path, dest: Path) -> Exported:
         for cat, name in _tables(con):
             target = tmp / f"{name}.parquet"
             # identifiers: the warehouse's own names, quoted; the path a parameter
-            rel = f"{_quoted(cat)}.main.{_quoted(name)}"
+            rel = f"{quoted(cat)}.main.{quoted(name)}"
             con.execute(f"COPY (SELECT * FROM {rel}) TO ? (FORMAT parquet, "  # noqa: S608
                         "COMPRESSION zstd)", [str(target)])
             tables[name] = con.execute(f"SELECT count(*) FROM {rel}").fetchall()[0][0]  # noqa: S608

@@ -17,6 +17,13 @@ def ident(name: str) -> str:
     return f'"{name}"'
 
 
+def quoted(name: str) -> str:
+    """A name read from a database's own catalogue (its tables, its attached files' aliases),
+    double-quoted for SQL with its quotes doubled: never a value from a file or a user (those
+    are parameters; declared names go through :func:`ident`)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
 def utcnow() -> datetime:
     """Now, as the warehouse's TIMESTAMP columns hold it: UTC, without a time zone."""
     return datetime.now(UTC).replace(tzinfo=None)

@@ -123,7 +123,7 @@ def test_uncertain_means_an_interval_wider_than_the_estimate():
 def test_families_are_the_forecasts():
     from etl.analytics.forecast import FAMILIES
 
-    assert sa.FAMILIES == FAMILIES
+    assert sa.FAMILIES is FAMILIES  # one definition: etl.sources.categories
     assert "cambriolages_logement" not in sa.family_of("cambriolages_logement")
     assert "vols_vehicules" in sa.family_of("cambriolages_logement")
     assert sa.family_of("trafic_stupefiants") == []
