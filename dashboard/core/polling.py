@@ -31,8 +31,12 @@ def is_polling(request: flask.Request) -> bool:
     length = request.content_length
     if length is None or length > BODY_MAX:
         return False
+    raw = request.get_data(cache=True)
+    # most callbacks are a user's: no registered interval named, no second parse of the body
+    if not any(prop.encode() in raw for prop in _POLLING_PROPS):
+        return False
     try:
-        body = json.loads(request.get_data(cache=True))
+        body = json.loads(raw)
     except (ValueError, RecursionError):
         return False
     changed = body.get("changedPropIds") if isinstance(body, dict) else None
