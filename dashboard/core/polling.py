@@ -11,9 +11,10 @@ import json
 
 import flask
 
+from dashboard.core.security import CALLBACK_PATH
+
 #: "<component id>.n_intervals" of the registered intervals
 _POLLING_PROPS: set[str] = set()
-CALLBACK_PATH = "/_dash-update-component"
 #: a refresh's body is small: a larger one is not read here (it is a user's request)
 BODY_MAX = 64 * 1024
 
